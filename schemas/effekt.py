@@ -1,0 +1,77 @@
+"""Kind `effekt`: expected economic effect per initiative per year (WORKBOOKS.md §3, seed 002).
+
+Negative figures are savings, as in the seed. The header gives the years.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from syncservice.layout import Column, Frame, Kind, YearColumns
+from syncservice.models import ERROR, Figure, Finding
+
+STATUS = {"grøn": "Grøn", "gul": "Gul", "rød": "Rød", "green": "Grøn", "yellow": "Gul", "red": "Rød"}
+
+COLUMNS = (
+    Column("track", "Spor", ("Spor",), "text", required=False),
+    Column("initiative", "Tiltag", ("Tiltag", "Initiativ", "Indsats"), "text"),
+    Column("status", "Status", ("Status",), "status", required=False),
+)
+
+
+class Model(pa.DataFrameModel):
+    initiative: Series[str] = pa.Field(nullable=False)
+    year: Series[float] = pa.Field(alias=r"^y\d{4}", regex=True, nullable=False)
+    line_key: Series[str] = pa.Field(unique=True)
+
+    class Config:
+        strict = False
+
+
+STATUS_CHECK = pa.Check(lambda s: s.isna() | s.str.casefold().isin(list(STATUS)), name="effekt.status",
+                        error="effekt.status")
+SCHEMA = Model.to_schema()
+SCHEMA_WITH_STATUS = SCHEMA.add_columns({"status": pa.Column(str, STATUS_CHECK, nullable=True)})
+
+
+def years_in_sequence(frame: Frame) -> Iterator[Finding]:
+    """At least two year columns, consecutive and increasing; reported at the first
+    header cell that breaks the sequence."""
+    keys = [k for k in frame.letters if k.startswith("y")]
+    if len(keys) < 2:
+        yield Finding("effekt.years_too_few", ERROR, frame.sheet, tuple(frame.header_cells[k] for k in keys),
+                      "År", ", ".join(frame.names[k] for k in keys), {"count": len(keys)})
+        return
+    keys.sort(key=lambda k: frame.letters[k].rjust(3))
+    for before, key in zip(keys, keys[1:]):
+        if int(frame.names[key]) != int(frame.names[before]) + 1:
+            yield Finding("effekt.years_sequence", ERROR, frame.sheet, (frame.header_cells[key],), "År",
+                          frame.names[key], {"expected": int(frame.names[before]) + 1})
+            return
+
+
+def figures(frame: Frame) -> Iterator[Figure]:
+    keys = sorted((k for k in frame.letters if k.startswith("y")), key=lambda k: frame.letters[k].rjust(3))
+    has_track = "track" in frame.lines
+    for n, (i, line) in enumerate(frame.lines.iterrows()):
+        track = line["track"] if has_track and isinstance(line["track"], str) else ""
+        for key in keys:
+            yield Figure(line["initiative"], "Effekt", frame.names[key], frame.kroner(line[key]),
+                         frame.ref(key, i), n, track)
+
+
+KIND = Kind(
+    name="effekt",
+    title="Effekt",
+    columns=COLUMNS,
+    line_columns=("track", "initiative"),
+    schema=lambda frame: SCHEMA_WITH_STATUS if "status" in frame.lines else SCHEMA,
+    figures=figures,
+    header_rules=(years_in_sequence,),
+    required_meta=frozenset({"unit", "amount_unit"}),
+    years=YearColumns(metric="Effekt"),
+    year_from_header=True,
+)

@@ -1,0 +1,141 @@
+"""Kind `tilgang_afgang`: quarterly intake and outflow per day service (WORKBOOKS.md §4, seed 003)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas._checks import WHOLE, whole_number
+from syncservice.layout import Column, Frame, Kind, QuarterColumns
+from syncservice.models import ERROR, WARNING, Figure, Finding
+from syncservice.parse import normalise_label
+
+# 'Antal borgere 1/1 2016' is the start count; any other date is the end count.
+_DATED = r"antal( borgere)?( pr\.?)? {day}[./-]{month}\.?([ ./-]*\d{{4}})?"
+START_DATED = _DATED.format(day="0?1", month="0?1")
+END_DATED = _DATED.format(day=r"\d{1,2}", month=r"\d{1,2}")
+DATE_IN_LABEL = re.compile(r"(\d{1,2})[./-](\d{1,2})\.?(?:[ ./-]*(\d{4}))?")
+
+COLUMNS = (
+    Column("name", "Tilbud", ("Tilbud", "Dagtilbud", "Navn"), "text", blank_first=True),
+    Column("start", "Primo", ("Primo", "Antal primo"), "count", patterns=(START_DATED,), metric="Primo"),
+    Column("end", "Ultimo", ("Ultimo", "Antal ultimo"), "count", patterns=(END_DATED,), metric="Ultimo"),
+    Column("capacity", "Pladser", ("Pladser", "Kapacitet"), "count", required=False),
+)
+
+
+class Model(pa.DataFrameModel):
+    name: Series[str] = pa.Field(nullable=False)
+    start: Series[float] = pa.Field(nullable=False, ge=0)
+    end: Series[float] = pa.Field(nullable=False, ge=0)
+    flow: Series[float] = pa.Field(alias=r"^(in|out)_\d$", regex=True, nullable=False, ge=0)
+    line_key: Series[str] = pa.Field(unique=True)
+
+    @pa.check("start", "end", r"^(in|out)_\d$", regex=True, name="value.not_whole")
+    def whole(cls, series):  # counts of people are whole numbers
+        return whole_number(series)
+
+    class Config:
+        strict = False
+
+
+SCHEMA = Model.to_schema()
+SCHEMA_WITH_CAPACITY = SCHEMA.add_columns({"capacity": pa.Column(float, [pa.Check.ge(0), WHOLE], nullable=True)})
+
+
+def quarters_in_sequence(frame: Frame) -> Iterator[Finding]:
+    """Quarters present are 1..n (n ≤ 4), each with Tilgang and Afgang; reported at the
+    first quarter header cell that breaks it."""
+    for expected, quarter in enumerate(sorted(frame.quarter_cells), start=1):
+        missing = [flow for flow in ("in", "out") if f"{flow}_{quarter}" not in frame.letters]
+        if quarter != expected or quarter > 4 or missing:
+            yield Finding("tilgang.quarters", ERROR, frame.sheet, (frame.quarter_cells[quarter],), f"K{quarter}",
+                          frame.names.get(f"in_{quarter}", f"K{quarter}"),
+                          {"quarter": quarter, "expected": expected,
+                           "missing": " og ".join("Tilgang" if m == "in" else "Afgang" for m in missing)})
+            return
+
+
+def end_label_agrees(frame: Frame) -> Iterator[Finding]:
+    """A dated end-count label ('Antal borgere 30/9 2016') must be the quarter reported through."""
+    label = normalise_label(frame.header_labels.get("end", ""))
+    m = DATE_IN_LABEL.search(label)
+    if not m or not frame.quarters:
+        return
+    month, year = int(m.group(2)), m.group(3)
+    through = max(frame.quarters)
+    if not 1 <= month <= 12:
+        return
+    if (month - 1) // 3 + 1 != through or (year and frame.meta.get("year") and int(year) != frame.meta["year"]):
+        yield Finding("tilgang.end_label", ERROR, frame.sheet, (frame.header_cells["end"],), "Ultimo",
+                      frame.header_labels["end"], {"through": through})
+
+
+def balance(frame: Frame) -> Iterator[Finding]:
+    """start + Σ intake − Σ outflow = end, per row, citing every cell involved."""
+    lines, qs = frame.lines, frame.quarters
+    flows = [f"{f}_{q}" for q in qs for f in ("in", "out")]
+    computed = lines["start"] + sum(lines[f"in_{q}"] for q in qs) - sum(lines[f"out_{q}"] for q in qs)
+    for i in lines.index[(computed - lines["end"]).abs() > 1e-9]:
+        yield frame.finding("tilgang.balance", ["start", *flows, "end"], i, column="Ultimo",
+                            value=lines.at[i, "end"], computed=int(computed[i]), line=lines.at[i, "name"])
+
+
+def running_count(frame: Frame) -> Iterator[Finding]:
+    """The count after each quarter is never negative; reported at that quarter's Afgang."""
+    lines = frame.lines
+    running = lines["start"].to_numpy(copy=True)
+    flagged = np.zeros(len(lines), dtype=bool)
+    for q in frame.quarters:
+        running = running + lines[f"in_{q}"].to_numpy() - lines[f"out_{q}"].to_numpy()
+        for i in np.flatnonzero((running < 0) & ~flagged):
+            yield frame.finding("tilgang.running_negative", [f"out_{q}"], lines.index[i], value=lines.iat[i, lines.columns.get_loc(f"out_{q}")],
+                                count=int(running[i]), quarter=q, line=lines.iat[i, lines.columns.get_loc("name")])
+        flagged |= running < 0
+
+
+def capacity(frame: Frame) -> Iterator[Finding]:
+    """Above capacity is a warning, at the first count that exceeds it."""
+    lines = frame.lines
+    if "capacity" not in lines:
+        return
+    for i in lines.index[lines["capacity"].notna()]:
+        cap, count = lines.at[i, "capacity"], lines.at[i, "start"]
+        where = "start"
+        if count <= cap:
+            for q in frame.quarters:
+                count += lines.at[i, f"in_{q}"] - lines.at[i, f"out_{q}"]
+                if count > cap:
+                    where = f"out_{q}"
+                    break
+        if count > cap:
+            yield frame.finding("tilgang.over_capacity", ["capacity", where], i, severity=WARNING,
+                                column="Pladser", value=cap, count=int(count), line=lines.at[i, "name"])
+
+
+def figures(frame: Frame) -> Iterator[Figure]:
+    for n, (i, line) in enumerate(frame.lines.iterrows()):
+        name = line["name"]
+        yield Figure(name, "Primo", "", float(line["start"]), frame.ref("start", i), n)
+        for q in frame.quarters:
+            yield Figure(name, "Tilgang", f"K{q}", float(line[f"in_{q}"]), frame.ref(f"in_{q}", i), n)
+            yield Figure(name, "Afgang", f"K{q}", float(line[f"out_{q}"]), frame.ref(f"out_{q}", i), n)
+        yield Figure(name, "Ultimo", "", float(line["end"]), frame.ref("end", i), n)
+
+
+KIND = Kind(
+    name="tilgang_afgang",
+    title="Tilgang og afgang",
+    columns=COLUMNS,
+    line_columns=("name",),
+    schema=lambda frame: SCHEMA_WITH_CAPACITY if "capacity" in frame.lines else SCHEMA,
+    figures=figures,
+    rules=(balance, running_count, capacity),
+    header_rules=(quarters_in_sequence, end_label_agrees),
+    required_meta=frozenset({"unit", "year"}),
+    quarters=QuarterColumns(),
+)

@@ -1,0 +1,3 @@
+from syncservice.cli import main
+
+main()

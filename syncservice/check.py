@@ -1,0 +1,65 @@
+"""One staged workbook → its Verdict: read, locate and validate every sheet.
+
+Records nothing; `check` on the command line and every ingestion go through here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from syncservice.layout import Kind
+from syncservice.locate import locate
+from syncservice.models import ERROR, WARNING, Finding, Report, SheetInfo, StagedFile, Verdict
+from syncservice.read import OpenWorkbook, TooSlow, Unreadable, refuse_unsafe
+from syncservice.validate import check_table, identity
+
+
+def check_workbook(staged: StagedFile, kinds: Mapping[str, Kind], *, max_unpacked: int, max_rows: int,
+                   max_seconds: float) -> Verdict:
+    """Every sheet checked; any error anywhere rejects the whole workbook."""
+    findings: list[Finding] = []
+    sheets: list[SheetInfo] = []
+    reports: list[Report] = []
+    try:
+        refuse_unsafe(staged.staged, max_unpacked)
+        with OpenWorkbook(staged.staged, deadline=time.monotonic() + max_seconds) as wb:
+            for sheet in wb.sheets:
+                if not sheet.worksheet:
+                    findings.append(Finding("sheet.skipped", WARNING, sheet.name))
+                    continue
+                located = locate(sheet.name, wb.rows(sheet), kinds.values(), max_rows)
+                findings.extend(located.findings)
+                if located.table is None:
+                    continue
+                unit, year = identity(located.table)
+                sheets.append(SheetInfo(sheet.name, located.table.header.kind.name, unit, year))
+                checked = check_table(located.table)
+                findings.extend(checked.findings)
+                if checked.report is not None:
+                    reports.append(checked.report)
+    except Unreadable as exc:
+        findings.append(exc.finding)
+    except TooSlow:
+        findings.append(Finding("file.too_slow", ERROR, params={"seconds": int(max_seconds)}))
+    findings.extend(_same_report_twice(reports))
+    errors = tuple(f for f in findings if f.severity == ERROR)
+    if not sheets and not errors:
+        errors = (Finding("file.no_report_sheet", ERROR),)
+    return Verdict(staged, tuple(sheets), tuple(reports) if not errors else (), errors,
+                   tuple(f for f in findings if f.severity == WARNING))
+
+
+def _same_report_twice(reports: list[Report]) -> list[Finding]:
+    """Two sheets of one workbook claiming the same (kind, unit, year) cannot both be current."""
+    first: dict[tuple[str, str, int], Report] = {}
+    out = []
+    for report in reports:
+        other = first.setdefault(report.key, report)
+        if other is not report:
+            cell = report.extra.get("unit_cell")
+            out.append(Finding("report.duplicate_sheet", ERROR, report.sheet, (cell,) if cell else (), "Enhed",
+                               report.unit,
+                               {"unit": report.unit, "year": report.year, "kind": report.kind,
+                                "other_sheet": other.sheet}))
+    return out

@@ -1,0 +1,27 @@
+"""Faults of the service itself (config, store, disk), never of a workbook's data.
+
+Raised deep, turned into one message with an exit code at the CLI edge (as click does).
+Bad data in a workbook is a Finding, not an exception.
+"""
+
+
+class ServiceError(Exception):
+    exit_code = 3
+
+
+class ConfigError(ServiceError):
+    exit_code = 2
+
+
+class StoreError(ServiceError):
+    exit_code = 4
+
+
+class DiskError(ServiceError):
+    """The archive, staging area or an output could not be written; retried on the next pass."""
+
+    exit_code = 5
+
+
+class AlreadyRunning(ServiceError):
+    exit_code = 6

@@ -1,0 +1,146 @@
+"""What a workbook kind declares, and what the engine hands its rules.
+
+A module in schemas/ builds one `Kind` from these pieces; the engine (locate, validate)
+runs it. Nothing here reads files or touches the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from syncservice.models import ERROR, Figure, Finding, Severity
+
+ColumnType = Literal["text", "amount", "count", "status"]
+
+# WORKBOOKS.md §1: the metadata labels are the same for every kind; a kind says which it requires.
+META_LABELS: Mapping[str, tuple[str, ...]] = {
+    "unit": ("Enhed", "Afdeling", "Organisation"),
+    "year": ("År", "Budgetår", "Regnskabsår"),
+    "as_of": ("Opgjort pr.", "Status pr.", "Pr. dato"),
+    "amount_unit": ("Beløb i", "Beløbsenhed"),
+}
+META_NAMES = {"unit": "Enhed", "year": "År", "as_of": "Opgjort pr.", "amount_unit": "Beløb i"}
+TOTAL_LABELS = ("Total", "I alt", "Alle", "Sum")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a kind's table, found by its header label."""
+
+    key: str  # name in the typed frame, e.g. "target"
+    name: str  # Danish name shown in messages, e.g. "Mål"
+    labels: tuple[str, ...] = ()  # accepted header labels (a suffix such as a year may follow)
+    type: ColumnType = "amount"
+    required: bool = True
+    patterns: tuple[str, ...] = ()  # regexes on the normalised label, e.g. r"antal borgere 1/1 \d{4}"
+    blank_first: bool = False  # may be unlabelled when it is the table's first column
+    metric: str = ""  # Nøgletal in the Data sheet; "" means not a figure
+
+    def matches(self, label: str) -> bool:
+        from syncservice.parse import label_matches, normalise_label
+
+        if self.labels and label_matches(label, self.labels):
+            return True
+        norm = normalise_label(label)
+        return any(re.fullmatch(p, norm) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class YearColumns:
+    """effekt: one amount column per year, headed by the year itself."""
+
+    metric: str
+    low: int = 2000
+    high: int = 2100
+    min_count: int = 2
+
+
+@dataclass(frozen=True)
+class QuarterColumns:
+    """tilgang_afgang: Tilgang/Afgang under a quarter label (two header rows) or 'K1 Tilgang'."""
+
+    intake: tuple[str, ...] = ("Tilgang",)
+    outflow: tuple[str, ...] = ("Afgang",)
+    intake_metric: str = "Tilgang"
+    outflow_metric: str = "Afgang"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A located table, typed: what a kind's rules and figure mapping receive.
+
+    `lines` holds one row per table line (totals excluded) with one column per
+    Column.key, plus year columns 'y2020'… and quarter columns 'in_1', 'out_1'…;
+    `rows` holds each line's sheet row number. `letters` maps a frame column to its
+    sheet column letter, so any (line, column) maps back to a cell.
+    """
+
+    kind: str
+    sheet: str
+    lines: pd.DataFrame
+    rows: pd.Series
+    letters: Mapping[str, str]
+    names: Mapping[str, str]  # frame column → name for messages ("Mål", "2021", "K2 Afgang")
+    header_cells: Mapping[str, str]  # frame column → its header cell ref
+    meta: Mapping[str, Any]  # unit, year, as_of, amount_unit, factor
+    meta_cells: Mapping[str, str]
+    years: tuple[int, ...] = ()
+    quarters: tuple[int, ...] = ()
+    header_labels: Mapping[str, str] = field(default_factory=dict)  # frame column → label as written
+    quarter_cells: Mapping[int, str] = field(default_factory=dict)  # quarter → its label's cell
+
+    def kroner(self, value: float) -> float:
+        """An amount in the sheet's unit → kroner, to the øre."""
+        return round(float(value) * self.meta.get("factor", 1), 2)
+
+    def ref(self, column: str, index: Any) -> str:
+        return f"{self.letters[column]}{int(self.rows[index])}"
+
+    def finding(self, rule: str, columns: Iterable[str], index: Any, *, severity: Severity = ERROR,
+                column: str | None = None, value: Any = "", **params: Any) -> Finding:
+        """A finding at the cells of `columns` in line `index`."""
+        cols = list(columns)
+        return Finding(
+            rule=rule, severity=severity, sheet=self.sheet,
+            cells=tuple(self.ref(c, index) for c in cols),
+            column=column if column is not None else self.names.get(cols[0], cols[0]) if cols else "",
+            value=_shown(value), params=params,
+        )
+
+
+def _shown(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+Rule = Callable[[Frame], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Everything the engine needs to know about one workbook kind."""
+
+    name: str  # 'handleplan'; the Skema value in the Data sheet
+    title: str  # 'Handleplan'
+    columns: tuple[Column, ...]
+    line_columns: tuple[str, ...]  # the keys that name a line; unique together
+    schema: Callable[[Frame], Any]  # → a pandera DataFrameSchema for frame.lines
+    figures: Callable[[Frame], Iterable[Figure]]
+    rules: tuple[Rule, ...] = ()
+    header_rules: tuple[Rule, ...] = ()  # rules on the header alone (sequences of years/quarters)
+    required_meta: frozenset[str] = frozenset({"unit", "year"})
+    total_labels: tuple[str, ...] = TOTAL_LABELS
+    years: YearColumns | None = None
+    quarters: QuarterColumns | None = None
+    year_from_header: bool = False  # effekt: no År in the metadata → the first year column
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)

@@ -1,0 +1,282 @@
+"""Find a sheet's report: its metadata block, its header (one or two rows) and its
+lines up to the table's end. WORKBOOKS.md §1 "Metadata block", "Header row", "Table end".
+
+Reads only as far as the table goes: a stream of rows in, a `Table` (or why not) out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncservice.layout import META_LABELS, Column, Kind
+from syncservice.models import ERROR, WARNING, Cell, Finding, cell_ref
+from syncservice.parse import (
+    is_blank,
+    label_matches,
+    matched_synonym,
+    normalise_label,
+    parse_quarter,
+    split_quarter_prefix,
+)
+from syncservice.read import Row
+
+HEADER_SCAN_ROWS = 30
+FOOTNOTE = re.compile(r"^\s*(\*|note\b|noter\b|kilde\b|kilder\b|bemærkning)", re.IGNORECASE)
+YEAR_LABEL = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where each frame column is: its sheet column, label and header cell."""
+
+    kind: Kind
+    row: int  # first header row
+    depth: int  # 1 or 2 header rows
+    columns: dict[str, int]  # frame column → sheet column
+    labels: dict[str, str]  # frame column → label as written
+    cells: dict[str, str]  # frame column → header cell ref
+    names: dict[str, str]  # frame column → name for messages
+    years: tuple[int, ...] = ()
+    quarters: tuple[int, ...] = ()
+    quarter_cells: dict[int, str] = field(default_factory=dict)  # quarter → its label's cell
+
+
+@dataclass(frozen=True)
+class Table:
+    sheet: str
+    header: Header
+    meta: dict[str, Cell]  # field → the value cell
+    lines: tuple[dict[int, Cell], ...]  # each table row: sheet column → Cell
+    line_rows: tuple[int, ...]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Located:
+    """What locate found on one sheet: a table, or findings saying why not."""
+
+    table: Table | None
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+
+def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int) -> Located:
+    """Rows of one sheet → its table, or the reason it is skipped or broken."""
+    head: list[Row] = []
+    for row in rows:
+        head.append(row)
+        if row[0] > HEADER_SCAN_ROWS + 1:  # one extra row: a two-row header may start at row 30
+            break
+    header = _find_header(head, list(kinds))
+    meta = _metadata(head, header.row if header else HEADER_SCAN_ROWS + 1)
+    if header is None:
+        if meta:
+            cell = next(iter(meta.values()))
+            return Located(None, (Finding("sheet.no_header", ERROR, sheet, (cell.ref,)),))
+        return Located(None, (Finding("sheet.skipped", WARNING, sheet),))
+    lines, line_rows, truncated = _lines(head, rows, header, max_rows)
+    problems: tuple[Finding, ...] = ()
+    if truncated:
+        problems = (Finding("sheet.too_many_rows", ERROR, sheet, (cell_ref(line_rows[-1], 1),),
+                             params={"limit": max_rows}),)
+    return Located(Table(sheet, header, meta, tuple(lines), tuple(line_rows), truncated), problems)
+
+
+# --- metadata ---------------------------------------------------------------------------
+
+def _metadata(head: list[Row], header_row: int) -> dict[str, Cell]:
+    """Label/value pairs above the table: the label in one cell, the value to its right,
+    or 'Label: value' in one cell. The first of a field wins."""
+    found: dict[str, Cell] = {}
+    for row_no, cells in head:
+        if row_no >= header_row:
+            break
+        cols = sorted(cells)
+        for i, col in enumerate(cols):
+            cell = cells[col]
+            if not isinstance(cell.value, str):
+                continue
+            for key, labels in META_LABELS.items():
+                if key in found:
+                    continue
+                if normalise_label(cell.value) in {normalise_label(lab) for lab in labels}:
+                    # the value is the next filled cell to the right (staff leave a gap sometimes)
+                    right = [cells[c] for c in cols[i + 1:i + 4] if c <= col + 3]
+                    if right:
+                        found[key] = right[0]
+                    break
+                inline = _inline_value(cell, labels)
+                if inline is not None:
+                    found[key] = inline
+                    break
+    return found
+
+
+def _inline_value(cell: Cell, labels: tuple[str, ...]) -> Cell | None:
+    """'Enhed: Dagtilbud Vest' → a Cell holding 'Dagtilbud Vest' at the same position."""
+    text = str(cell.value).strip()
+    for label in labels:
+        bare = label.rstrip(".:")
+        m = re.match(rf"^\s*{re.escape(bare)}\.?\s*:\s*(\S.*)$", text, re.IGNORECASE)
+        if m:
+            return Cell(cell.row, cell.col, m.group(1).strip(), cell.formula, cell.number_format)
+    return None
+
+
+# --- header -----------------------------------------------------------------------------
+
+def _find_header(head: list[Row], kinds: list[Kind]) -> Header | None:
+    """The first row (of the first 30) holding all of some kind's required labels."""
+    by_no = dict(head)
+    for row_no, cells in head:
+        if row_no > HEADER_SCAN_ROWS:
+            return None
+        below = by_no.get(row_no + 1, {})
+        best: Header | None = None
+        for kind in kinds:
+            found = _match(kind, row_no, cells, below)
+            if found is not None and (best is None or len(found.columns) > len(best.columns)):
+                best = found
+        if best is not None:
+            return best
+    return None
+
+
+def _text(cell: Cell | None) -> str:
+    if cell is None or is_blank(cell.value):
+        return ""
+    value = cell.value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cell]) -> Header | None:
+    two_rows = kind.quarters is not None and any(
+        label_matches(_text(c), kind.quarters.intake + kind.quarters.outflow) for c in lower.values()
+    ) and not any(split_quarter_prefix(_text(c)) for c in upper.values())
+    columns: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    cells: dict[str, str] = {}
+    names: dict[str, str] = {}
+    years: list[tuple[int, int]] = []
+    quarter_cols: dict[str, int] = {}
+    quarter_cells: dict[int, str] = {}
+
+    def take(key: str, col: int, label: str, row: int, name: str) -> None:
+        columns[key], labels[key], cells[key], names[key] = col, label, cell_ref(row, col), name
+
+    current_quarter: tuple[int, int] | None = None  # (quarter, column of its label)
+    for col in sorted(set(upper) | (set(lower) if two_rows else set())):
+        top = _text(upper.get(col))
+        bottom = _text(lower.get(col)) if two_rows else ""
+        if kind.quarters is not None:
+            q = parse_quarter(top) if top else None
+            if two_rows and q is not None:
+                current_quarter = (q[0], col)
+                quarter_cells.setdefault(q[0], cell_ref(row_no, col))
+            elif two_rows and top:
+                current_quarter = None  # another label ends the quarter's span
+            flow = _flow(kind, bottom) if two_rows else None
+            if two_rows and flow and current_quarter:
+                key = f"{flow}_{current_quarter[0]}"
+                if key not in columns:
+                    take(key, col, f"{top or ''} {bottom}".strip(), row_no + 1,
+                         f"K{current_quarter[0]} {bottom}")
+                    quarter_cols[key] = col
+                continue
+            split = split_quarter_prefix(top) if not two_rows else None
+            if split and _flow(kind, split[1]):
+                key = f"{_flow(kind, split[1])}_{split[0]}"
+                if key not in columns:
+                    take(key, col, top, row_no, top)
+                    quarter_cells.setdefault(split[0], cell_ref(row_no, col))
+                    quarter_cols[key] = col
+                continue
+        label = top or bottom
+        if not label:
+            continue
+        label_row = row_no if top else row_no + 1
+        if kind.years is not None:
+            m = YEAR_LABEL.match(normalise_label(label))
+            if m and kind.years.low <= int(m.group(1)) <= kind.years.high:
+                years.append((int(m.group(1)), col))
+                take(f"y{m.group(1)}" if f"y{m.group(1)}" not in columns else f"y{m.group(1)}_{col}",
+                     col, label, label_row, m.group(1))
+                continue
+        spec = _claim(kind.columns, columns, label)
+        if spec is not None:
+            take(spec.key, col, label, label_row, spec.name)
+
+    # a blank header in the table's first column names the lines (seed 003)
+    for spec in kind.columns:
+        if spec.key not in columns and spec.blank_first and columns:
+            first = min(columns.values()) - 1
+            if first >= 1 and not _text(upper.get(first)) and not (two_rows and _text(lower.get(first))):
+                take(spec.key, first, "", row_no, spec.name)
+    if any(spec.required and spec.key not in columns for spec in kind.columns):
+        return None
+    if kind.years is not None and not years:
+        return None
+    if kind.quarters is not None and not quarter_cols:
+        return None
+    return Header(kind, row_no, 2 if two_rows else 1, columns, labels, cells, names,
+                  years=tuple(y for y, _ in years),
+                  quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
+                  quarter_cells=quarter_cells)
+
+
+def _flow(kind: Kind, text: str) -> str | None:
+    assert kind.quarters is not None
+    if label_matches(text, kind.quarters.intake):
+        return "in"
+    if label_matches(text, kind.quarters.outflow):
+        return "out"
+    return None
+
+
+def _claim(specs: tuple[Column, ...], taken: dict[str, Any], label: str) -> Column | None:
+    """The first unclaimed column whose labels match; the longest synonym wins a tie
+    ('Antal primo' over 'Primo')."""
+    best: tuple[int, Column] | None = None
+    for spec in specs:
+        if spec.key in taken or not spec.matches(label):
+            continue
+        size = len(matched_synonym(label, spec.labels) or "") if spec.labels else 99
+        if best is None or size > best[0]:
+            best = (size, spec)
+    return best[1] if best else None
+
+
+# --- lines ------------------------------------------------------------------------------
+
+def _lines(head: list[Row], rest: Iterator[Row], header: Header, max_rows: int
+           ) -> tuple[list[dict[int, Cell]], list[int], bool]:
+    """Table rows below the header, up to the first blank row or a footnote row."""
+    first = header.row + header.depth
+    wanted = set(header.columns.values())
+    lines: list[dict[int, Cell]] = []
+    line_rows: list[int] = []
+    expected = first
+
+    def rows() -> Iterator[Row]:
+        yield from (r for r in head if r[0] >= first)
+        yield from rest
+
+    for row_no, cells in rows():
+        if row_no != expected:  # a missing row in the file is a blank row
+            break
+        kept = {c: cell for c, cell in cells.items() if c in wanted}
+        if not kept:
+            break
+        lead = kept[min(kept)]
+        if isinstance(lead.value, str) and FOOTNOTE.match(lead.value):
+            break
+        if len(lines) >= max_rows:
+            return lines, line_rows, True
+        lines.append(kept)
+        line_rows.append(row_no)
+        expected += 1
+    return lines, line_rows, False

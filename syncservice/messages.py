@@ -1,0 +1,297 @@
+"""Every message a person reads about their workbook, keyed by rule id, in Danish and English.
+
+Each entry is (what is wrong, what to do). Placeholders: {value}, {column}, {cells},
+{sheet} and the finding's params. Written for a caseworker, not a programmer.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from syncservice.models import Finding
+
+SAVE_AS = "Åbn filen i Excel og gem den som Excel-projektmappe (.xlsx)."
+SAVE_AS_EN = "Open the file in Excel and save it as an Excel Workbook (.xlsx)."
+
+CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
+    # --- the file itself -------------------------------------------------------------
+    "file.empty": {
+        "da": ("Filen er tom (0 byte).", "Gem projektmappen igen fra Excel."),
+        "en": ("The file is empty (0 bytes).", "Save the workbook again from Excel."),
+    },
+    "file.encrypted": {
+        "da": ("Projektmappen er beskyttet med adgangskode, så den kan ikke læses.",
+               "Fjern adgangskoden (Filer > Info > Beskyt projektmappe) og gem igen."),
+        "en": ("The workbook is password-protected and cannot be read.",
+               "Remove the password (File > Info > Protect Workbook) and save again."),
+    },
+    "file.xls": {
+        "da": ("Filen er i det gamle Excel-format (.xls).", SAVE_AS),
+        "en": ("The file is in the old Excel format (.xls).", SAVE_AS_EN),
+    },
+    "file.xlsb": {
+        "da": ("Filen er en binær Excel-projektmappe (.xlsb).", SAVE_AS),
+        "en": ("The file is an Excel binary workbook (.xlsb).", SAVE_AS_EN),
+    },
+    "file.ods": {
+        "da": ("Filen er et OpenDocument-regneark (.ods).",
+               "Gem filen som Excel-projektmappe (.xlsx) (i LibreOffice: Filer > Gem som > Excel 2007-365)."),
+        "en": ("The file is an OpenDocument spreadsheet (.ods).",
+               "Save it as an Excel Workbook (.xlsx) (in LibreOffice: File > Save As > Excel 2007-365)."),
+    },
+    "file.csv": {
+        "da": ("Filen er en CSV-tekstfil, ikke en projektmappe.", SAVE_AS),
+        "en": ("The file is a CSV text file, not a workbook.", SAVE_AS_EN),
+    },
+    "file.template": {
+        "da": ("Filen er en Excel-skabelon, ikke en projektmappe.", SAVE_AS),
+        "en": ("The file is an Excel template, not a workbook.", SAVE_AS_EN),
+    },
+    "file.extension": {
+        "da": ("Filtypen {extension} kan ikke læses.", SAVE_AS),
+        "en": ("Files of type {extension} cannot be read.", SAVE_AS_EN),
+    },
+    "file.not_workbook": {
+        "da": ("Filen er ikke en gyldig Excel-projektmappe (den er beskadiget eller af en anden type).",
+               "Gem filen som Excel-projektmappe (.xlsx)."),
+        "en": ("The file is not a valid Excel workbook (it is damaged or of another type).",
+               "Save the file as an Excel Workbook (.xlsx)."),
+    },
+    "file.corrupt": {
+        "da": ("Projektmappen er beskadiget og kan ikke læses.",
+               "Åbn den i Excel; hvis Excel tilbyder at reparere den, så gør det, og gem igen som .xlsx."),
+        "en": ("The workbook is damaged and cannot be read.",
+               "Open it in Excel; if Excel offers to repair it, do so, and save again as .xlsx."),
+    },
+    "file.too_large": {
+        "da": ("Projektmappen fylder {unpacked_mb} MB udpakket; grænsen er {limit_mb} MB.",
+               "Fjern billeder og ark, der ikke hører til indberetningen, og gem igen."),
+        "en": ("The workbook unpacks to {unpacked_mb} MB; the limit is {limit_mb} MB.",
+               "Remove pictures and sheets that are not part of the report and save again."),
+    },
+    "file.too_big": {
+        "da": ("Filen fylder {size_mb} MB; grænsen er {limit_mb} MB.",
+               "Fjern billeder og ark, der ikke hører til indberetningen, og gem igen."),
+        "en": ("The file is {size_mb} MB; the limit is {limit_mb} MB.",
+               "Remove pictures and sheets that are not part of the report and save again."),
+    },
+    "file.too_slow": {
+        "da": ("Projektmappen kunne ikke læses inden for {seconds} sekunder.",
+               "Fjern ark med store datamængder, der ikke hører til indberetningen, og gem igen."),
+        "en": ("The workbook could not be read within {seconds} seconds.",
+               "Remove large sheets that are not part of the report and save again."),
+    },
+    "file.no_report_sheet": {
+        "da": ("Projektmappen indeholder intet ark med en indberetning.",
+               "Brug en skabelon: et ark skal have Enhed og År over tabellen og en overskriftsrække "
+               "som i skabelonen (fx Område | Mål | Realiseret | Forventet)."),
+        "en": ("The workbook has no sheet holding a report.",
+               "Use a template: a sheet needs Enhed and År above its table and a header row as in the "
+               "template (e.g. Område | Mål | Realiseret | Forventet)."),
+    },
+    # --- sheets ----------------------------------------------------------------------
+    "sheet.skipped": {
+        "da": ("Arket «{sheet}» er ikke en indberetning og er sprunget over.",
+               "Intet at gøre, hvis arket er noter eller en vejledning."),
+        "en": ("Sheet «{sheet}» is not a report and was skipped.",
+               "Nothing to do if the sheet holds notes or instructions."),
+    },
+    "sheet.no_header": {
+        "da": ("Arket har Enhed/År over tabellen, men ingen overskriftsrække, der kan genkendes, "
+               "i de første 30 rækker.",
+               "Skriv kolonneoverskrifterne som i skabelonen (fx Område | Mål | Realiseret | Forventet)."),
+        "en": ("The sheet has Enhed/År above its table but no recognisable header row in its first 30 rows.",
+               "Write the column headers as in the template (e.g. Område | Mål | Realiseret | Forventet)."),
+    },
+    "sheet.too_many_rows": {
+        "da": ("Tabellen har flere end {limit} rækker.", "Del indberetningen op i flere ark eller filer."),
+        "en": ("The table has more than {limit} rows.", "Split the report over several sheets or files."),
+    },
+    "table.empty": {
+        "da": ("Tabellen har ingen rækker under overskriften.", "Udfyld tabellen under overskriftsrækken."),
+        "en": ("The table has no rows under its header.", "Fill in the table below the header row."),
+    },
+    "report.duplicate_sheet": {
+        "da": ("Indberetningen for {unit} {year} ({kind}) findes også på arket «{other_sheet}».",
+               "Slet det ene ark, eller ret Enhed/År, så hvert ark er sin egen indberetning."),
+        "en": ("The report for {unit} {year} ({kind}) is also on sheet «{other_sheet}».",
+               "Delete one of the sheets, or correct Enhed/År so each sheet is its own report."),
+    },
+    # --- metadata --------------------------------------------------------------------
+    "meta.missing": {
+        "da": ("Feltet «{field}» mangler over tabellen.",
+               "Skriv «{field}» i en celle over tabellen og værdien i cellen til højre."),
+        "en": ("The field «{field}» is missing above the table.",
+               "Write «{field}» in a cell above the table and its value in the cell to its right."),
+    },
+    "meta.unit": {
+        "da": ("Enheden er tom.", "Skriv enhedens navn, fx «Handicap & Psykiatri, Ballerup»."),
+        "en": ("The unit is empty.", "Write the unit's name, e.g. «Handicap & Psykiatri, Ballerup»."),
+    },
+    "meta.year": {
+        "da": ("«{value}» er ikke et årstal.", "Skriv året med fire cifre, fx 2025."),
+        "en": ("«{value}» is not a year.", "Write the year with four digits, e.g. 2025."),
+    },
+    "meta.as_of": {
+        "da": ("«{value}» er ikke en dato.", "Skriv datoen som 30.11.2025, eller som en Excel-dato."),
+        "en": ("«{value}» is not a date.", "Write the date as 30.11.2025, or as an Excel date."),
+    },
+    "meta.amount_unit": {
+        "da": ("Beløbsenheden «{value}» kendes ikke.", "Skriv «kr.», «1.000 kr.» eller «mio. kr.»."),
+        "en": ("The amount unit «{value}» is unknown.", "Write «kr.», «1.000 kr.» or «mio. kr.»."),
+    },
+    # --- values ----------------------------------------------------------------------
+    "value.not_number": {
+        "da": ("«{value}» i kolonnen {column} er ikke et tal.",
+               "Skriv kun tallet, fx 16,7 eller 1.600 (en streg «-» betyder 0)."),
+        "en": ("«{value}» in column {column} is not a number.",
+               "Write only the number, e.g. 16,7 or 1.600 (a dash «-» means 0)."),
+    },
+    "value.decimal_point": {
+        "da": ("«{value}» i kolonnen {column} bruger punktum som decimaltegn.",
+               "Skriv decimaler med komma, fx 16,7; punktum bruges kun til tusinder (1.600)."),
+        "en": ("«{value}» in column {column} uses a point as decimal sign.",
+               "Write decimals with a comma, e.g. 16,7; a point only groups thousands (1.600)."),
+    },
+    "value.date": {
+        "da": ("Cellen i kolonnen {column} indeholder en dato ({value}), ikke et tal.",
+               "Skriv tallet, og sæt cellens format til Tal (Hjem > Talformat)."),
+        "en": ("The cell in column {column} holds a date ({value}), not a number.",
+               "Write the number and set the cell's format to Number (Home > Number Format)."),
+    },
+    "value.formula_no_cache": {
+        "da": ("Cellen i kolonnen {column} har en formel, der aldrig er blevet beregnet.",
+               "Åbn projektmappen i Excel, så formlerne beregnes, og gem den igen."),
+        "en": ("The cell in column {column} holds a formula that was never calculated.",
+               "Open the workbook in Excel so the formulas are calculated, and save it again."),
+    },
+    "value.formula_error": {
+        "da": ("Formlen i kolonnen {column} giver fejlen {value}.",
+               "Ret formlen, så den giver et tal, eller skriv tallet direkte."),
+        "en": ("The formula in column {column} gives the error {value}.",
+               "Correct the formula so it gives a number, or type the number."),
+    },
+    "value.missing": {
+        "da": ("Cellen i kolonnen {column} er tom.", "Skriv tallet; skriv 0 eller «-», hvis det er nul."),
+        "en": ("The cell in column {column} is empty.", "Write the number; write 0 or «-» if it is zero."),
+    },
+    "value.negative": {
+        "da": ("{column} er negativ ({value}); den skal være 0 eller derover.", "Ret tallet."),
+        "en": ("{column} is negative ({value}); it must be 0 or more.", "Correct the number."),
+    },
+    "value.not_whole": {
+        "da": ("{column} skal være et helt antal personer, men er {value}.", "Skriv et helt tal."),
+        "en": ("{column} must be a whole number of people, but is {value}.", "Write a whole number."),
+    },
+    # --- rows and totals ---------------------------------------------------------------
+    "row.name_missing": {
+        "da": ("Rækken har tal, men intet navn i kolonnen {column}.",
+               "Skriv navnet, eller slet rækken, hvis den ikke hører til."),
+        "en": ("The row has figures but no name in column {column}.",
+               "Write the name, or delete the row if it does not belong."),
+    },
+    "row.duplicate": {
+        "da": ("«{value}» står to gange; første gang i række {first_row} ({first_cell}).",
+               "Slå de to rækker sammen, eller giv dem forskellige navne."),
+        "en": ("«{value}» appears twice; first in row {first_row} ({first_cell}).",
+               "Merge the two rows, or give them different names."),
+    },
+    "total.mismatch": {
+        "da": ("Totalen i kolonnen {column} er {value}, men rækkerne giver {expected} "
+               "(forskel {difference}).",
+               "Ret totalen eller de tal, der er forkerte."),
+        "en": ("The total in column {column} is {value}, but the rows add up to {expected} "
+               "(difference {difference}).",
+               "Correct the total or the figures that are wrong."),
+    },
+    # --- handleplan --------------------------------------------------------------------
+    "handleplan.negative": {
+        "da": ("{column} er negativ ({value}).", "Kontrollér tallet; en negativ besparelse er en merudgift."),
+        "en": ("{column} is negative ({value}).", "Check the figure; a negative saving is an extra cost."),
+    },
+    "handleplan.realised_exceeds_expected": {
+        "da": ("Realiseret ({value}) overstiger forventet for året ({expected}).",
+               "Realiseret overstiger forventet – opdater Forventet."),
+        "en": ("Realised ({value}) exceeds expected for the year ({expected}).",
+               "Realised exceeds expected – update Forventet."),
+    },
+    "handleplan.as_of_outside_year": {
+        "da": ("Opgørelsesdatoen {value} ligger uden for {year} og første kvartal af året efter.",
+               "Kontrollér «Opgjort pr.» og «År»."),
+        "en": ("The as-of date {value} is outside {year} and the first quarter of the next year.",
+               "Check «Opgjort pr.» and «År»."),
+    },
+    # --- effekt ------------------------------------------------------------------------
+    "effekt.status": {
+        "da": ("Status «{value}» kendes ikke.", "Skriv Grøn, Gul eller Rød."),
+        "en": ("Status «{value}» is unknown.", "Write Grøn, Gul or Rød (green, yellow, red)."),
+    },
+    "effekt.years_too_few": {
+        "da": ("Tabellen har {count} årskolonne(r); der skal være mindst to.",
+               "Skriv årene som overskrifter i hver sin kolonne, fx 2025 | 2026 | 2027."),
+        "en": ("The table has {count} year column(s); at least two are needed.",
+               "Write the years as headers, one per column, e.g. 2025 | 2026 | 2027."),
+    },
+    "effekt.years_sequence": {
+        "da": ("Årskolonnerne skal komme i rækkefølge uden huller; her står {value}, men der skulle stå {expected}.",
+               "Ret overskriften, eller indsæt det manglende år."),
+        "en": ("The year columns must follow each other without gaps; here is {value} where {expected} belongs.",
+               "Correct the header, or insert the missing year."),
+    },
+    # --- tilgang_afgang ----------------------------------------------------------------
+    "tilgang.quarters": {
+        "da": ("Kvartalerne skal være 1. til 4. i rækkefølge, hver med Tilgang og Afgang; "
+               "her står kvartal {quarter}, hvor kvartal {expected} skulle stå{missing_text}.",
+               "Ret kvartalsoverskrifterne, så de følger skabelonen."),
+        "en": ("Quarters must run 1 to 4 in order, each with Tilgang and Afgang; here is quarter {quarter} "
+               "where quarter {expected} belongs{missing_text}.",
+               "Correct the quarter headers so they follow the template."),
+    },
+    "tilgang.end_label": {
+        "da": ("Overskriften «{value}» passer ikke med, at der er indberettet til og med {through}. kvartal.",
+               "Ret datoen i overskriften til kvartalets sidste dag, fx 30/9."),
+        "en": ("The header «{value}» does not match reporting through quarter {through}.",
+               "Correct the date in the header to the quarter's last day, e.g. 30/9."),
+    },
+    "tilgang.balance": {
+        "da": ("For {line} giver primo + tilgang − afgang {computed}, men ultimo er {value}.",
+               "Ret tallene, så primo + tilgang − afgang = ultimo."),
+        "en": ("For {line}, start + intake − outflow gives {computed}, but the end count is {value}.",
+               "Correct the figures so that start + intake − outflow = end."),
+    },
+    "tilgang.running_negative": {
+        "da": ("For {line} bliver antallet negativt ({count}) efter {quarter}. kvartal.",
+               "Kontrollér afgangen i kvartalet; der kan ikke gå flere fra, end der er."),
+        "en": ("For {line} the count becomes negative ({count}) after quarter {quarter}.",
+               "Check the outflow in that quarter; more cannot leave than there are."),
+    },
+    "tilgang.over_capacity": {
+        "da": ("{line} har {count} borgere, flere end de {value} pladser.", "Kontrollér tallene og pladserne."),
+        "en": ("{line} has {count} citizens, more than its {value} places.", "Check the figures and the places."),
+    },
+}
+
+
+def render(finding: Finding, language: str = "da") -> str:
+    """The full message: what is wrong, then what to do."""
+    entry = CATALOGUE.get(finding.rule)
+    if entry is None:  # a rule without text is a bug of ours; still say something useful
+        return f"{finding.rule}: {finding.value}"
+    what, fix = entry.get(language) or entry["da"]
+    fields: dict[str, Any] = {"value": finding.value, "column": finding.column, "sheet": finding.sheet,
+                              "cells": ", ".join(finding.cells), **finding.params}
+    if finding.rule == "tilgang.quarters":
+        missing = fields.get("missing", "")
+        fields["missing_text"] = ((f" (mangler {missing})" if language == "da" else f" (missing {missing})")
+                                  if missing else "")
+    return f"{_fill(what, fields)} {_fill(fix, fields)}"
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _fill(template: str, fields: dict[str, Any]) -> str:
+    return string.Formatter().vformat(template, (), _Blank(fields))

@@ -1,0 +1,181 @@
+"""The values passed between stages.
+
+StagedFile → (read) Cell rows → (locate) Table → (validate) Verdict → (store) StoredVersion.
+All frozen: a stage never edits what an earlier stage produced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from openpyxl.utils import get_column_letter
+
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+
+
+def cell_ref(row: int, col: int) -> str:
+    """(7, 8) → 'H7'."""
+    return f"{get_column_letter(col)}{row}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One non-empty cell as read, with its position kept for findings."""
+
+    row: int
+    col: int
+    value: Any
+    formula: bool = False  # the cell holds a formula; value is its cached result
+    number_format: str = "General"
+
+    @property
+    def ref(self) -> str:
+        return cell_ref(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem with the data (never with the service). Text comes from messages.py."""
+
+    rule: str  # stable id, e.g. "total.mismatch"; keys the message catalogue
+    severity: Severity
+    sheet: str = ""
+    cells: tuple[str, ...] = ()
+    column: str = ""
+    value: str = ""  # the value found, as the person typed or sees it
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def location(self) -> str:
+        """'Tilgang og afgang!H7' or '' for a problem with the file itself."""
+        if not self.sheet:
+            return ""
+        return f"{self.sheet}!{','.join(self.cells)}" if self.cells else self.sheet
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A private, immutable copy of a file as it was when we took it."""
+
+    source: Path  # where the person saved it
+    rel: str  # source relative to the watched folder (posix), or the given path for `check`
+    staged: Path  # our copy; every later stage reads this, never `source`
+    sha256: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number of a report, tidy: the unit of the Data sheet and the figures table."""
+
+    line: str  # area, initiative or day service
+    metric: str  # Mål, Realiseret, Forventet, Effekt, Primo, Tilgang, Afgang, Ultimo, Pladser
+    period: str  # '' or 'K1'..'K4' or a year
+    value: float  # kroner for amounts, persons for counts
+    cell: str  # where it came from, e.g. 'C7'
+    line_no: int  # order of the line within the sheet
+    track: str = ""  # effekt's optional Spor
+
+
+@dataclass(frozen=True)
+class Report:
+    """One accepted sheet: the figures of report (kind, unit, year)."""
+
+    kind: str
+    unit: str
+    year: int
+    sheet: str
+    figures: tuple[Figure, ...]
+    amount_unit: str = ""  # as written in the sheet, e.g. '1.000 kr.'
+    as_of: dt.date | None = None
+    through: int | None = None  # tilgang_afgang: the last quarter reported
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # e.g. effekt status per line
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.kind, self.unit, self.year)
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    sheet: str
+    kind: str
+    unit: str
+    year: int | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything decided about one workbook."""
+
+    file: StagedFile | None
+    sheets: tuple[SheetInfo, ...] = ()
+    reports: tuple[Report, ...] = ()
+    errors: tuple[Finding, ...] = ()
+    warnings: tuple[Finding, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors and bool(self.reports)
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A report version as the store holds it."""
+
+    version_id: int
+    kind: str
+    unit: str
+    year: int
+    file_id: int
+    path: str  # relative path of the file it came from
+    file_name: str
+    sheet: str
+    sha256: str
+    saved_at: str  # ISO time, the file's mtime
+    accepted_at: str  # ISO time
+    archive_path: str
+    amount_unit: str = ""
+    as_of: str = ""
+    through: int | None = None
+
+
+@dataclass(frozen=True)
+class DataRow:
+    """One row of the consolidated workbook's Data sheet (WORKBOOKS.md §6), plus what overviews need."""
+
+    unit: str
+    year: int
+    kind: str
+    line: str
+    metric: str
+    period: str
+    value: float
+    source: str  # file name
+    version_id: int
+    line_no: int = 0
+    track: str = ""
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    """A workbook whose newest received content was rejected."""
+
+    file_id: int
+    path: str
+    file_name: str
+    received_at: str
+    sha256: str
+    archive_path: str
+    error_count: int
+    errors: tuple[Finding, ...]  # the first few, in sheet/cell order

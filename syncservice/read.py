@@ -1,0 +1,167 @@
+"""Read a staged workbook: refuse what is not a safe .xlsx/.xlsm, then stream each
+sheet's rows as Cells that keep their position.
+
+Only openpyxl's streaming parser is used (read-only mode), so a sheet claiming a
+million rows costs only the rows that exist, and locate can stop at the table's end.
+"""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+from openpyxl.xml import DEFUSEDXML
+
+from syncservice.models import ERROR, Cell, Finding
+
+assert DEFUSEDXML, "defusedxml must be installed: openpyxl relies on it against XML entity attacks"
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# An encrypted OOXML file is an OLE2 container with these streams (MS-OFFCRYPTO 2.3.4).
+ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+READABLE = {".xlsx", ".xlsm"}
+OTHER_FORMATS = {".xls": "file.xls", ".xlsb": "file.xlsb", ".ods": "file.ods", ".csv": "file.csv",
+                 ".xltx": "file.template", ".xltm": "file.template"}
+
+Row = tuple[int, dict[int, Cell]]
+
+
+class Unreadable(Exception):
+    """The file itself cannot be read; carries the finding to report."""
+
+    def __init__(self, rule: str, **params: Any) -> None:
+        super().__init__(rule)
+        self.finding = Finding(rule=rule, severity=ERROR, params=params)
+
+
+class TooSlow(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SheetSource:
+    name: str
+    index: int
+    worksheet: bool  # False for chart sheets and dialog sheets: nothing to read
+
+
+def refuse_unsafe(path: Path, max_unpacked: int) -> None:
+    """Raise Unreadable for anything but a plain, modest OOXML workbook."""
+    suffix = path.suffix.lower()
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise Unreadable("file.empty")
+    if head.startswith(OLE2_MAGIC):
+        # Password-protected .xlsx files are OLE2 containers too; tell them apart.
+        if ENCRYPTION_STREAM in path.read_bytes():
+            raise Unreadable("file.encrypted")
+        raise Unreadable("file.xls")
+    if suffix in OTHER_FORMATS:
+        raise Unreadable(OTHER_FORMATS[suffix])
+    if not head.startswith(ZIP_MAGIC):
+        raise Unreadable("file.not_workbook")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            if "mimetype" in names and zf.read("mimetype").startswith(b"application/vnd.oasis"):
+                raise Unreadable("file.ods")
+            if "xl/workbook.bin" in names:
+                raise Unreadable("file.xlsb")
+            if "[Content_Types].xml" not in names or not any(n.lower() == "xl/workbook.xml" for n in names):
+                raise Unreadable("file.not_workbook")
+            # Declared sizes bound what zipfile will inflate, so summing them stops zip bombs.
+            unpacked = sum(i.file_size for i in infos)
+            if unpacked > max_unpacked:
+                raise Unreadable("file.too_large", unpacked_mb=unpacked // 2**20, limit_mb=max_unpacked // 2**20)
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise Unreadable("file.encrypted")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError):
+        raise Unreadable("file.not_workbook") from None
+    if suffix not in READABLE:
+        raise Unreadable("file.extension", extension=suffix or "(ingen)")
+
+
+class _Parser(WorkSheetParser):
+    """openpyxl's streaming parser, also telling which cells hold formulas.
+
+    With data_only the stock parser returns a formula's cached value and forgets the
+    formula; a formula never calculated then looks like an empty cell, which the
+    contract says is an error of its own.
+    """
+
+    def parse_cell(self, element):  # type: ignore[no-untyped-def]
+        cell = super().parse_cell(element)
+        cell["formula"] = element.find(FORMULA_TAG) is not None
+        return cell
+
+
+class OpenWorkbook:
+    """A workbook opened for streaming; use as a context manager."""
+
+    def __init__(self, path: Path, *, deadline: float | None = None) -> None:
+        try:
+            self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        except Exception as exc:  # openpyxl raises many kinds on a broken package
+            raise Unreadable("file.corrupt", reason=type(exc).__name__) from None
+        self._deadline = deadline
+        self._formats: dict[int, str] = {}
+
+    def __enter__(self) -> "OpenWorkbook":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._wb.close()
+
+    @property
+    def sheets(self) -> list[SheetSource]:
+        out = []
+        for i, ws in enumerate(self._wb._sheets):
+            out.append(SheetSource(ws.title, i, hasattr(ws, "_get_source")))
+        return out
+
+    def rows(self, sheet: SheetSource) -> Iterator[Row]:
+        """(row number, {column: Cell}) for each row holding at least one value."""
+        ws = self._wb._sheets[sheet.index]
+        wb = self._wb
+        with ws._get_source() as src:
+            parser = _Parser(src, wb.shared_strings, data_only=True, epoch=wb.epoch,
+                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+            for n, (idx, raw) in enumerate(parser.parse()):
+                if self._deadline is not None and n % 512 == 0 and time.monotonic() > self._deadline:
+                    raise TooSlow()
+                cells = {}
+                for c in raw:
+                    value = c["value"]
+                    if value is None and not c["formula"]:
+                        continue
+                    if isinstance(value, str) and not value.strip() and not c["formula"]:
+                        continue
+                    cells[c["column"]] = Cell(c["row"], c["column"], value, c["formula"],
+                                              self._number_format(c["style_id"]))
+                if cells:
+                    yield idx, cells
+
+    def _number_format(self, style_id: int) -> str:
+        fmt = self._formats.get(style_id)
+        if fmt is None:
+            fmt = "General"
+            try:
+                fmt_id = self._wb._cell_styles[style_id].numFmtId
+                if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
+                    fmt = BUILTIN_FORMATS.get(fmt_id, "General")
+                else:
+                    fmt = self._wb._number_formats[fmt_id - BUILTIN_FORMATS_MAX_SIZE]
+            except (IndexError, AttributeError):
+                pass
+            self._formats[style_id] = fmt
+        return fmt

@@ -1,0 +1,307 @@
+"""A located table → a typed frame → every problem found, lazily, each at its cells.
+
+Cell text becomes numbers here (the Danish way, parse.py), the kind's pandera schema
+checks types, ranges and uniqueness, and the rules that span rows or columns (totals,
+plus the kind's own) run beside it. Nothing stops at the first problem.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from syncservice.layout import META_NAMES, Frame, Kind
+from syncservice.locate import Table
+from syncservice.models import ERROR, WARNING, Cell, Finding, Report
+from syncservice.parse import (
+    NotANumber,
+    name_key,
+    normalise_label,
+    parse_amount_unit,
+    parse_date,
+    parse_number,
+    parse_year,
+    strip_footnote_marker,
+)
+
+EXCEL_ERROR = re.compile(r"^#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!)")
+LINE_KEY = "line_key"
+
+
+@dataclass(frozen=True)
+class Checked:
+    report: Report | None
+    findings: tuple[Finding, ...]
+
+
+def check_table(table: Table) -> Checked:
+    """Validate one located table; a Report only when it has no errors."""
+    kind = table.header.kind
+    findings: list[Finding] = []
+    meta, meta_cells = _metadata(table, findings)
+    frame, totals, total_rows, decimals = _frame(table, meta, meta_cells, findings)
+    for rule in kind.header_rules:
+        findings.extend(rule(frame))
+    findings.extend(_schema_findings(frame, kind, findings))
+    findings.extend(_total_findings(frame, totals, total_rows, decimals, findings))
+    if not any(f.severity == ERROR for f in findings):
+        for rule in kind.rules:
+            findings.extend(rule(frame))
+    report = None
+    if not any(f.severity == ERROR for f in findings):
+        report = Report(
+            kind=kind.name, unit=meta["unit"], year=meta["year"], sheet=table.sheet,
+            figures=tuple(kind.figures(frame)), amount_unit=meta.get("amount_unit", ""),
+            as_of=meta.get("as_of"), through=max(frame.quarters) if frame.quarters else None,
+            extra={"unit_cell": meta_cells.get("unit", "")},
+        )
+    return Checked(report, tuple(findings))
+
+
+def identity(table: Table) -> tuple[str, int | None]:
+    """(unit, year) as far as the metadata gives them, for the sheet list of `check`."""
+    meta, _ = _metadata(table, [])
+    return meta.get("unit", ""), meta.get("year")
+
+
+# --- metadata ---------------------------------------------------------------------------
+
+def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], dict[str, str]]:
+    kind = table.header.kind
+    meta: dict[str, Any] = {"factor": 1}
+    cells = {k: c.ref for k, c in table.meta.items()}
+    for key, cell in table.meta.items():
+        value = _meta_value(key, cell)
+        if value is None:
+            findings.append(Finding(f"meta.{key}", ERROR, table.sheet, (cell.ref,), META_NAMES[key],
+                                    _display(cell.value), {"formula": cell.formula}))
+        elif key == "amount_unit":
+            meta["amount_unit"], meta["factor"] = value
+        else:
+            meta[key] = value
+    if kind.year_from_header and "year" not in meta and table.header.years:
+        meta["year"] = table.header.years[0]
+    for key in sorted(kind.required_meta):
+        if key not in table.meta and not (key == "year" and "year" in meta):
+            first = table.header.cells[min(table.header.columns, key=table.header.columns.get)]
+            findings.append(Finding("meta.missing", ERROR, table.sheet, (first,), META_NAMES[key], "",
+                                    {"field": META_NAMES[key]}))
+    return meta, cells
+
+
+def _meta_value(key: str, cell: Cell) -> Any:
+    value = cell.value
+    if key == "unit":
+        text = " ".join(str(value).split()) if value is not None else ""
+        return text or None
+    if key == "year":
+        return parse_year(value)
+    if key == "as_of":
+        return parse_date(value)
+    return parse_amount_unit(value)
+
+
+# --- the typed frame --------------------------------------------------------------------
+
+def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findings: list[Finding]
+           ) -> tuple[Frame, pd.DataFrame, list[int], dict[str, int]]:
+    header = table.header
+    kind = header.kind
+    types = {spec.key: spec.type for spec in kind.columns}
+    letters = {key: _letter(col) for key, col in header.columns.items()}
+    total_labels = {normalise_label(t) for t in kind.total_labels}
+    line_cols = [k for k in kind.line_columns if k in header.columns]
+    quarter_keys = {k for k in header.columns if re.fullmatch(r"(in|out)_\d+", k)}
+
+    data: dict[str, list[Any]] = {key: [] for key in header.columns}
+    decimals: dict[str, int] = {}
+    rows: list[int] = []
+    totals: dict[str, list[Any]] = {key: [] for key in header.columns}
+    total_rows: list[int] = []
+    for cells, row_no in zip(table.lines, table.line_rows):
+        is_total = any(
+            normalise_label(strip_footnote_marker(_display(cells[header.columns[k]].value))) in total_labels
+            for k in line_cols if header.columns[k] in cells
+        )
+        target, target_rows = (totals, total_rows) if is_total else (data, rows)
+        target_rows.append(row_no)
+        for key, col in header.columns.items():
+            cell = cells.get(col)
+            ctype = types.get(key) or ("amount" if key.startswith("y") else "count")
+            value = _coerce(table.sheet, header.names[key], cell, ctype, decimals, key, findings,
+                            line=key in line_cols)
+            if value is None and key in quarter_keys:
+                value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
+            target[key].append(value)
+
+    frame_data = {}
+    for key, values in data.items():
+        ctype = types.get(key) or ("amount" if key.startswith("y") else "count")
+        frame_data[key] = pd.Series(values, dtype="str" if ctype in ("text", "status") else "float64")
+    lines = pd.DataFrame(frame_data, index=pd.RangeIndex(len(rows)))
+    lines[LINE_KEY] = [
+        "\x1f".join(name_key(str(lines.at[i, k])) if isinstance(lines.at[i, k], str) else "" for k in line_cols)
+        or f"\x00{i}" for i in range(len(rows))
+    ] if line_cols else pd.Series([], dtype="str")
+    lines[LINE_KEY] = lines[LINE_KEY].astype("str")
+    frame = Frame(
+        kind=kind.name, sheet=table.sheet, lines=lines, rows=pd.Series(rows, dtype="int64"),
+        letters=letters, names=header.names, header_cells=header.cells, meta=meta, meta_cells=meta_cells,
+        years=header.years, quarters=header.quarters, header_labels=header.labels,
+        quarter_cells=header.quarter_cells,
+    )
+    total_frame = pd.DataFrame({k: pd.Series(v, dtype="object") for k, v in totals.items()})
+    return frame, total_frame, total_rows, decimals
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict[str, int], key: str,
+            findings: list[Finding], *, line: bool = False) -> Any:
+    """One cell → its typed value (None when empty or unreadable, with a finding for the latter)."""
+    if cell is None:
+        return None
+    value = cell.value
+    if cell.formula and value is None:
+        findings.append(Finding("value.formula_no_cache", ERROR, sheet, (cell.ref,), name, ""))
+        return None
+    if isinstance(value, str) and EXCEL_ERROR.match(value.strip()):
+        findings.append(Finding("value.formula_error", ERROR, sheet, (cell.ref,), name, value.strip()))
+        return None
+    if ctype in ("text", "status"):
+        text = _display(value).strip()
+        return strip_footnote_marker(text) if line else text
+    try:
+        number = parse_number(value, cell.number_format)
+    except NotANumber as exc:
+        rule = {"decimal_point": "value.decimal_point", "date": "value.date"}.get(exc.reason, "value.not_number")
+        findings.append(Finding(rule, ERROR, sheet, (cell.ref,), name, _display(value)))
+        return math.nan
+    if number is None:
+        return None
+    decimals[key] = max(decimals.get(key, 0), number.decimals)
+    return number.value
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "strftime"):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+# --- pandera ----------------------------------------------------------------------------
+
+_BUILTIN_RULES = {"not_nullable": "value.missing", "field_uniqueness": "row.duplicate",
+                  "multiple_fields_uniqueness": "row.duplicate"}
+
+
+def _schema_findings(frame: Frame, kind: Kind, earlier: list[Finding]) -> list[Finding]:
+    """Run the kind's pandera schema lazily; map every failure back to its cell."""
+    if frame.lines.empty:
+        return [Finding("table.empty", ERROR, frame.sheet, tuple(frame.header_cells.values())[:1])]
+    schema = kind.schema(frame)
+    try:
+        schema.validate(frame.lines, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    seen = {(f.sheet, c) for f in earlier for c in f.cells}  # one finding per cell: the first cause
+    out: list[Finding] = []
+    line_cols = [k for k in kind.line_columns if k in frame.letters]
+    for case in cases.itertuples(index=False):
+        check = str(case.check)
+        index = case.index
+        if index is None or (isinstance(index, float) and math.isnan(index)):
+            continue
+        index = int(index)
+        rule = _BUILTIN_RULES.get(check) or ("value.negative" if check.startswith("greater_than_or_equal_to")
+                                              else check)
+        column = case.column if isinstance(case.column, str) and case.column in frame.letters else None
+        if rule == "row.duplicate":
+            out.extend(_duplicate(frame, index, line_cols))
+            continue
+        if column is None:
+            continue
+        if rule == "value.missing" and column in line_cols:
+            if frame.lines.loc[index].drop(labels=[LINE_KEY, *line_cols]).isna().all():
+                continue
+            rule = "row.name_missing"
+        ref = frame.ref(column, index)
+        if (frame.sheet, ref) in seen:
+            continue
+        seen.add((frame.sheet, ref))
+        out.append(frame.finding(rule, [column], index, value=case.failure_case))
+    return _dedupe(out)
+
+
+def _duplicate(frame: Frame, index: int, line_cols: list[str]) -> list[Finding]:
+    """A repeated name is reported at each repeat, naming the row it repeats."""
+    keys = frame.lines[LINE_KEY]
+    first = int(keys[keys == keys[index]].index[0])
+    if first == index:
+        return []
+    col = line_cols[-1]
+    value = " / ".join(str(frame.lines.at[index, c]) for c in line_cols if isinstance(frame.lines.at[index, c], str))
+    return [frame.finding("row.duplicate", [col], index, value=value, first_row=int(frame.rows[first]),
+                          first_cell=frame.ref(col, first))]
+
+
+def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    out = []
+    for f in findings:
+        if (f.rule, f.cells) not in seen:
+            seen.add((f.rule, f.cells))
+            out.append(f)
+    return out
+
+
+# --- totals -----------------------------------------------------------------------------
+
+def _total_findings(frame: Frame, totals: pd.DataFrame, total_rows: list[int], decimals: dict[str, int],
+                    earlier: list[Finding]) -> list[Finding]:
+    """Each figure of a total row equals the sum of the other lines, within half a unit of
+    the last decimal shown in that column (WORKBOOKS.md §1 "Total rows")."""
+    out: list[Finding] = []
+    bad_columns = {f.column for f in earlier if f.sheet == frame.sheet}
+    numeric = [k for k in frame.lines.columns if frame.lines[k].dtype == "float64"]
+    for i, row_no in enumerate(total_rows):
+        for key in numeric:
+            value = totals.at[i, key]
+            if value is None or frame.names.get(key) in bad_columns:
+                continue
+            if isinstance(value, float) and math.isnan(value):
+                continue
+            expected = float(frame.lines[key].fillna(0).sum())
+            tolerance = 0.5 * 10 ** -decimals.get(key, 0) + 1e-9 * max(1.0, abs(expected))
+            if abs(float(value) - expected) > tolerance:
+                ref = f"{frame.letters[key]}{row_no}"
+                out.append(Finding("total.mismatch", ERROR, frame.sheet, (ref,), frame.names[key],
+                                   _display(value), {"expected": _number_text(expected, decimals.get(key, 0)),
+                                                     "difference": _number_text(float(value) - expected,
+                                                                                decimals.get(key, 0))}))
+    return out
+
+
+def _number_text(value: float, decimals: int) -> str:
+    """Danish: 1.234,5"""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def warning(frame: Frame, rule: str, columns: list[str], index: Any, **kw: Any) -> Finding:
+    return frame.finding(rule, columns, index, severity=WARNING, **kw)
