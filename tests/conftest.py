@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from schemas import KINDS  # noqa: E402
+from syncservice.check import check_workbook  # noqa: E402
+from syncservice.models import StagedFile, Verdict  # noqa: E402
+
+import book  # noqa: E402
+
+
+def verdict_for(path: Path) -> Verdict:
+    staged = StagedFile(path, path.name, path, "0" * 64, path.stat().st_size, 0)
+    return check_workbook(staged, KINDS, max_unpacked=300 << 20, max_rows=200_000, max_seconds=60)
+
+
+@pytest.fixture
+def check(tmp_path):
+    """check(rows or {sheet: rows}, formats=None) → Verdict of that workbook."""
+    counter = iter(range(10_000))
+
+    def run(sheets, formats=None, name=None) -> Verdict:
+        path = tmp_path / (name or f"wb{next(counter)}.xlsx")
+        book.save(path, sheets, formats)
+        return verdict_for(path)
+
+    return run
+
+
+def only(findings, rule):
+    """The findings of one rule; fails when there are none."""
+    found = [f for f in findings if f.rule == rule]
+    assert found, f"no {rule} among {[(f.rule, f.location) for f in findings]}"
+    return found

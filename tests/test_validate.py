@@ -1,0 +1,405 @@
+"""One test per rule: a workbook that breaks exactly that rule, its verdict, rule id and cell."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import book
+from conftest import only
+from syncservice.messages import render
+
+
+# --- the seeds come out right --------------------------------------------------------------
+
+def test_seed_000_handleplan_is_accepted_in_kroner(check):
+    v = check(book.handleplan())
+    assert v.accepted, v.errors
+    (report,) = v.reports
+    assert report.key == ("handleplan", "Handicap og Socialpsykiatri, Fredensborg", 2015)
+    assert report.as_of == dt.date(2015, 11, 30)
+    figures = {(f.line, f.metric): f.value for f in report.figures}
+    assert figures[("Støtte eget hjem", "Mål")] == 6_000_000
+    assert figures[("Institutioner", "Realiseret")] == 4_500_000  # footnote marker dropped
+    assert figures[("Ledsageordning", "Mål")] == 300_000
+    assert sum(v for (line, metric), v in figures.items() if metric == "Realiseret") == 16_700_000
+    assert "Total" not in {f.line for f in report.figures}
+
+
+def test_seed_002_effekt_alle_row_totals_per_year(check):
+    v = check(book.effekt())
+    assert v.accepted, v.errors
+    (report,) = v.reports
+    assert report.year == 2020  # no År in the metadata: the first year column
+    per_year = {}
+    for f in report.figures:
+        per_year[f.period] = per_year.get(f.period, 0) + f.value
+    assert per_year == {"2020": -2_500_000, "2021": -5_950_000, "2022": -8_750_000,
+                        "2023": -11_550_000, "2024": -15_850_000}
+    assert {f.track for f in report.figures} == {"1", "2", "3", "4 a", "4 b"}
+
+
+def test_seed_003_tilgang_balances_through_q3(check):
+    v = check(book.tilgang())
+    assert v.accepted, v.errors
+    (report,) = v.reports
+    assert report.through == 3
+    ends = {f.line: (f.value) for f in report.figures if f.metric == "Ultimo"}
+    starts = {f.line: (f.value) for f in report.figures if f.metric == "Primo"}
+    assert starts == {"Krumtappen": 18, "Bibliotekscaféen": 13, "Larsbjerggård": 9, "Det Nye Sted": 50}
+    assert ends == {"Krumtappen": 22, "Bibliotekscaféen": 13, "Larsbjerggård": 8, "Det Nye Sted": 54}
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+def test_danish_number_text_is_read(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[0][1:] = ["6,0", "3,6", "3,6"]
+    lines[1][1] = "5"
+    lines[8][2:] = ["-", "–"]
+    v = check(book.handleplan(lines=lines, total=["Total", "25", "16,7", "17,6"]))
+    assert v.accepted, v.errors
+
+
+def test_text_in_a_number_column_names_the_cell(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[1][2] = "ca. 5"
+    v = check(book.handleplan(lines=lines, total=False))
+    (f,) = only(v.errors, "value.not_number")
+    assert not v.accepted
+    assert (f.sheet, f.cells, f.column, f.value) == ("Ark1", ("C10",), "Realiseret", "ca. 5")
+    assert "ikke et tal" in render(f)
+
+
+def test_point_as_decimal_sign_is_its_own_error(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[0][2] = "3.6"
+    v = check(book.handleplan(lines=lines, total=False))
+    (f,) = only(v.errors, "value.decimal_point")
+    assert f.cells == ("C9",)
+    assert "komma" in render(f)
+
+
+def test_empty_figure_is_an_error(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[2][3] = None
+    v = check(book.handleplan(lines=lines, total=False))
+    (f,) = only(v.errors, "value.missing")
+    assert (f.cells, f.column) == (("D11",), "Forventet")
+
+
+def test_negative_target_is_an_error(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[3][1] = -5
+    v = check(book.handleplan(lines=lines, total=False))
+    (f,) = only(v.errors, "value.negative")
+    assert (f.cells, f.value) == (("B12",), "-5")
+
+
+def test_formula_without_cached_value_is_an_error(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[0][1] = "=2*3"  # openpyxl writes the formula with no cached result
+    v = check(book.handleplan(lines=lines, total=False))
+    (f,) = only(v.errors, "value.formula_no_cache")
+    assert f.cells == ("B9",)
+    assert "aldrig" in render(f)
+
+
+# --- totals -------------------------------------------------------------------------------
+
+def test_total_row_mismatch_names_the_total_cell(check):
+    v = check(book.handleplan(total=["Total", 25, 16.9, 17.6]))
+    (f,) = only(v.errors, "total.mismatch")
+    assert (f.cells, f.column, f.value) == (("C9",), "Realiseret", "16.9")
+    assert f.params["expected"] == "16,7"
+    assert "16,7" in render(f)
+
+
+def test_total_within_half_a_unit_of_last_decimal_shown_is_accepted(check):
+    lines = [["A", 1.04, 1, 1], ["B", 1.04, 1, 1]]
+    v = check(book.handleplan(lines=lines, total=["I alt", 2.1, 2, 2]),
+              formats={"B9": "0.0", "B10": "0.0", "B11": "0.0"})
+    assert v.accepted, v.errors
+
+
+def test_total_row_may_stand_last_and_be_called_i_alt(check):
+    rows = book.handleplan(total=False)
+    rows.append(["I alt", 25, 16.7, 17.6])
+    assert check(rows).accepted
+
+
+def test_effekt_alle_total_mismatch(check):
+    rows = book.effekt()
+    rows[-1][4] = -8000
+    v = check(rows)
+    (f,) = only(v.errors, "total.mismatch")
+    assert f.cells == ("E12",)
+
+
+# --- names --------------------------------------------------------------------------------
+
+def test_repeated_name_is_reported_at_the_repeat_naming_the_first(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[5][0] = "dagtilbud "
+    v = check(book.handleplan(lines=lines, total=False))
+    (f,) = only(v.errors, "row.duplicate")
+    assert f.cells == ("A14",)
+    assert f.params["first_row"] == 10
+    assert "række 10" in render(f)
+
+
+def test_row_with_figures_but_no_name(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[4][0] = None
+    v = check(book.handleplan(lines=lines, total=False))
+    (f,) = only(v.errors, "row.name_missing")
+    assert f.cells == ("A13",)
+
+
+def test_effekt_same_initiative_under_two_tracks_is_fine_but_not_twice_in_one(check):
+    lines = [list(r) for r in book.EFFEKT_LINES]
+    lines[1][1] = lines[0][1]
+    assert check(book.effekt(lines=lines)).accepted
+    lines[1][0] = "1"
+    v = check(book.effekt(lines=lines))
+    (f,) = only(v.errors, "row.duplicate")
+    assert f.cells == ("B8",)
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+def test_missing_required_metadata_is_named(check):
+    rows = book.handleplan()
+    rows[5] = []  # no "Beløb i"
+    v = check(rows)
+    (f,) = only(v.errors, "meta.missing")
+    assert f.params["field"] == "Beløb i"
+    assert "Beløb i" in render(f)
+
+
+def test_bad_year_names_its_cell(check):
+    v = check(book.handleplan(year="tyve femten"))
+    (f,) = only(v.errors, "meta.year")
+    assert f.cells == ("B4",)
+
+
+def test_as_of_in_text_forms(check):
+    for text in ("30.11.2015", "30-11-2015", "30/11 2015"):
+        v = check(book.handleplan(as_of=text))
+        assert v.accepted, (text, v.errors)
+        assert v.reports[0].as_of == dt.date(2015, 11, 30)
+
+
+def test_unknown_amount_unit(check):
+    v = check(book.handleplan(amount_unit="kroner i tusinder?"))
+    (f,) = only(v.errors, "meta.amount_unit")
+    assert f.cells == ("B6",)
+
+
+def test_metadata_labels_without_colon_and_in_one_cell(check):
+    rows = book.handleplan()
+    rows[2] = ["ENHED", "Fredensborg"]
+    rows[3] = ["Budgetår: 2015"]
+    v = check(rows)
+    assert v.accepted, v.errors
+    assert v.reports[0].key == ("handleplan", "Fredensborg", 2015)
+
+
+# --- handleplan warnings ------------------------------------------------------------------
+
+def test_realised_above_expected_is_a_warning(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[2][2] = 0.6
+    v = check(book.handleplan(lines=lines))
+    assert v.accepted
+    (f,) = only(v.warnings, "handleplan.realised_exceeds_expected")
+    assert f.cells == ("C12", "D12")
+    assert "opdater Forventet" in render(f)
+
+
+def test_negative_realised_is_a_warning(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[8][2:] = [-0.1, 0]
+    v = check(book.handleplan(lines=lines))
+    assert v.accepted, v.errors
+    (f,) = only(v.warnings, "handleplan.negative")
+    assert f.cells == ("C18",)
+
+
+def test_as_of_outside_the_year_is_a_warning(check):
+    v = check(book.handleplan(as_of=dt.date(2016, 5, 1)))
+    assert v.accepted
+    (f,) = only(v.warnings, "handleplan.as_of_outside_year")
+    assert f.cells == ("B5",)
+    assert check(book.handleplan(as_of=dt.date(2016, 3, 31))).warnings == ()
+
+
+# --- effekt -------------------------------------------------------------------------------
+
+def test_effekt_years_must_be_consecutive(check):
+    v = check(book.effekt(years=[2020, 2021, 2023, 2024, 2025]))
+    (f,) = only(v.errors, "effekt.years_sequence")
+    assert (f.cells, f.value) == (("E6",), "2023")
+
+
+def test_effekt_needs_two_years(check):
+    lines = [r[:3] for r in book.EFFEKT_LINES]
+    v = check(book.effekt(years=[2020], lines=lines))
+    only(v.errors, "effekt.years_too_few")
+
+
+def test_effekt_empty_figure_is_an_error_and_dash_is_zero(check):
+    lines = [list(r) for r in book.EFFEKT_LINES]
+    lines[3][2] = "-"
+    assert check(book.effekt(lines=lines, total=False)).accepted
+    lines[3][3] = None
+    v = check(book.effekt(lines=lines, total=False))
+    (f,) = only(v.errors, "value.missing")
+    assert (f.cells, f.column) == (("D10",), "2021")
+
+
+def test_effekt_status_values(check):
+    ok = check(book.effekt(status=["Grøn", "gul", "RØD", "green", None]))
+    assert ok.accepted, ok.errors
+    v = check(book.effekt(status=["Grøn", "blå", "Rød", "Gul", "Gul"]))
+    (f,) = only(v.errors, "effekt.status")
+    assert (f.cells, f.value) == (("H8",), "blå")
+
+
+# --- tilgang_afgang -----------------------------------------------------------------------
+
+def test_balance_error_cites_every_cell_involved(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 21
+    v = check(book.tilgang(lines=lines))
+    (f,) = only(v.errors, "tilgang.balance")
+    assert f.cells == ("B8", "C8", "D8", "E8", "F8", "G8", "H8", "I8")
+    assert "22" in render(f) and "21" in render(f)
+
+
+def test_running_count_never_negative_at_that_quarters_afgang(check):
+    lines = [["Nyt tilbud", 0, 0, 2, 3, 0, 0, 0, 1]]
+    v = check(book.tilgang(lines=lines))
+    (f,) = only(v.errors, "tilgang.running_negative")
+    assert f.cells == ("D8",)
+    assert f.params["quarter"] == 1
+
+
+def test_blank_quarter_cells_count_as_zero_but_blank_end_is_an_error(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][2] = None
+    assert check(book.tilgang(lines=lines)).accepted
+    lines[0][8] = None
+    v = check(book.tilgang(lines=lines))
+    (f,) = only(v.errors, "value.missing")
+    assert f.cells == ("I8",)
+
+
+def test_counts_are_whole_people(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[1][1] = 12.5
+    lines[1][8] = 12.5
+    v = check(book.tilgang(lines=lines))
+    assert {f.cells for f in only(v.errors, "value.not_whole")} == {("B9",), ("I9",)}
+
+
+def test_quarters_must_run_from_one(check):
+    v = check(book.tilgang(quarter_labels=["1. kv. 2016", "3. kv. 2016", "4. kv. 2016"],
+                           end_label="Antal borgere 31/12 2016"))
+    (f,) = only(v.errors, "tilgang.quarters")
+    assert f.cells == ("E6",)
+
+
+def test_end_label_must_agree_with_quarter_reported_through(check):
+    v = check(book.tilgang(end_label="Antal borgere 31/12 2016"))
+    (f,) = only(v.errors, "tilgang.end_label")
+    assert f.cells == ("I6",)
+
+
+def test_one_row_quarter_header(check):
+    rows = book.tilgang()
+    rows[5] = ["Tilbud", "Primo", "K1 Tilgang", "K1 Afgang", "K2 Tilgang", "K2 Afgang", "K3 Tilgang",
+               "K3 Afgang", "Ultimo"]
+    rows[6] = list(book.TILGANG_LINES[0])
+    rows[7:] = [list(r) for r in book.TILGANG_LINES[1:]]
+    v = check(rows)
+    assert v.accepted, v.errors
+    assert v.reports[0].through == 3
+
+
+def test_over_capacity_is_a_warning(check):
+    v = check(book.tilgang(capacity=[20, 15, 10, 60]))
+    assert v.accepted, v.errors
+    (f,) = only(v.warnings, "tilgang.over_capacity")
+    assert f.cells[0] == "J8"
+
+
+# --- sheets and workbooks -----------------------------------------------------------------
+
+def test_notes_sheet_is_skipped_with_a_warning(check):
+    v = check({"Handleplan": book.handleplan(), "Noter": [["Husk at gemme"]]})
+    assert v.accepted
+    (f,) = only(v.warnings, "sheet.skipped")
+    assert f.sheet == "Noter"
+
+
+def test_sheet_with_metadata_but_no_header_is_an_error(check):
+    v = check({"Handleplan": book.handleplan(), "Kladde": [["Enhed:", "X"], ["År:", 2015], [], ["a", "b"]]})
+    (f,) = only(v.errors, "sheet.no_header")
+    assert f.sheet == "Kladde"
+
+
+def test_workbook_without_report_sheet_is_rejected(check):
+    v = check({"Noter": [["Bare tekst"]]})
+    assert not v.accepted
+    only(v.errors, "file.no_report_sheet")
+
+
+def test_several_kinds_in_one_workbook(check):
+    v = check({"HP": book.handleplan(), "Eff": book.effekt(), "TA": book.tilgang()})
+    assert v.accepted, v.errors
+    assert sorted(r.kind for r in v.reports) == ["effekt", "handleplan", "tilgang_afgang"]
+
+
+def test_same_report_on_two_sheets_is_an_error(check):
+    v = check({"A": book.handleplan(), "B": book.handleplan()})
+    (f,) = only(v.errors, "report.duplicate_sheet")
+    assert (f.sheet, f.cells) == ("B", ("B3",))
+
+
+def test_one_error_rejects_the_whole_workbook(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 99
+    v = check({"HP": book.handleplan(), "TA": book.tilgang(lines=lines)})
+    assert not v.accepted and v.reports == ()
+
+
+def test_all_problems_are_reported_in_one_go(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[0][1] = "x"
+    lines[3][2] = "?"
+    lines[6][0] = "BPA"
+    v = check(book.handleplan(lines=lines, total=False, year="?"))
+    assert {f.rule for f in v.errors} >= {"value.not_number", "row.duplicate", "meta.year"}
+    assert len([f for f in v.errors if f.rule == "value.not_number"]) == 2
+
+
+def test_table_ends_at_blank_row_and_footnote(check):
+    rows = book.handleplan()
+    rows.append(["*Kun i 2015 pga. KKR aftalen."])
+    rows.append(["Note", 1, 2, 3])
+    assert check(rows).accepted
+    rows = book.handleplan()
+    rows += [[], ["Efterladt", "x", "y", "z"]]
+    assert check(rows).accepted
+
+
+def test_header_labels_with_case_space_and_suffix(check):
+    header = ["  OMRÅDE:", "Målsætning (mio. kr.)", "realiseret  pr.\n30/11", "Prognose 2015"]
+    assert check(book.handleplan(header=header)).accepted
+
+
+def test_english_messages(check):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[1][2] = "ca. 5"
+    (f,) = only(check(book.handleplan(lines=lines, total=False)).errors, "value.not_number")
+    assert render(f, "en").startswith("«ca. 5» in column Realiseret is not a number.")
