@@ -1,0 +1,186 @@
+"""Stage: pick the files worth processing and take a private, consistent copy of each.
+
+watched folder → candidates() → stage() → StagedFile. Every later stage reads the copy,
+never the person's file, so a save landing mid-read cannot mix two versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from syncservice.errors import DiskError
+from syncservice.models import StagedFile
+
+CHUNK = 1 << 20
+_PREFIX = "stage-"  # staging folders; discard() removes nothing outside one
+# O_NOFOLLOW: a symlink swapped in after listing is refused by the kernel, not by a
+# check that could race. O_NONBLOCK: opening a FIFO must not hang the service.
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
+class FileChanged(Exception):
+    """The file changed or vanished while we copied it (someone is saving): retry later."""
+
+
+class TooLarge(Exception):
+    """The file is larger than the configured limit; nothing was staged."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"file is {size} bytes")
+        self.size = size
+
+
+class NotARegularFile(Exception):
+    """A symlink, folder, FIFO or device: never followed, never read."""
+
+
+def stage(source: Path, rel: str, staging_dir: Path, max_bytes: int) -> StagedFile:
+    """Copy `source` once, in chunks, to staging_dir/<random>/<name>; hash and size are of the copy.
+
+    Raises FileChanged if size or mtime moved during the copy (or the file vanished),
+    TooLarge(size) above max_bytes, NotARegularFile for symlinks and non-files,
+    DiskError if the staging area cannot be written.
+    """
+    if os.path.islink(source):  # also caught by O_NOFOLLOW where the OS has it (not Windows)
+        raise NotARegularFile(f"{source} is a symlink")
+    try:
+        fd = os.open(source, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise FileChanged(f"{source} vanished before it could be read") from None
+    except OSError as exc:
+        if os.path.islink(source):
+            raise NotARegularFile(f"{source} is a symlink") from None
+        raise FileChanged(f"{source} could not be opened: {exc.strerror}") from None
+    before = os.fstat(fd)
+    if not stat.S_ISREG(before.st_mode) or before.st_size > max_bytes:
+        os.close(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise NotARegularFile(f"{source} is not a regular file")
+        raise TooLarge(before.st_size)
+    with os.fdopen(fd, "rb") as src:
+        folder = _make_folder(staging_dir)
+        target = folder / source.name
+        try:
+            digest, size = _copy(src, target, limit=max_bytes)
+        except BaseException as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise DiskError(f"cannot write the staging copy {target}: {exc.strerror or exc}") from exc
+            raise
+    try:
+        after = os.stat(source, follow_symlinks=False)
+    except FileNotFoundError:
+        after = None
+    if (
+        after is None
+        or size != before.st_size
+        or (after.st_size, after.st_mtime_ns, after.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino)
+    ):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise FileChanged(f"{source} changed while it was copied")
+    return StagedFile(source=source, rel=rel, staged=target, sha256=digest, size=size,
+                      mtime_ns=before.st_mtime_ns)
+
+
+def _make_folder(staging_dir: Path) -> Path:
+    try:
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=_PREFIX, dir=staging_dir))
+    except OSError as exc:
+        raise DiskError(f"cannot create a staging folder in {staging_dir}: {exc.strerror or exc}") from exc
+
+
+def _copy(src, target: Path, limit: int) -> tuple[str, int]:
+    """Write what is read to `target` and hash exactly those bytes."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(target, "xb") as out:
+        while True:
+            try:
+                chunk = src.read(CHUNK)
+            except OSError as exc:  # e.g. the share went away: not our disk, try again later
+                raise FileChanged(f"reading failed: {exc.strerror or exc}") from exc
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:  # grew past the limit while we read: it is being written
+                break
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def discard(staged: StagedFile) -> None:
+    """Remove the staging copy and its (then empty) folder; never anything else.
+
+    Only a copy made by stage() (in a 'stage-*' folder) is removed: a StagedFile that points
+    at the person's own file (as `check` builds) is left alone.
+    """
+    if not staged.staged.parent.name.startswith(_PREFIX) or staged.staged == staged.source:
+        return
+    try:
+        staged.staged.unlink(missing_ok=True)
+        staged.staged.parent.rmdir()
+    except OSError:
+        pass  # not empty or already gone: leave it rather than delete what we did not make
+
+
+def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
+    """True for files never processed (WORKBOOKS.md §1): lock, temp, hidden, our own outputs, symlinks."""
+    name = path.name
+    lowered = name.lower()
+    if (
+        name.startswith("~$")  # Excel owner file
+        or (name.startswith(".~lock.") and name.endswith("#"))  # LibreOffice lock
+        or name.startswith(".")  # hidden
+        or "." not in name.strip(".")  # Excel's temporary save files have no extension
+        or lowered.endswith(".tmp")
+    ):
+        return True
+    try:
+        inner = path.relative_to(watched).parts[:-1]
+    except ValueError:
+        inner = ()
+    if any(part.startswith(".") for part in inner):
+        return True
+    if path.is_symlink() or any((watched.joinpath(*inner[: i + 1])).is_symlink() for i in range(len(inner))):
+        return True
+    return _is_own_output(path, own_outputs)
+
+
+def _is_own_output(path: Path, own_outputs: Iterable[Path]) -> bool:
+    resolved = path.resolve()
+    for out in own_outputs:
+        out = out.resolve()
+        if resolved == out or out in resolved.parents:
+            return True
+        # SQLite's companions of the database: -wal, -shm, -journal
+        if resolved.parent == out.parent and resolved.name.startswith(out.name + "-"):
+            return True
+    return False
+
+
+def candidates(watched: Path, own_outputs: Iterable[Path]) -> list[Path]:
+    """Every regular file under `watched` that is not ignored, sorted; symlinked folders are not entered."""
+    outputs = [Path(p) for p in own_outputs]
+    resolved_outputs = {p.resolve() for p in outputs}
+    found: list[Path] = []
+    for root, dirs, files in os.walk(watched, followlinks=False):
+        here = Path(root)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (here / d).resolve() not in resolved_outputs
+                   and not (here / d).is_symlink()]
+        for name in files:
+            path = here / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            if not is_ignored(path, watched, outputs):
+                found.append(path)
+    return sorted(found)

@@ -1,0 +1,59 @@
+"""The store's schema as named migrations (sqlite-utils 4 `Migrations`), each applied once.
+
+Applied migrations are recorded in `_sqlite_migrations`, so `sqlite-utils migrate --list`
+works on the database too. Never edit a released migration: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("syncservice")
+
+
+@migrations()
+def create_tables(db: Database) -> None:
+    # Every file received, whatever happened to it.
+    db["files"].create(
+        {"id": int, "path": str, "file_name": str, "sha256": str, "size": int, "mtime_ns": int,
+         "saved_at": str, "received_at": str, "verdict": str, "archive_path": str,
+         "error_count": int, "warning_count": int},
+        pk="id", not_null={"path", "sha256", "verdict"},
+    )
+    db["files"].create_index(["path", "id"])
+    # One accepted report (kind, unit, year) as one file delivered it.
+    db["versions"].create(
+        {"id": int, "kind": str, "unit": str, "year": int, "file_id": int, "sheet": str,
+         "sha256": str, "saved_at": str, "accepted_at": str, "archive_path": str,
+         "amount_unit": str, "as_of": str, "through": int, "content_hash": str},
+        pk="id", foreign_keys=[("file_id", "files", "id")],
+        not_null={"kind", "unit", "year", "file_id", "content_hash"},
+    )
+    db["versions"].create_index(["kind", "unit", "year"])
+    db["versions"].create_index(["file_id"])
+    # The version in force per report: the consolidated workbook reads only these,
+    # so its cost never grows with history.
+    db["current"].create(
+        {"kind": str, "unit": str, "year": int, "version_id": int},
+        pk=("kind", "unit", "year"), foreign_keys=[("version_id", "versions", "id")],
+        not_null={"version_id"},
+    )
+    # seq: position in Report.figures, the order the kind declared (metric, then period).
+    db["figures"].create(
+        {"version_id": int, "seq": int, "line_no": int, "line": str, "track": str, "metric": str,
+         "period": str, "value": float, "sheet": str, "cell": str},
+        foreign_keys=[("version_id", "versions", "id")],
+        not_null={"version_id", "seq", "line_no", "line", "metric", "value"},
+    )
+    # version_id first: serves lookups by version and streams a version in sheet order.
+    db["figures"].create_index(["version_id", "line_no", "seq"])
+    db["findings"].create(
+        {"id": int, "file_id": int, "severity": str, "rule": str, "sheet": str, "cells": str,
+         "column": str, "value": str, "message": str, "params": str},
+        pk="id", foreign_keys=[("file_id", "files", "id")], not_null={"file_id", "severity", "rule"},
+    )
+    db["findings"].create_index(["file_id"])
+
+
+def apply(db: Database) -> None:
+    migrations.apply(db)

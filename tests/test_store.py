@@ -1,0 +1,236 @@
+import datetime as dt
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from syncservice.errors import StoreError
+from syncservice.models import ERROR, WARNING, Figure, Finding, Report, StagedFile, Verdict
+from syncservice.store import Store, content_hash
+
+NOW = dt.datetime(2016, 10, 3, 12, 0, tzinfo=dt.UTC)
+KEY = ("tilgang_afgang", "Ballerup", 2016)
+
+
+@pytest.fixture
+def store():
+    s = Store.memory()
+    yield s
+    s.close()
+
+
+def message(finding: Finding) -> str:
+    return f"{finding.rule} at {finding.location}"
+
+
+def staged(rel: str = "Ballerup/Tilgang.xlsx", content: str = "v1", mtime_ns: int = 1_475_496_000_000_000_000):
+    sha = hashlib.sha256(content.encode()).hexdigest()
+    return StagedFile(source=Path("/watched") / rel, rel=rel, staged=Path("/staging/x") / Path(rel).name,
+                      sha256=sha, size=len(content), mtime_ns=mtime_ns)
+
+
+def figures(start: float = 18, end: float = 22, lines: int = 1) -> tuple[Figure, ...]:
+    out = []
+    for n in range(lines):
+        line = f"Dagtilbud {n}" if n else "Krumtappen"
+        out += [Figure(line, "Primo", "", start, f"B{7 + n}", n + 1),
+                Figure(line, "Tilgang", "K1", 5, f"C{7 + n}", n + 1),
+                Figure(line, "Afgang", "K1", 1, f"D{7 + n}", n + 1),
+                Figure(line, "Ultimo", "", end, f"E{7 + n}", n + 1)]
+    return tuple(out)
+
+
+def report(key=KEY, figs=None, **kw) -> Report:
+    kind, unit, year = key
+    return Report(kind, unit, year, "Tilgang og afgang", figures() if figs is None else figs,
+                  through=3, **kw)
+
+
+def accepted(*reports: Report, warnings=()) -> Verdict:
+    return Verdict(file=None, reports=reports or (report(),), warnings=tuple(warnings))
+
+
+def rejected(*errors: Finding) -> Verdict:
+    return Verdict(file=None, errors=errors or (Finding("number.invalid", ERROR, "Ark1", ("C7",), "Tilgang", "ca. 5"),))
+
+
+def test_accepted_file_creates_a_version_that_becomes_current(store):
+    result = store.record(staged(), accepted(), "archive/a.xlsx", message, NOW)
+    assert result.verdict == "accepted" and len(result.new_versions) == 1
+    [current] = store.current_versions()
+    assert (current.kind, current.unit, current.year) == KEY
+    assert current.version_id == result.new_versions[0]
+    assert current.path == "Ballerup/Tilgang.xlsx" and current.file_name == "Tilgang.xlsx"
+    assert current.archive_path == "archive/a.xlsx" and current.through == 3
+    assert current.accepted_at == "2016-10-03T12:00:00+00:00"
+    assert current.saved_at == "2016-10-03T12:00:00+00:00"  # from the file's mtime
+    assert store.version_figures(current.version_id) == list(figures())
+
+
+def test_same_content_resaved_is_unchanged_not_a_new_version(store):
+    first = store.record(staged(content="v1"), accepted(), "a1", message, NOW)
+    # Excel re-saves: different bytes, same figures
+    again = store.record(staged(content="v1 re-saved"), accepted(), "a2", message, NOW)
+    assert again.verdict == "accepted"
+    assert again.new_versions == [] and again.unchanged_reports == [KEY] and again.replaced == []
+    assert [v.version_id for v in store.current_versions()] == first.new_versions
+    assert store.counts()["versions"] == 1
+
+
+def test_content_hash_ignores_cells_and_figure_order_but_not_values():
+    moved = tuple(Figure(f.line, f.metric, f.period, f.value, "Z99", f.line_no) for f in reversed(figures()))
+    assert content_hash(report(figs=moved)) == content_hash(report())
+    assert content_hash(report(figs=figures(end=23))) != content_hash(report())
+    assert content_hash(report(amount_unit="1.000 kr.")) != content_hash(report())
+
+
+def test_changed_figure_creates_a_new_version_and_replaces_current(store):
+    first = store.record(staged(content="v1"), accepted(), "a1", message, NOW)
+    second = store.record(staged(content="v2"), accepted(report(figs=figures(end=23))), "a2", message, NOW)
+    assert second.replaced == [(KEY, first.new_versions[0])]
+    assert [v.version_id for v in store.current_versions()] == second.new_versions
+    assert [v.version_id for v in store.history()] == second.new_versions + first.new_versions
+    assert second.other_paths == {}
+
+
+def test_rejected_file_keeps_the_previous_version_current(store):
+    first = store.record(staged(content="v1"), accepted(), "a1", message, NOW)
+    result = store.record(staged(content="v2"), rejected(), "r2", message, NOW)
+    assert result.verdict == "rejected" and result.new_versions == []
+    assert [v.version_id for v in store.current_versions()] == first.new_versions
+
+
+def test_rejected_file_is_listed_with_its_first_errors(store):
+    errors = [Finding("number.invalid", ERROR, "Ark1", (f"C{n}",), "Tilgang", "?", {"n": n}) for n in range(7)]
+    warning = Finding("capacity.exceeded", WARNING, "Ark1", ("F7",))
+    store.record(staged(), Verdict(None, errors=tuple(errors), warnings=(warning,)), "r1", message, NOW)
+    [listed] = store.rejected_files(limit_errors=5)
+    assert listed.path == "Ballerup/Tilgang.xlsx" and listed.error_count == 7
+    assert listed.errors == tuple(errors[:5])
+    assert listed.errors[2].params == {"n": 2}
+    stored = store.db.execute("SELECT severity, message FROM findings ORDER BY id").fetchall()
+    assert stored[0] == ("error", "number.invalid at Ark1!C0")
+    assert stored[-1] == ("warning", "capacity.exceeded at Ark1!F7")
+
+
+def test_rejected_then_fixed_file_leaves_rejected_list(store):
+    store.record(staged(content="bad"), rejected(), "r1", message, NOW)
+    assert len(store.rejected_files()) == 1
+    store.record(staged(content="fixed"), accepted(), "a2", message, NOW)
+    assert store.rejected_files() == []
+
+
+def test_unchanged_resave_of_a_rejected_file_stays_rejected(store):
+    store.record(staged(content="bad"), rejected(), "r1", message, NOW)
+    result = store.record_unchanged(staged(content="bad", mtime_ns=2_000_000_000_000_000_000), NOW)
+    assert result.verdict == "unchanged" and result.new_versions == []
+    [listed] = store.rejected_files()
+    assert listed.archive_path == "r1"
+
+
+def test_unchanged_resave_of_an_accepted_file_does_not_list_it(store):
+    store.record(staged(content="bad"), rejected(), "r1", message, NOW)
+    store.record(staged(content="good"), accepted(), "a2", message, NOW)
+    store.record_unchanged(staged(content="good", mtime_ns=5), NOW)
+    assert store.rejected_files() == []
+    assert store.counts() == {"files": 3, "accepted": 1, "rejected": 1, "unchanged": 1, "versions": 1, "current": 1}
+
+
+def test_record_unchanged_refuses_different_content(store):
+    store.record(staged(content="v1"), accepted(), "a1", message, NOW)
+    with pytest.raises(ValueError):
+        store.record_unchanged(staged(content="v2"), NOW)
+    with pytest.raises(ValueError):
+        store.record_unchanged(staged(rel="never/seen.xlsx"), NOW)
+
+
+def test_seen_index_holds_the_newest_row_per_path(store):
+    store.record(staged(content="v1", mtime_ns=1), accepted(), "a1", message, NOW)
+    store.record_unchanged(staged(content="v1", mtime_ns=2), NOW)
+    store.record(staged(rel="Herning/Effekt.xlsx", content="e", mtime_ns=3), rejected(), "r", message, NOW)
+    index = store.seen_index()
+    assert set(index) == {"Ballerup/Tilgang.xlsx", "Herning/Effekt.xlsx"}
+    assert (index["Ballerup/Tilgang.xlsx"].mtime_ns, index["Ballerup/Tilgang.xlsx"].verdict) == (2, "unchanged")
+    assert index["Herning/Effekt.xlsx"].verdict == "rejected"
+    assert store.last_seen("Ballerup/Tilgang.xlsx") == index["Ballerup/Tilgang.xlsx"]
+    assert store.last_seen("nowhere.xlsx") is None
+
+
+def test_same_report_from_another_path_names_the_other_path(store):
+    first = store.record(staged(rel="Ballerup/Tilgang.xlsx"), accepted(), "a1", message, NOW)
+    copy = staged(rel="Herning/Kopi af Tilgang.xlsx", content="copy")
+    before = store.previous_current([KEY, ("effekt", "Herning", 2020)])
+    assert list(before) == [KEY] and before[KEY].path == "Ballerup/Tilgang.xlsx"
+    result = store.record(copy, accepted(report(figs=figures(end=30))), "a2", message, NOW)
+    assert result.other_paths == {KEY: "Ballerup/Tilgang.xlsx"}
+    assert result.replaced == [(KEY, first.new_versions[0])]
+    assert store.current_versions()[0].path == "Herning/Kopi af Tilgang.xlsx"
+
+
+def test_current_data_rows_stream_in_kind_unit_year_line_order(store):
+    reports = (report(("tilgang_afgang", "Ballerup", 2016), figures(lines=2)),
+               report(("handleplan", "Fredensborg", 2015),
+                      (Figure("Støtte eget hjem", "Mål", "", 6e6, "B5", 1, ),
+                       Figure("Støtte eget hjem", "Realiseret", "", 3.6e6, "C5", 1))))
+    result = store.record(staged(), accepted(*reports), "a", message, NOW)
+    rows = list(store.current_data_rows())
+    assert [(r.kind, r.line, r.metric, r.period) for r in rows[:3]] == [
+        ("handleplan", "Støtte eget hjem", "Mål", ""),
+        ("handleplan", "Støtte eget hjem", "Realiseret", ""),
+        ("tilgang_afgang", "Krumtappen", "Primo", "")]
+    assert [r.line_no for r in rows[2:]] == [1, 1, 1, 1, 2, 2, 2, 2]
+    assert rows[0].value == 6e6 and rows[0].source == "Tilgang.xlsx"
+    assert {r.version_id for r in rows} == set(result.new_versions)
+
+
+def test_history_filters_by_unit_and_kind(store):
+    store.record(staged(), accepted(report(), report(("effekt", "Herning", 2020))), "a", message, NOW)
+    assert [v.unit for v in store.history(unit="Herning")] == ["Herning"]
+    assert [v.kind for v in store.history(kind="tilgang_afgang")] == ["tilgang_afgang"]
+    assert len(store.history()) == 2
+
+
+def test_transaction_rolls_back_when_a_figure_insert_fails(store):
+    first = store.record(staged(content="v1"), accepted(), "a1", message, NOW)
+    broken = figures() + (Figure("Krumtappen", "Pladser", "", float("nan"), "F7", 1),)  # NaN binds as NULL
+    other = report(("effekt", "Herning", 2020))
+    with pytest.raises(StoreError, match="could not record Ballerup/Tilgang.xlsx"):
+        store.record(staged(content="v2"), accepted(other, report(figs=broken)), "a2", message, NOW)
+    assert store.counts() == {"files": 1, "accepted": 1, "rejected": 0, "unchanged": 0, "versions": 1, "current": 1}
+    assert [v.version_id for v in store.current_versions()] == first.new_versions
+    assert store.db.execute("SELECT COUNT(*) FROM figures").fetchone()[0] == len(figures())
+    assert store.integrity_ok()
+
+
+def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
+    path = tmp_path / "state" / "syncservice.sqlite"
+    with Store.open(path) as s:
+        s.record(staged(), accepted(), "a", message, NOW)
+        assert s.db.journal_mode == "wal"
+        assert s.db.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    with Store.open(path) as s:
+        assert s.counts()["versions"] == 1
+        assert s.db.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone() == (1,)
+        assert s.integrity_ok()
+
+
+def test_a_file_that_is_not_a_database_raises_store_error(tmp_path):
+    path = tmp_path / "syncservice.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store.open(path)
+
+
+def test_many_figures_are_recorded_and_streamed(store):
+    many = tuple(Figure(f"Linje {n}", "Effekt", str(2020 + n % 5), float(n), f"C{n}", n) for n in range(50_000))
+    result = store.record(staged(), accepted(report(("effekt", "Herning", 2020), many)), "a", message, NOW)
+    assert sum(1 for _ in store.current_data_rows()) == 50_000
+    assert len(store.version_figures(result.new_versions[0])) == 50_000
+
+
+def test_sqlite_errors_do_not_escape_as_sqlite3_errors(store):
+    store.db.execute("DROP TABLE current")
+    with pytest.raises(StoreError) as raised:
+        store.current_versions()
+    assert isinstance(raised.value.__cause__, sqlite3.Error)
