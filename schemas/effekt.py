@@ -55,12 +55,12 @@ def years_in_sequence(frame: Frame) -> Iterator[Finding]:
 
 def figures(frame: Frame) -> Iterator[Figure]:
     keys = sorted((k for k in frame.letters if k.startswith("y")), key=lambda k: frame.letters[k].rjust(3))
-    has_track = "track" in frame.lines
-    for n, (i, line) in enumerate(frame.lines.iterrows()):
-        track = line["track"] if has_track and isinstance(line["track"], str) else ""
-        for key in keys:
-            yield Figure(line["initiative"], "Effekt", frame.names[key], frame.kroner(line[key]),
-                         frame.ref(key, i), n, track)
+    names = frame.lines["initiative"].tolist()
+    tracks = [t if isinstance(t, str) else "" for t in frame.lines["track"].tolist()] if "track" in frame.lines \
+        else [""] * len(names)
+    for key in keys:
+        for n, (name, track, value, ref) in enumerate(zip(names, tracks, frame.lines[key].tolist(), frame.refs(key))):
+            yield Figure(name, "Effekt", frame.names[key], frame.kroner(value), ref, n, track)
 
 
 KIND = Kind(

@@ -58,9 +58,11 @@ def as_of_in_year(frame: Frame) -> Iterator[Finding]:
 
 
 def figures(frame: Frame) -> Iterator[Figure]:
-    for n, (i, line) in enumerate(frame.lines.iterrows()):
-        for spec in COLUMNS[1:]:
-            yield Figure(line["area"], spec.metric, "", frame.kroner(line[spec.key]), frame.ref(spec.key, i), n)
+    areas = frame.lines["area"].tolist()
+    for spec in COLUMNS[1:]:
+        values, refs = frame.lines[spec.key].tolist(), frame.refs(spec.key)
+        for n, (area, value, ref) in enumerate(zip(areas, values, refs)):
+            yield Figure(area, spec.metric, "", frame.kroner(value), ref, n)
 
 
 KIND = Kind(

@@ -99,32 +99,48 @@ def running_count(frame: Frame) -> Iterator[Finding]:
 
 
 def capacity(frame: Frame) -> Iterator[Finding]:
-    """Above capacity is a warning, at the first count that exceeds it."""
+    """Above capacity is a warning, at the first count (start or after a quarter) above it."""
     lines = frame.lines
     if "capacity" not in lines:
         return
-    for i in lines.index[lines["capacity"].notna()]:
-        cap, count = lines.at[i, "capacity"], lines.at[i, "start"]
-        where = "start"
-        if count <= cap:
-            for q in frame.quarters:
-                count += lines.at[i, f"in_{q}"] - lines.at[i, f"out_{q}"]
-                if count > cap:
-                    where = f"out_{q}"
-                    break
-        if count > cap:
-            yield frame.finding("tilgang.over_capacity", ["capacity", where], i, severity=WARNING,
-                                column="Pladser", value=cap, count=int(count), line=lines.at[i, "name"])
+    cap = lines["capacity"].to_numpy()
+    count = lines["start"].to_numpy(copy=True)
+    where = np.where(count > cap, "start", "")
+    for q in frame.quarters:
+        count = count + lines[f"in_{q}"].to_numpy() - lines[f"out_{q}"].to_numpy()
+        where = np.where((where == "") & (count > cap), f"out_{q}", where)
+    names = lines["name"].tolist()
+    for i in np.flatnonzero(where != ""):
+        yield frame.finding("tilgang.over_capacity", ["capacity", str(where[i])], int(i), severity=WARNING,
+                            column="Pladser", value=cap[i], count=_count_at(frame, int(i), str(where[i])),
+                            line=names[i])
+
+
+def _count_at(frame: Frame, i: int, where: str) -> int:
+    """The running count of line i at `where` ('start' or 'out_q')."""
+    lines = frame.lines
+    count = lines.at[i, "start"]
+    for q in frame.quarters:
+        if where == "start":
+            break
+        count += lines.at[i, f"in_{q}"] - lines.at[i, f"out_{q}"]
+        if where == f"out_{q}":
+            break
+    return int(count)
 
 
 def figures(frame: Frame) -> Iterator[Figure]:
-    for n, (i, line) in enumerate(frame.lines.iterrows()):
-        name = line["name"]
-        yield Figure(name, "Primo", "", float(line["start"]), frame.ref("start", i), n)
-        for q in frame.quarters:
-            yield Figure(name, "Tilgang", f"K{q}", float(line[f"in_{q}"]), frame.ref(f"in_{q}", i), n)
-            yield Figure(name, "Afgang", f"K{q}", float(line[f"out_{q}"]), frame.ref(f"out_{q}", i), n)
-        yield Figure(name, "Ultimo", "", float(line["end"]), frame.ref("end", i), n)
+    lines = frame.lines
+    names = lines["name"].tolist()
+    columns = [("start", "Primo", "")]
+    for q in frame.quarters:
+        columns += [(f"in_{q}", "Tilgang", f"K{q}"), (f"out_{q}", "Afgang", f"K{q}")]
+    columns.append(("end", "Ultimo", ""))
+    values = [(lines[key].tolist(), frame.refs(key), metric, period) for key, metric, period in columns]
+    # line by line, in the order a person reads the row
+    for n, name in enumerate(names):
+        for vals, refs, metric, period in values:
+            yield Figure(name, metric, period, float(vals[n]), refs[n], n)
 
 
 KIND = Kind(

@@ -16,7 +16,7 @@ from syncservice.validate import check_table, identity
 
 
 def check_workbook(staged: StagedFile, kinds: Mapping[str, Kind], *, max_unpacked: int, max_rows: int,
-                   max_seconds: float) -> Verdict:
+                   max_seconds: float, with_figures: bool = True) -> Verdict:
     """Every sheet checked; any error anywhere rejects the whole workbook."""
     findings: list[Finding] = []
     sheets: list[SheetInfo] = []
@@ -34,7 +34,7 @@ def check_workbook(staged: StagedFile, kinds: Mapping[str, Kind], *, max_unpacke
                     continue
                 unit, year = identity(located.table)
                 sheets.append(SheetInfo(sheet.name, located.table.header.kind.name, unit, year))
-                checked = check_table(located.table)
+                checked = check_table(located.table, with_figures=with_figures)
                 findings.extend(checked.findings)
                 if checked.report is not None:
                     reports.append(checked.report)

@@ -45,6 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Unit for amounts in the consolidated workbook's overview sheets "
             "(the Data sheet is always in kroner).", choices=("kr.", "1.000 kr.", "mio. kr.")),
     Setting("output", "language", "da", "Language of messages and reports.", choices=("da", "en")),
+    Setting("logging", "rotation", "10 MB", "Start a new human log file at this size (loguru rotation)."),
+    Setting("logging", "retention", "90 days", "Delete rotated log files older than this (loguru retention)."),
     Setting("limits", "max_file_mb", 50, "A workbook file larger than this is rejected unread."),
     Setting("limits", "max_unpacked_mb", 300,
             "Largest total a workbook may unpack to (guards against zip bombs)."),
@@ -127,7 +129,7 @@ def render_toml() -> str:
         if s.section != section:
             section = s.section
             out += ["", f"[{section}]"]
-        help_text = s.help + (f" One of: {', '.join(s.choices)}." if s.choices else "")
+        help_text = s.help + (" One of: " + ", ".join(f'"{c}"' for c in s.choices) if s.choices else "")
         out.append(f"# {help_text}")
         out.append(f"{s.name} = {_toml_value(s.default)}")
     return "\n".join(out) + "\n"

@@ -75,15 +75,14 @@ class Frame:
     """A located table, typed: what a kind's rules and figure mapping receive.
 
     `lines` holds one row per table line (totals excluded) with one column per
-    Column.key, plus year columns 'y2020'… and quarter columns 'in_1', 'out_1'…;
-    `rows` holds each line's sheet row number. `letters` maps a frame column to its
+    Column.key, plus year columns 'y2020'… and quarter columns 'in_1', 'out_1'…. `letters` maps a frame column to its
     sheet column letter, so any (line, column) maps back to a cell.
     """
 
     kind: str
     sheet: str
     lines: pd.DataFrame
-    rows: pd.Series
+    rows: tuple[int, ...]  # sheet row of each line (lines has a RangeIndex: position = label)
     letters: Mapping[str, str]
     names: Mapping[str, str]  # frame column → name for messages ("Mål", "2021", "K2 Afgang")
     header_cells: Mapping[str, str]  # frame column → its header cell ref
@@ -99,7 +98,12 @@ class Frame:
         return round(float(value) * self.meta.get("factor", 1), 2)
 
     def ref(self, column: str, index: Any) -> str:
-        return f"{self.letters[column]}{int(self.rows[index])}"
+        return f"{self.letters[column]}{self.rows[index]}"
+
+    def refs(self, column: str) -> list[str]:
+        """The cell of `column` on every line, in order."""
+        letter = self.letters[column]
+        return [f"{letter}{r}" for r in self.rows]
 
     def finding(self, rule: str, columns: Iterable[str], index: Any, *, severity: Severity = ERROR,
                 column: str | None = None, value: Any = "", **params: Any) -> Finding:

@@ -90,6 +90,16 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "Use a template: a sheet needs Enhed and År above its table and a header row as in the "
                "template (e.g. Område | Mål | Realiseret | Forventet)."),
     },
+    "file.unreadable": {
+        "da": ("Filen kunne ikke læses ({reason}).", "Kontrollér, at filen findes og ikke er åben et andet sted, og prøv igen."),
+        "en": ("The file could not be read ({reason}).", "Check the file exists and is not open elsewhere, and try again."),
+    },
+    "file.internal": {
+        "da": ("Tjenesten kunne ikke behandle projektmappen på grund af en fejl i tjenesten selv.",
+               "Kontakt den, der driver syncservice; din fil er gemt i arkivet og går ikke tabt."),
+        "en": ("The service could not process the workbook because of a fault in the service itself.",
+               "Contact whoever runs syncservice; your file is kept in the archive and is not lost."),
+    },
     # --- sheets ----------------------------------------------------------------------
     "sheet.skipped": {
         "da": ("Arket «{sheet}» er ikke en indberetning og er sprunget over.",
@@ -269,6 +279,13 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     "tilgang.over_capacity": {
         "da": ("{line} har {count} borgere, flere end de {value} pladser.", "Kontrollér tallene og pladserne."),
         "en": ("{line} has {count} citizens, more than its {value} places.", "Check the figures and the places."),
+    },
+    # --- across versions (WORKBOOKS.md §5) ---------------------------------------------
+    "change.other_path": {
+        "da": ("Indberetningen for {unit} {year} kom før fra en anden fil: «{other}». Denne nyere fil gælder nu.",
+               "Hvis filen er en kopi af en skabelon, så ret Enhed, så den passer til din enhed."),
+        "en": ("The report for {unit} {year} came from another file before: «{other}». This newer file now applies.",
+               "If this file is a copy of a template, correct Enhed to your own unit."),
     },
 }
 

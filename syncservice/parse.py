@@ -7,6 +7,7 @@ Every function takes a raw cell value (str, int, float, date, None).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -102,14 +103,23 @@ _FORMAT_DECIMALS = re.compile(r"\.([0#?]+)")
 
 def decimals_shown(value: float | int, number_format: str) -> int:
     """Cell value, number format → decimals a spreadsheet shows ('0.0%' → 3, General 16.7 → 1)."""
+    fixed = _format_decimals(number_format or "")
+    if fixed is not None:
+        return fixed
+    if not math.isfinite(value) or float(value).is_integer():  # the common case, kept cheap
+        return 0
+    # round first so float noise (0.1 + 0.2) does not count as decimals
+    exponent = Decimal(repr(round(value, 10))).normalize().as_tuple().exponent
+    return min(max(0, -int(exponent)), 10)
+
+
+@functools.lru_cache(maxsize=512)
+def _format_decimals(number_format: str) -> int | None:
+    """Decimals a number format fixes, or None for General (the value decides)."""
     # OOXML always stores '.' as the decimal point, whatever the locale.
-    section = _FORMAT_NOISE.sub("", number_format or "").split(";")[0].strip()
+    section = _FORMAT_NOISE.sub("", number_format).split(";")[0].strip()
     if section.casefold() in {"", "general", "@"}:
-        if not math.isfinite(value):
-            return 0
-        # round first so float noise (0.1 + 0.2) does not count as decimals
-        exponent = Decimal(repr(round(value, 10))).normalize().as_tuple().exponent
-        return min(max(0, -int(exponent)), 10)
+        return None
     found = _FORMAT_DECIMALS.search(section)
     return (len(found.group(1)) if found else 0) + (2 if "%" in section else 0)
 

@@ -7,6 +7,7 @@ million rows costs only the rows that exist, and locate can stop at the table's 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zipfile
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 from openpyxl.xml import DEFUSEDXML
 
@@ -105,12 +107,29 @@ class _Parser(WorkSheetParser):
         return cell
 
 
+@contextlib.contextmanager
+def _no_dimension_scan() -> Iterator[None]:
+    """Skip read-only openpyxl's look for each sheet's <dimension> on load.
+
+    Where a sheet has none (files from many generators), openpyxl parses the whole sheet
+    just to learn its size, doubling the cost of reading it; we stream rows and never use
+    the size a sheet claims (which may also lie: 'A1:XFD1048576').
+    """
+    original = ReadOnlyWorksheet._get_size
+    ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ReadOnlyWorksheet._get_size = original  # type: ignore[method-assign]
+
+
 class OpenWorkbook:
     """A workbook opened for streaming; use as a context manager."""
 
     def __init__(self, path: Path, *, deadline: float | None = None) -> None:
         try:
-            self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            with _no_dimension_scan():
+                self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
         except Exception as exc:  # openpyxl raises many kinds on a broken package
             raise Unreadable("file.corrupt", reason=type(exc).__name__) from None
         self._deadline = deadline

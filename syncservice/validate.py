@@ -21,6 +21,7 @@ from syncservice.locate import Table
 from syncservice.models import ERROR, WARNING, Cell, Finding, Report
 from syncservice.parse import (
     NotANumber,
+    decimals_shown,
     name_key,
     normalise_label,
     parse_amount_unit,
@@ -40,8 +41,9 @@ class Checked:
     findings: tuple[Finding, ...]
 
 
-def check_table(table: Table) -> Checked:
-    """Validate one located table; a Report only when it has no errors."""
+def check_table(table: Table, *, with_figures: bool = True) -> Checked:
+    """Validate one located table; a Report only when it has no errors (its figures
+    only when asked: `check` records nothing, so it skips building them)."""
     kind = table.header.kind
     findings: list[Finding] = []
     meta, meta_cells = _metadata(table, findings)
@@ -57,7 +59,7 @@ def check_table(table: Table) -> Checked:
     if not any(f.severity == ERROR for f in findings):
         report = Report(
             kind=kind.name, unit=meta["unit"], year=meta["year"], sheet=table.sheet,
-            figures=tuple(kind.figures(frame)), amount_unit=meta.get("amount_unit", ""),
+            figures=tuple(kind.figures(frame)) if with_figures else (), amount_unit=meta.get("amount_unit", ""),
             as_of=meta.get("as_of"), through=max(frame.quarters) if frame.quarters else None,
             extra={"unit_cell": meta_cells.get("unit", "")},
         )
@@ -144,14 +146,15 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     for key, values in data.items():
         ctype = types.get(key) or ("amount" if key.startswith("y") else "count")
         frame_data[key] = pd.Series(values, dtype="str" if ctype in ("text", "status") else "float64")
+    # one key per line for uniqueness: names compared as a person would (case, spaces, '*')
+    keys = zip(*(data[k] for k in line_cols)) if line_cols else iter(())
+    frame_data[LINE_KEY] = pd.Series(
+        ["\x1f".join(name_key(v) if isinstance(v, str) else "" for v in names)
+         if any(isinstance(v, str) and v for v in names) else f"\x00{i}"  # no name: not a repeat
+         for i, names in enumerate(keys)], dtype="str")
     lines = pd.DataFrame(frame_data, index=pd.RangeIndex(len(rows)))
-    lines[LINE_KEY] = [
-        "\x1f".join(name_key(str(lines.at[i, k])) if isinstance(lines.at[i, k], str) else "" for k in line_cols)
-        or f"\x00{i}" for i in range(len(rows))
-    ] if line_cols else pd.Series([], dtype="str")
-    lines[LINE_KEY] = lines[LINE_KEY].astype("str")
     frame = Frame(
-        kind=kind.name, sheet=table.sheet, lines=lines, rows=pd.Series(rows, dtype="int64"),
+        kind=kind.name, sheet=table.sheet, lines=lines, rows=tuple(rows),
         letters=letters, names=header.names, header_cells=header.cells, meta=meta, meta_cells=meta_cells,
         years=header.years, quarters=header.quarters, header_labels=header.labels,
         quarter_cells=header.quarter_cells,
@@ -181,6 +184,11 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
     if ctype in ("text", "status"):
         text = _display(value).strip()
         return strip_footnote_marker(text) if line else text
+    if type(value) is int or type(value) is float:  # the common case, kept cheap (50,000-row sheets)
+        shown = decimals_shown(value, cell.number_format)
+        if shown > decimals.get(key, -1):
+            decimals[key] = shown
+        return float(value) if math.isfinite(value) else math.nan
     try:
         number = parse_number(value, cell.number_format)
     except NotANumber as exc:

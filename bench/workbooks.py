@@ -1,0 +1,45 @@
+"""Benchmark workbooks, built the way staff lay them out (shared by the bench scripts)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import book  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+
+def typical(path: Path, unit: str = "Handicap og Socialpsykiatri, Fredensborg") -> Path:
+    """A handleplan of about 20 rows (the seed's ten areas, twice over)."""
+    lines = [[f"{name} {n}", t, r, e] for n in (1, 2) for name, t, r, e in book.HANDLEPLAN_LINES]
+    return book.save(path, {"Handleplan": book.handleplan(unit=unit, lines=lines)})
+
+
+def intake_outflow(path: Path, rows: int, seed: int = 1) -> Path:
+    """A tilgang_afgang sheet of `rows` day services over four quarters, balanced,
+    written in streaming mode so building it stays cheap."""
+    rng = random.Random(seed)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Tilgang og afgang")
+    ws.append(["Til- og afgang på dagtilbud"])
+    ws.append([])
+    ws.append(["Enhed:", "Stor enhed"])
+    ws.append(["År:", 2016])
+    ws.append([])
+    ws.append([None, "Antal borgere 1/1 2016", "1. kv. 2016", None, "2. kv. 2016", None, "3. kv. 2016", None,
+               "4. kv. 2016", None, "Antal borgere 31/12 2016", "Pladser"])
+    ws.append([None, None] + ["Tilgang", "Afgang"] * 4)
+    for i in range(rows):
+        start = rng.randint(5, 60)
+        flows, count = [], start
+        for _ in range(4):
+            intake = rng.randint(0, 4)
+            outflow = rng.randint(0, min(4, count + intake))
+            count += intake - outflow
+            flows += [intake, outflow]
+        ws.append([f"Dagtilbud {i + 1}", start, *flows, count, count + rng.randint(0, 10)])
+    wb.save(path)
+    return path

@@ -1,0 +1,212 @@
+"""The command line: a thin click layer over the pipeline and the store.
+
+Service faults (config, store, disk) are raised deep and shown here once, with the
+exit code their class carries (syncservice.errors), as click does for its own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from loguru import logger
+
+from syncservice import config as config_mod
+from syncservice import messages
+from syncservice.errors import ServiceError
+from syncservice.models import Finding, Verdict
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Config file (default ./config.toml; the embedded defaults when absent). "
+         "Paths in it are relative to it.")
+
+
+def _config(path: Path | None) -> config_mod.Config:
+    if path is None:
+        return config_mod.load(Path("config.toml"))
+    return config_mod.load(path, required=True)
+
+
+def _setup_logging(config: config_mod.Config, *, quiet: bool = False) -> None:
+    from syncservice.logs import setup
+
+    setup(config, console_level="WARNING" if quiet else "INFO")
+
+
+def safe(text: Any) -> str:
+    """Text from a workbook shown in a terminal: no control or bidi-override characters."""
+    return CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(text))
+
+
+class ServiceGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            click.echo(f"syncservice: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=ServiceGroup)
+@click.version_option(package_name="syncservice")
+def main() -> None:
+    """Validate the workbooks staff save on the shared drive and consolidate them for finance."""
+
+
+# --- check ------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
+@config_option
+def check(files: tuple[Path, ...], as_json: bool, config_path: Path | None) -> None:
+    """Validate workbooks without recording anything.
+
+    Exit 0 when all are accepted, 1 when any is rejected, 2 for a usage error.
+    """
+    from syncservice.pipeline import check_path
+
+    config = _config(config_path)
+    logger.remove()
+    render = _renderer(config.language)
+    verdicts = []
+    for path in files:
+        if not path.exists():
+            raise click.BadParameter(f"no such file: {path}", param_hint="FILES")
+        verdicts.append((path, check_path(path, config)))
+    if as_json:
+        click.echo(json.dumps([_verdict_json(p, v, render) for p, v in verdicts], ensure_ascii=False, indent=2))
+    else:
+        for path, verdict in verdicts:
+            click.echo(_verdict_text(path, verdict, render, config.language))
+    sys.exit(0 if all(v.accepted for _, v in verdicts) else 1)
+
+
+def _renderer(language: str) -> Callable[[Finding], str]:
+    return lambda f: messages.render(f, language)
+
+
+def _finding_json(f: Finding, render: Callable[[Finding], str]) -> dict[str, Any]:
+    return {"sheet": f.sheet, "cells": list(f.cells), "column": f.column, "value": f.value, "rule": f.rule,
+            "message": render(f)}
+
+
+def _verdict_json(path: Path, v: Verdict, render: Callable[[Finding], str]) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "verdict": "accepted" if v.accepted else "rejected",
+        "sheets": [{"sheet": s.sheet, "kind": s.kind, "unit": s.unit, "year": s.year} for s in v.sheets],
+        "errors": [_finding_json(f, render) for f in v.errors],
+        "warnings": [_finding_json(f, render) for f in v.warnings],
+    }
+
+
+WORDS = {
+    "da": {"accepted": "GODKENDT", "rejected": "AFVIST", "error": "fejl", "warning": "advarsel",
+           "errors": "fejl", "warnings": "advarsler", "sheet": "ark", "file": "filen"},
+    "en": {"accepted": "ACCEPTED", "rejected": "REJECTED", "error": "error", "warning": "warning",
+           "errors": "errors", "warnings": "warnings", "sheet": "sheet", "file": "the file"},
+}
+
+
+def _verdict_text(path: Path, v: Verdict, render: Callable[[Finding], str], language: str) -> str:
+    w = WORDS[language]
+    counts = (f"{len(v.errors)} {w['error'] if len(v.errors) == 1 else w['errors']}, "
+              f"{len(v.warnings)} {w['warning'] if len(v.warnings) == 1 else w['warnings']}")
+    head = f"{safe(path)}: {w['accepted'] if v.accepted else w['rejected']} ({counts})"
+    lines = [click.style(head, fg="green" if v.accepted else "red", bold=True)]
+    for s in v.sheets:
+        lines.append(f"  {w['sheet']} «{safe(s.sheet)}»: {s.kind}, {safe(s.unit) or '?'}, {s.year or '?'}")
+    for f in (*v.errors, *v.warnings):
+        where = safe(f.location) or w["file"]
+        detail = " · ".join(x for x in (safe(f.column), f"«{safe(f.value)}»" if f.value else "") if x)
+        label = w[f.severity].upper()
+        lines.append(f"  {click.style(label, fg='red' if f.severity == 'error' else 'yellow')} {where}"
+                     f"{'  ' + detail if detail else ''}  [{f.rule}]")
+        lines.append(f"      {safe(render(f))}")
+    return "\n".join(lines)
+
+
+# --- ingest, summary, history -------------------------------------------------------------
+
+def _open(config: config_mod.Config):  # type: ignore[no-untyped-def]
+    from syncservice.pipeline import Pipeline
+    from syncservice.store import Store
+
+    store = Store.open(config.path("database"))
+    return store, Pipeline(config, store)
+
+
+@main.command()
+@config_option
+def ingest(config_path: Path | None) -> None:
+    """One pass over the watched folder: validate, record and archive every new or
+    changed workbook, then rewrite the consolidated workbook once."""
+    config = _config(config_path)
+    _setup_logging(config, quiet=True)
+    store, pipeline = _open(config)
+    language = config.language
+    try:
+        pending = pipeline.pending()
+        if sys.stderr.isatty() and len(pending) > 1:
+            with click.progressbar(length=len(pending), label="Behandler" if language == "da" else "Processing",
+                                   file=sys.stderr) as bar:
+                tally = pipeline.ingest(pending, progress=lambda o: bar.update(1))
+        else:
+            tally = pipeline.ingest(pending)
+        for outcome in tally.outcomes:
+            if outcome.status == "rejected" and outcome.verdict is not None:
+                first = outcome.verdict.errors[0]
+                where = f" {safe(first.location)}" if first.location else ""
+                click.echo(f"{'afvist' if language == 'da' else 'rejected'}: {safe(outcome.rel)}{where}: "
+                           f"{safe(messages.render(first, language))}")
+        click.echo(tally.line(language))
+    finally:
+        store.close()
+
+
+@main.command()
+@config_option
+def summary(config_path: Path | None) -> None:
+    """Rewrite the consolidated workbook from the store alone."""
+    config = _config(config_path)
+    _setup_logging(config, quiet=True)
+    store, pipeline = _open(config)
+    try:
+        click.echo(str(pipeline.write_summary()))
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--unit", help="Only this unit.")
+@click.option("--kind", help="Only this kind (handleplan, effekt, tilgang_afgang).")
+@config_option
+def history(unit: str | None, kind: str | None, config_path: Path | None) -> None:
+    """The versions of each report, newest first."""
+    config = _config(config_path)
+    store, _ = _open(config)
+    try:
+        versions = store.history(unit, kind)
+        current = {v.version_id for v in store.current_versions()}
+    finally:
+        store.close()
+    da = config.language == "da"
+    if not versions:
+        click.echo("Ingen versioner." if da else "No versions.")
+        return
+    last = None
+    for v in versions:
+        if (v.kind, v.unit, v.year) != last:
+            last = (v.kind, v.unit, v.year)
+            click.echo(click.style(f"{v.kind} · {safe(v.unit)} · {v.year}", bold=True))
+        mark = ("gældende" if da else "current") if v.version_id in current else ""
+        click.echo(f"  v{v.version_id:<5} {v.accepted_at:<26} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
