@@ -105,28 +105,18 @@ def capacity(frame: Frame) -> Iterator[Finding]:
         return
     cap = lines["capacity"].to_numpy()
     count = lines["start"].to_numpy(copy=True)
-    where = np.where(count > cap, "start", "")
+    over = count > cap
+    where = np.where(over, "start", "")
+    seen = np.where(over, count, 0)
     for q in frame.quarters:
         count = count + lines[f"in_{q}"].to_numpy() - lines[f"out_{q}"].to_numpy()
-        where = np.where((where == "") & (count > cap), f"out_{q}", where)
+        first = (where == "") & (count > cap)
+        where = np.where(first, f"out_{q}", where)
+        seen = np.where(first, count, seen)
     names = lines["name"].tolist()
     for i in np.flatnonzero(where != ""):
         yield frame.finding("tilgang.over_capacity", ["capacity", str(where[i])], int(i), severity=WARNING,
-                            column="Pladser", value=cap[i], count=_count_at(frame, int(i), str(where[i])),
-                            line=names[i])
-
-
-def _count_at(frame: Frame, i: int, where: str) -> int:
-    """The running count of line i at `where` ('start' or 'out_q')."""
-    lines = frame.lines
-    count = lines.at[i, "start"]
-    for q in frame.quarters:
-        if where == "start":
-            break
-        count += lines.at[i, f"in_{q}"] - lines.at[i, f"out_{q}"]
-        if where == f"out_{q}":
-            break
-    return int(count)
+                            column="Pladser", value=cap[i], count=int(seen[i]), line=names[i])
 
 
 def figures(frame: Frame) -> Iterator[Figure]:

@@ -268,7 +268,7 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, max_rows: int
     for row_no, cells in rows():
         if row_no != expected:  # a missing row in the file is a blank row
             break
-        kept = {c: cell for c, cell in cells.items() if c in wanted}
+        kept = cells if cells.keys() <= wanted else {c: cell for c, cell in cells.items() if c in wanted}
         if not kept:
             break
         lead = kept[min(kept)]

@@ -153,20 +153,20 @@ class OpenWorkbook:
         ws = self._wb._sheets[sheet.index]
         wb = self._wb
         with ws._get_source() as src:
-            parser = _Parser(src, wb.shared_strings, data_only=True, epoch=wb.epoch,
+            parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                              date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+            formats = self._formats
             for n, (idx, raw) in enumerate(parser.parse()):
                 if self._deadline is not None and n % 512 == 0 and time.monotonic() > self._deadline:
                     raise TooSlow()
                 cells = {}
                 for c in raw:
-                    value = c["value"]
-                    if value is None and not c["formula"]:
-                        continue
-                    if isinstance(value, str) and not value.strip() and not c["formula"]:
-                        continue
-                    cells[c["column"]] = Cell(c["row"], c["column"], value, c["formula"],
-                                              self._number_format(c["style_id"]))
+                    value, formula = c["value"], c["formula"]
+                    if not formula and (value is None or (type(value) is str and not value.strip())):
+                        continue  # empty, or only spaces: a blank cell to a person
+                    style = c["style_id"]
+                    fmt = formats.get(style) or self._number_format(style)
+                    cells[c["column"]] = Cell(c["row"], c["column"], value, formula, fmt)
                 if cells:
                     yield idx, cells
 

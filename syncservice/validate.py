@@ -33,6 +33,7 @@ from syncservice.parse import (
 
 EXCEL_ERROR = re.compile(r"^#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!)")
 LINE_KEY = "line_key"
+NUMERIC = ("amount", "count")
 
 
 @dataclass(frozen=True)
@@ -126,19 +127,24 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     rows: list[int] = []
     totals: dict[str, list[Any]] = {key: [] for key in header.columns}
     total_rows: list[int] = []
+    columns = [(key, col, types.get(key) or ("amount" if key.startswith("y") else "count"), key in line_cols,
+                key in quarter_keys) for key, col in header.columns.items()]
+    line_positions = [header.columns[k] for k in line_cols]
     for cells, row_no in zip(table.lines, table.line_rows):
-        is_total = any(
-            normalise_label(strip_footnote_marker(_display(cells[header.columns[k]].value))) in total_labels
-            for k in line_cols if header.columns[k] in cells
-        )
+        is_total = any(_is_total(cells.get(col), total_labels) for col in line_positions)
         target, target_rows = (totals, total_rows) if is_total else (data, rows)
         target_rows.append(row_no)
-        for key, col in header.columns.items():
+        for key, col, ctype, is_line, is_quarter in columns:
             cell = cells.get(col)
-            ctype = types.get(key) or ("amount" if key.startswith("y") else "count")
-            value = _coerce(table.sheet, header.names[key], cell, ctype, decimals, key, findings,
-                            line=key in line_cols)
-            if value is None and key in quarter_keys:
+            if cell is not None and ctype in NUMERIC and not cell.formula and type(cell.value) in (int, float):
+                # the common case inlined: a plain number (50,000-row sheets)
+                shown = decimals_shown(cell.value, cell.number_format)
+                if shown > decimals.get(key, -1):
+                    decimals[key] = shown
+                target[key].append(float(cell.value))
+                continue
+            value = _coerce(table.sheet, header.names[key], cell, ctype, decimals, key, findings, line=is_line)
+            if value is None and is_quarter:
                 value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
             target[key].append(value)
 
@@ -161,6 +167,13 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     )
     total_frame = pd.DataFrame({k: pd.Series(v, dtype="object") for k, v in totals.items()})
     return frame, total_frame, total_rows, decimals
+
+
+def _is_total(cell: Cell | None, labels: set[str]) -> bool:
+    """'Total', 'I alt', 'Alle', 'Sum' in a line column (any case, footnote marker or not)."""
+    if cell is None or not isinstance(cell.value, str) or len(cell.value) > 20:  # names are longer
+        return False
+    return normalise_label(strip_footnote_marker(cell.value)) in labels
 
 
 def _letter(col: int) -> str:

@@ -133,3 +133,24 @@ def cell(rows: Rows, ref: str, value: Any) -> Rows:
         line.append(None)
     line[col - 1] = value
     return rows
+
+
+SOFFICE = __import__("shutil").which("soffice")
+
+
+def resave_with_libreoffice(path: Path, outdir: Path, to: str = "xlsx") -> Path:
+    """Open and save `path` with LibreOffice headless, as a person's spreadsheet program
+    would (it also calculates formulas and caches their values). Its own profile folder
+    per call, so parallel runs do not fight over one."""
+    import subprocess
+    import tempfile
+
+    assert SOFFICE, "soffice is not installed"
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        subprocess.run([SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--calc",
+                        "--convert-to", to, "--outdir", str(outdir), str(path)],
+                       check=True, capture_output=True, timeout=180)
+    out = outdir / (path.stem + "." + to.split(":")[0])
+    assert out.exists(), f"LibreOffice did not write {out}"
+    return out

@@ -1,0 +1,93 @@
+"""The command line as a person or a script uses it: output, JSON shape, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import book
+from syncservice.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(*args: str, cwd: Path | None = None):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_check_accepts_the_examples_with_exit_0():
+    result = run("check", *map(str, sorted(EXAMPLES.glob("*.xlsx"))))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("GODKENDT") == 3
+
+
+def test_check_json_has_the_documented_shape(tmp_path):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 21
+    bad = book.save(tmp_path / "Tilgang.xlsx", {"Tilgang og afgang": book.tilgang(lines=lines)})
+    good = EXAMPLES / "Handleplan Fredensborg 2015.xlsx"
+    result = run("check", "--json", str(good), str(bad))
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert [d["verdict"] for d in data] == ["accepted", "rejected"]
+    assert set(data[1]) == {"file", "verdict", "sheets", "errors", "warnings"}
+    assert data[1]["sheets"] == [{"sheet": "Tilgang og afgang", "kind": "tilgang_afgang",
+                                  "unit": "Handicap & Psykiatri, Ballerup", "year": 2016}]
+    (error,) = data[1]["errors"]
+    assert set(error) == {"sheet", "cells", "column", "value", "rule", "message"}
+    assert error["rule"] == "tilgang.balance"
+    assert error["cells"][-1] == "I8" and error["value"] == "21"
+    assert "ultimo er 21" in error["message"]
+
+
+def test_check_of_a_non_workbook_has_empty_sheet_and_cells(tmp_path):
+    csv = tmp_path / "tal.csv"
+    csv.write_text("a;b\n1;2\n", encoding="utf-8")
+    result = run("check", "--json", str(csv))
+    assert result.exit_code == 1
+    (error,) = json.loads(result.output)[0]["errors"]
+    assert (error["sheet"], error["cells"], error["rule"]) == ("", [], "file.csv")
+    assert ".xlsx" in error["message"]
+
+
+def test_check_usage_errors_exit_2(tmp_path):
+    assert run("check").exit_code == 2
+    assert run("check", str(tmp_path / "missing.xlsx")).exit_code == 2
+
+
+def test_check_human_output_names_sheet_cell_value_rule_and_fix(tmp_path):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[1][2] = "ca. 5"
+    path = book.save(tmp_path / "hp.xlsx", {"Handleplan": book.handleplan(lines=lines, total=False)})
+    result = run("check", str(path))
+    assert result.exit_code == 1
+    assert "AFVIST" in result.output
+    assert "Handleplan!C10" in result.output and "«ca. 5»" in result.output
+    assert "[value.not_number]" in result.output and "Skriv kun tallet" in result.output
+
+
+def test_check_in_english(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[output]\nlanguage = "en"\n', encoding="utf-8")
+    csv = tmp_path / "x.xls"
+    csv.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    result = run("check", "--config", str(cfg), str(csv))
+    assert "REJECTED" in result.output and "old Excel format" in result.output
+
+
+def test_check_leaves_nothing_behind(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLES / "Effekt Herning 2020.xlsx", tmp_path / "e.xlsx")
+    assert run("check", "e.xlsx").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.xlsx"]
+
+
+def test_text_from_a_workbook_cannot_drive_the_terminal(tmp_path):
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[1][2] = "\u202egnp.exe"  # right-to-left override: shows as 'exe.png' in a terminal
+    path = book.save(tmp_path / "hp.xlsx", book.handleplan(lines=lines, total=False))
+    result = run("check", str(path))
+    assert "\u202e" not in result.output and "gnp.exe" in result.output
