@@ -287,6 +287,24 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("The report for {unit} {year} came from another file before: «{other}». This newer file now applies.",
                "If this file is a copy of a template, correct Enhed to your own unit."),
     },
+    "change.figure": {
+        "da": ("{column} {period} for {line} var {old} i den forrige godkendte version og er nu {new}.",
+               "Intet at gøre, hvis rettelsen er tilsigtet; ellers ret tallet."),
+        "en": ("{column} {period} for {line} was {old} in the previous accepted version and is now {new}.",
+               "Nothing to do if the correction is intended; otherwise correct the figure."),
+    },
+    "change.realised_decreased": {
+        "da": ("Realiseret for {line} er faldet fra {old} til {new} siden den forrige godkendte version.",
+               "Kontrollér tallet; realiserede besparelser falder sjældent."),
+        "en": ("Realised for {line} went down from {old} to {new} since the previous accepted version.",
+               "Check the figure; realised savings rarely go down."),
+    },
+    "change.start_vs_last_end": {
+        "da": ("Primo for {line} er {value}, men ultimo {year} var {end}.",
+               "Kontrollér primo, så det passer med sidste års ultimo."),
+        "en": ("The start count for {line} is {value}, but the end count for {year} was {end}.",
+               "Check the start count so it matches last year's end count."),
+    },
 }
 
 

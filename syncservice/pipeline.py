@@ -19,12 +19,12 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, durable, messages
+from syncservice import archive, changes, durable, messages
 from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
-from syncservice.models import ERROR, Finding, StagedFile, Verdict
+from syncservice.models import ERROR, WARNING, Finding, StagedFile, Verdict
 from syncservice.stage import FileChanged, NotARegularFile, TooLarge, candidates, discard, stage
 from syncservice.store import Store
 
@@ -160,16 +160,25 @@ class Pipeline:
                                  verdict))
 
     def _with_history_warnings(self, verdict: Verdict) -> Verdict:
-        """WORKBOOKS.md §5: the same report from another file path: the newer wins, say so."""
-        current = self.store.previous_current(r.key for r in verdict.reports)
-        extra = []
+        """WORKBOOKS.md §5: what changed since the version each report replaces."""
+        keys = [r.key for r in verdict.reports]
+        current = self.store.previous_current(keys + [(k, u, y - 1) for k, u, y in keys])
+        extra: list[Finding] = []
         for report in verdict.reports:
             previous = current.get(report.key)
-            if previous is not None and verdict.file is not None and previous.path != verdict.file.rel:
-                extra.append(Finding("change.other_path", "warning", report.sheet,
-                                     (report.extra.get("unit_cell", ""),) if report.extra.get("unit_cell") else (),
-                                     "Enhed", report.unit,
-                                     {"other": previous.path, "unit": report.unit, "year": report.year}))
+            if previous is not None:
+                old = self.store.version_figures(previous.version_id)
+                extra += changes.changed_figures(report, previous, old)
+                extra += changes.realised_decreased(report, previous, old)
+                if verdict.file is not None and previous.path != verdict.file.rel:
+                    # the newer wins; a copied template whose unit was not updated shows up here
+                    unit_cell = report.extra.get("unit_cell")
+                    extra.append(Finding("change.other_path", WARNING, report.sheet, (unit_cell,) if unit_cell else (),
+                                         "Enhed", report.unit,
+                                         {"other": previous.path, "unit": report.unit, "year": report.year}))
+            last_year = current.get((report.kind, report.unit, report.year - 1))
+            if last_year is not None:
+                extra += changes.start_vs_last_end(report, last_year, self.store.version_figures(last_year.version_id))
         return replace(verdict, warnings=verdict.warnings + tuple(extra)) if extra else verdict
 
     def _too_large(self, path: Path, rel: str, size: int, started: float) -> Outcome:

@@ -83,8 +83,7 @@ def tilgang(unit: str = "Handicap & Psykiatri, Ballerup", year: Any = 2016, quar
     """Seed 003: two header rows (quarter labels over Tilgang/Afgang), blank name header."""
     lines = [list(r) for r in (lines if lines is not None else TILGANG_LINES)]
     labels = quarter_labels or [f"{q}. kv. {year}" for q in range(1, quarters + 1)]
-    end_label = end_label or {1: "Antal borgere 31/3 2016", 2: "Antal borgere 30/6 2016",
-                              3: "Antal borgere 30/9 2016", 4: "Antal borgere 31/12 2016"}[quarters]
+    end_label = end_label or f"Antal borgere {['31/3', '30/6', '30/9', '31/12'][quarters - 1]} {year}"
     upper: list[Any] = [None, f"Antal borgere 1/1 {year}"]
     lower: list[Any] = [None, None]
     for label in labels:

@@ -1,0 +1,133 @@
+"""One file and one pass through stage → check → archive → store, as a user sees the result."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+import book
+from syncservice.config import defaults
+from syncservice.pipeline import Pipeline
+from syncservice.store import Store
+
+
+@pytest.fixture
+def service(tmp_path):
+    config = defaults(tmp_path)
+    (tmp_path / "watched").mkdir()
+    store = Store.open(config.path("database"))
+    yield Pipeline(config, store)
+    store.close()
+
+
+def save(service, name, sheets, mtime_bump=0):
+    path = book.save(service.watched / name, sheets)
+    if mtime_bump:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + mtime_bump))
+    return path
+
+
+def figures(service, kind="tilgang_afgang"):
+    (version,) = [v for v in service.store.current_versions() if v.kind == kind]
+    return version, {(f.line, f.metric, f.period): f.value for f in service.store.version_figures(version.version_id)}
+
+
+def test_accepted_workbook_is_recorded_archived_read_only_and_current(service):
+    path = save(service, "Ballerup/Tilgang.xlsx", {"TA": book.tilgang()})
+    outcome = service.process(path)
+    assert outcome.status == "accepted" and len(outcome.versions) == 1
+    version, figs = figures(service)
+    assert (version.unit, version.year, version.path, version.through) == (
+        "Handicap & Psykiatri, Ballerup", 2016, "Ballerup/Tilgang.xlsx", 3)
+    assert figs[("Det Nye Sted", "Ultimo", "")] == 54
+    archived = service.config.base / version.archive_path
+    assert archived.read_bytes() == path.read_bytes()
+    assert "accepted" in archived.parts
+    assert not archived.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def test_same_bytes_again_is_unchanged_not_a_new_version(service):
+    path = save(service, "hp.xlsx", {"HP": book.handleplan()})
+    service.process(path)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert service.process(path).status == "unchanged"
+    assert service.store.counts()["versions"] == 1
+
+
+def test_same_figures_resaved_with_other_bytes_makes_no_new_version(service):
+    service.process(save(service, "hp.xlsx", {"HP": book.handleplan()}))
+    second = service.process(save(service, "hp.xlsx", {"HP": book.handleplan(), "Noter": [["ny note"]]}))
+    assert second.status == "accepted" and second.versions == ()
+    assert service.store.counts()["versions"] == 1
+
+
+def test_rejected_workbook_leaves_the_accepted_version_in_force_and_is_kept(service):
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 99
+    bad = save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=10**9)
+    outcome = service.process(bad)
+    assert outcome.status == "rejected"
+    version, figs = figures(service)
+    assert figs[("Krumtappen", "Ultimo", "")] == 22
+    (rejected,) = service.store.rejected_files()
+    assert rejected.path == "ta.xlsx" and rejected.errors[0].rule == "tilgang.balance"
+    assert (service.config.base / rejected.archive_path).read_bytes() == bad.read_bytes()
+    fixed = save(service, "ta.xlsx", {"TA": book.tilgang(), "Noter": [["rettet"]]}, mtime_bump=2 * 10**9)
+    assert service.process(fixed).status == "accepted"
+    assert service.store.rejected_files() == []
+
+
+def test_pending_skips_files_whose_size_and_mtime_are_unchanged_and_ignores_lock_files(service):
+    path = save(service, "hp.xlsx", {"HP": book.handleplan()})
+    (service.watched / "~$hp.xlsx").write_bytes(b"owner")
+    (service.watched / ".~lock.hp.xlsx#").write_text("lock")
+    assert service.pending() == [path]
+    service.process(path)
+    assert service.pending() == []
+
+
+def test_disk_error_while_archiving_is_retried_and_records_nothing(service):
+    service.config.path("archive").write_text("not a folder")  # the archive cannot be created
+    outcome = service.process(save(service, "hp.xlsx", {"HP": book.handleplan()}))
+    assert outcome.status == "retry" and "archive" in outcome.reason
+    assert service.store.counts()["files"] == 0
+    service.config.path("archive").unlink()
+    assert [service.process(p).status for p in service.pending()] == ["accepted"]
+
+
+def test_changed_quarter_figure_is_a_warning_with_old_and_new(service):
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][4], lines[0][8] = 2, 23  # K2 Tilgang 1 → 2, end count follows
+    outcome = service.process(save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=10**9))
+    assert outcome.status == "accepted"
+    (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.figure"]
+    assert (f.cells, f.params["old"], f.params["new"], f.params["period"]) == (("E8",), "1", "2", "K2")
+
+
+def test_same_report_from_another_path_wins_and_names_the_other_file(service):
+    service.process(save(service, "Vest/hp.xlsx", {"HP": book.handleplan()}))
+    outcome = service.process(save(service, "Øst/kopi af hp.xlsx", {"HP": book.handleplan(), "N": [["x"]]}))
+    (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.other_path"]
+    assert f.params["other"] == "Vest/hp.xlsx" and f.cells == ("B3",)
+
+
+def test_realised_going_down_is_a_warning(service):
+    service.process(save(service, "hp.xlsx", {"HP": book.handleplan()}))
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[3][2] = 4.0  # Botilbud realised 4,5 → 4,0
+    outcome = service.process(save(service, "hp.xlsx", {"HP": book.handleplan(lines=lines)}, mtime_bump=10**9))
+    (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.realised_decreased"]
+    assert f.cells == ("C13",) and f.params["line"] == "Botilbud"
+
+
+def test_start_count_differs_from_last_years_end_count(service):
+    last = book.tilgang(year=2015, quarters=4, lines=[["Krumtappen", 10, 1, 0, 0, 0, 0, 0, 0, 1, 10]])
+    service.process(save(service, "ta2015.xlsx", {"TA": last}))
+    outcome = service.process(save(service, "ta2016.xlsx", {"TA": book.tilgang()}))
+    (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.start_vs_last_end"]
+    assert f.cells == ("B8",) and f.params["end"] == "10"
