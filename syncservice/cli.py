@@ -210,3 +210,54 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
             click.echo(click.style(f"{v.kind} · {safe(v.unit)} · {v.year}", bold=True))
         mark = ("gældende" if da else "current") if v.version_id in current else ""
         click.echo(f"  v{v.version_id:<5} {v.accepted_at:<26} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
+
+
+@main.command("log")
+@click.option("--rejected", is_flag=True, help="Only rejected workbooks.")
+@click.option("--unit", help="Only workbooks with a report for this unit.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only verdicts from this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--limit", default=200, show_default=True, help="Most verdicts shown.")
+@config_option
+def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, limit: int,
+                config_path: Path | None) -> None:
+    """The validation log: every verdict with its errors and warnings, newest first."""
+    config = _config(config_path)
+    store, _ = _open(config)
+    try:
+        entries = store.log(rejected=rejected, unit=unit, since=since.date().isoformat() if since else None,
+                            limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([{
+            "time": e.received_at, "file": e.path, "verdict": e.verdict, "sheets": e.sheets,
+            "errors": [_logged_json(f, m) for f, m in e.findings if f.severity == "error"],
+            "warnings": [_logged_json(f, m) for f, m in e.findings if f.severity == "warning"],
+        } for e in entries], ensure_ascii=False, indent=2))
+        return
+    da = config.language == "da"
+    if not entries:
+        click.echo("Ingen afgørelser." if da else "No verdicts.")
+        return
+    words = {"accepted": "godkendt", "rejected": "afvist", "unchanged": "uændret"} if da else {}
+    header = ("Tidspunkt", "Fil", "Afgørelse", "Fejl", "Adv.") if da else ("Time", "File", "Verdict", "Err", "Warn")
+    width = max(20, min(50, max(len(e.path) for e in entries)))
+    click.echo(click.style(f"{header[0]:<20} {header[1]:<{width}} {header[2]:<10} {header[3]:>4} {header[4]:>4}",
+                           bold=True))
+    for e in entries:
+        colour = {"accepted": "green", "rejected": "red"}.get(e.verdict)
+        when = e.received_at.replace("T", " ")[:19]
+        path = safe(e.path) if len(e.path) <= width else "…" + safe(e.path)[-(width - 1):]
+        click.echo(f"{when:<20} {path:<{width}} {click.style(f'{words.get(e.verdict, e.verdict):<10}', fg=colour)}"
+                   f" {e.error_count:>4} {e.warning_count:>4}")
+        for f, message in e.findings[:5]:
+            where = safe(f.location) or ("filen" if da else "the file")
+            click.echo(f"    {where}: {safe(message)}")
+        if len(e.findings) > 5:
+            click.echo(f"    … {len(e.findings) - 5} {'flere' if da else 'more'}")
+
+
+def _logged_json(f: Finding, message: str) -> dict[str, Any]:
+    return {"sheet": f.sheet, "cells": list(f.cells), "column": f.column, "value": f.value, "rule": f.rule,
+            "message": message}

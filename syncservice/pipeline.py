@@ -199,7 +199,23 @@ class Pipeline:
     def _log(self, outcome: Outcome) -> Outcome:
         versions = ",".join(map(str, outcome.versions)) or "-"
         logger.info("{} | {} | {:.2f}s | version {}", outcome.rel, outcome.status, outcome.seconds, versions)
+        if outcome.verdict is not None:
+            logger.bind(validation=True).info(json.dumps(self._log_record(outcome), ensure_ascii=False))
         return outcome
+
+    def _log_record(self, outcome: Outcome) -> dict:
+        verdict = outcome.verdict
+        assert verdict is not None
+
+        def finding(f: Finding) -> dict:
+            return {"sheet": f.sheet, "cells": list(f.cells), "column": f.column, "value": f.value,
+                    "rule": f.rule, "message": self.message(f)}
+
+        return {"time": self.clock().isoformat(timespec="seconds"), "file": outcome.rel,
+                "sha256": verdict.file.sha256 if verdict.file else "", "verdict": outcome.status,
+                "versions": list(outcome.versions),
+                "sheets": [{"sheet": s.sheet, "kind": s.kind, "unit": s.unit, "year": s.year} for s in verdict.sheets],
+                "errors": [finding(f) for f in verdict.errors], "warnings": [finding(f) for f in verdict.warnings]}
 
     def rel(self, path: Path) -> str:
         try:

@@ -46,6 +46,20 @@ class RecordResult:
     other_paths: dict[Key, str] = field(default_factory=dict)  # key was current from another file's path
 
 
+@dataclass(frozen=True)
+class LogEntry:
+    """One verdict in the validation log."""
+
+    file_id: int
+    received_at: str
+    path: str
+    verdict: str
+    error_count: int
+    warning_count: int
+    sheets: list[dict]
+    findings: tuple[tuple[Finding, str], ...]  # (finding, its message as recorded)
+
+
 def content_hash(report: Report) -> str:
     """Hash of what a report says, not of the file: the same figures re-saved by Excel hash the same.
 
@@ -56,6 +70,11 @@ def content_hash(report: Report) -> str:
     # + 0.0 turns -0.0 into 0.0: the same figure
     rows = sorted((f.line_no, f.line, f.track, f.metric, f.period, float(f.value) + 0.0) for f in report.figures)
     return hashlib.sha256(json.dumps([head, rows], ensure_ascii=False).encode()).hexdigest()
+
+
+def _sheets_json(verdict: Verdict) -> str:
+    return json.dumps([{"sheet": s.sheet, "kind": s.kind, "unit": s.unit, "year": s.year} for s in verdict.sheets],
+                      ensure_ascii=False)
 
 
 def _iso(when: dt.datetime) -> str:
@@ -171,7 +190,7 @@ class Store:
         result = RecordResult(0, ACCEPTED if accepted else REJECTED)
         with self._guard(f"record {staged.rel}"), self.db.atomic():
             file_id = self._insert_file(staged, result.verdict, archive_path, _iso(now),
-                                        len(verdict.errors), len(verdict.warnings))
+                                        len(verdict.errors), len(verdict.warnings), _sheets_json(verdict))
             self.db.conn.executemany(
                 f"INSERT INTO findings ({_FINDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(file_id, f.severity, f.rule, f.sheet, json.dumps(list(f.cells)), f.column, f.value, text,
@@ -190,20 +209,20 @@ class Store:
         """
         with self._guard(f"record {staged.rel}"), self.db.atomic():
             prev = self.db.execute(
-                "SELECT sha256, archive_path, error_count, warning_count FROM files"
+                "SELECT sha256, archive_path, error_count, warning_count, sheets FROM files"
                 " WHERE path = ? ORDER BY id DESC LIMIT 1", [staged.rel]).fetchone()
             if prev is None or prev[0] != staged.sha256:
                 raise ValueError(f"{staged.rel}: not unchanged (no earlier file with sha256 {staged.sha256[:12]})")
-            file_id = self._insert_file(staged, UNCHANGED, prev[1], _iso(now), prev[2], prev[3])
+            file_id = self._insert_file(staged, UNCHANGED, prev[1], _iso(now), prev[2], prev[3], prev[4])
         return RecordResult(file_id, UNCHANGED)
 
     def _insert_file(self, staged: StagedFile, verdict: str, archive_path: str, now: str,
-                     errors: int, warnings: int) -> int:
+                     errors: int, warnings: int, sheets: str | None = None) -> int:
         return self.db.execute(
             "INSERT INTO files (path, file_name, sha256, size, mtime_ns, saved_at, received_at, verdict,"
-            " archive_path, error_count, warning_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " archive_path, error_count, warning_count, sheets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [staged.rel, staged.name, staged.sha256, staged.size, staged.mtime_ns, _iso_ns(staged.mtime_ns),
-             now, verdict, archive_path, errors, warnings]).lastrowid
+             now, verdict, archive_path, errors, warnings, sheets or "[]"]).lastrowid
 
     def _record_report(self, file_id: int, staged: StagedFile, archive_path: str, report: Report,
                        now: str, result: RecordResult) -> None:
@@ -300,6 +319,32 @@ class Store:
                 _VERSION_SELECT + " WHERE (:unit IS NULL OR v.unit = :unit) AND (:kind IS NULL OR v.kind = :kind)"
                 " ORDER BY v.kind, v.unit, v.year, v.id DESC", {"unit": unit, "kind": kind}).fetchall()
         return [_version(r) for r in rows]
+
+    def log(self, *, rejected: bool = False, unit: str | None = None, since: str | None = None,
+            limit: int = 500) -> list[LogEntry]:
+        """Verdicts newest first, with their findings: the validation log as the store keeps it.
+
+        `unit` matches a unit any report sheet of the file named; `since` is an ISO date.
+        """
+        sql = ("SELECT f.id, f.received_at, f.path, f.verdict, f.error_count, f.warning_count, f.sheets"
+               " FROM files f WHERE (:rejected = 0 OR f.verdict = 'rejected')"
+               " AND (:since IS NULL OR f.received_at >= :since)"
+               " AND (:unit IS NULL OR EXISTS (SELECT 1 FROM json_each(f.sheets) s"
+               "      WHERE json_extract(s.value, '$.unit') = :unit))"
+               " ORDER BY f.id DESC LIMIT :limit")
+        with self._guard("read the validation log"):
+            rows = self.db.execute(sql, {"rejected": int(rejected), "unit": unit, "since": since,
+                                         "limit": limit}).fetchall()
+            out = []
+            for file_id, received, path, verdict, errors, warnings, sheets in rows:
+                found = self.db.execute(
+                    'SELECT rule, severity, sheet, cells, "column", value, params, message FROM findings'
+                    " WHERE file_id = ? ORDER BY severity = 'warning', id", [file_id]).fetchall()
+                out.append(LogEntry(file_id, received, path, verdict, errors, warnings, json.loads(sheets or "[]"),
+                                    tuple((Finding(r, sev, sh or "", tuple(json.loads(c or "[]")), col or "",
+                                                   v or "", json.loads(p or "{}")), m or "")
+                                          for r, sev, sh, c, col, v, p, m in found)))
+        return out
 
     def counts(self) -> dict[str, int]:
         with self._guard("count"):

@@ -55,5 +55,12 @@ def create_tables(db: Database) -> None:
     db["findings"].create_index(["file_id"])
 
 
+@migrations()
+def add_sheets_to_files(db: Database) -> None:
+    # The report sheets a file held (sheet, kind, unit, year) as JSON, so the validation
+    # log can be filtered by unit for rejected files too, which have no version.
+    db["files"].add_column("sheets", str)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
