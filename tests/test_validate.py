@@ -403,3 +403,50 @@ def test_english_messages(check):
     lines[1][2] = "ca. 5"
     (f,) = only(check(book.handleplan(lines=lines, total=False)).errors, "value.not_number")
     assert render(f, "en").startswith("«ca. 5» in column Realiseret is not a number.")
+
+
+# --- what people really type --------------------------------------------------------------
+
+def test_tilgang_total_row_is_checked_and_left_out_of_the_figures(check):
+    rows = book.tilgang()
+    rows.append(["I alt", 90, 0, 1, 5, 2, 6, 1, 97])
+    v = check(rows)
+    assert v.accepted, v.errors
+    assert "I alt" not in {f.line for f in v.reports[0].figures}
+    rows[-1][8] = 96
+    (f,) = only(check(rows).errors, "total.mismatch")
+    assert (f.cells, f.params["expected"]) == (("I12",), "97")
+
+
+def test_quarter_labels_as_staff_write_them(check):
+    for labels in (["K1", "K2", "K3"], ["Q1", "Q2", "Q3"], ["1. kvartal", "2. kvartal", "3. kvartal"]):
+        v = check(book.tilgang(quarter_labels=labels))
+        assert v.accepted, (labels, v.errors)
+        assert v.reports[0].through == 3
+
+
+def test_start_and_end_labels_primo_ultimo_and_kapacitet(check):
+    rows = book.tilgang(capacity=[30, 30, 30, 60])
+    rows[5][0], rows[5][1], rows[5][8], rows[5][9] = "Dagtilbud", "Antal primo", "Antal ultimo", "Kapacitet"
+    v = check(rows)
+    assert v.accepted, v.errors
+
+
+def test_numbers_typed_as_danish_text_in_a_tilgang_sheet(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[3][1:] = ["50", "-", "–", "3", "2", "3", "0", "54"]
+    assert check(book.tilgang(lines=lines)).accepted
+
+
+def test_handleplan_amounts_typed_with_kr_and_thousands(check):
+    lines = [["Botilbud", "5.000.000 kr.", "4.500.000", "4.700.000 kr"], ["BPA", "800.000", "200.000", "500.000"]]
+    v = check(book.handleplan(lines=lines, amount_unit="kr.", total=["I alt", "5.800.000", "4.700.000", "5.200.000"]))
+    assert v.accepted, v.errors
+    assert {f.value for f in v.reports[0].figures if f.line == "BPA"} == {800_000, 200_000, 500_000}
+
+
+def test_header_found_below_a_long_title_block_and_blank_columns(check):
+    rows = [[None, None, None]] + [[None, "Notat"]] * 3 + [[]] + [[None] + r for r in book.handleplan()]
+    v = check(rows)
+    assert v.accepted, v.errors
+    assert v.reports[0].figures[0].cell == "C15"  # B10 in the plain layout: one column, five rows on
