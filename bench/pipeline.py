@@ -86,8 +86,9 @@ def child(mode: str, path: Path, repeat: int) -> dict:
 
 
 def build(folder: Path, rows: int) -> dict[str, Path]:
+    import workbooks  # puts tests/ on the path for book
+
     import book
-    import workbooks
 
     typical = workbooks.typical(folder / "Handleplan typisk.xlsx")
     large = workbooks.intake_outflow(folder / "Tilgang stor.xlsx", rows)

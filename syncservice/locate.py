@@ -14,6 +14,8 @@ from typing import Any
 from syncservice.layout import META_LABELS, Column, Kind
 from syncservice.models import ERROR, WARNING, Cell, Finding, cell_ref
 from syncservice.parse import (
+    decimals_shown,
+    format_decimals,
     is_blank,
     label_matches,
     matched_synonym,
@@ -46,11 +48,20 @@ class Header:
 
 @dataclass(frozen=True)
 class Table:
+    """The lines of a table, compact: a 50,000-row sheet must fit in little memory.
+
+    Each line is a tuple aligned with `keys`: a plain number as a float, anything else
+    (text, dates, formulas, errors) as its Cell, an empty cell as None. The decimals
+    shown by the plain numbers' formats are kept per column in `decimals`.
+    """
+
     sheet: str
     header: Header
     meta: dict[str, Cell]  # field → the value cell
-    lines: tuple[dict[int, Cell], ...]  # each table row: sheet column → Cell
+    keys: tuple[str, ...]  # frame columns, in the order of each line's values
+    lines: tuple[tuple[Any, ...], ...]
     line_rows: tuple[int, ...]
+    decimals: dict[str, int] = field(default_factory=dict)
     truncated: bool = False
 
 
@@ -76,12 +87,13 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
             cell = next(iter(meta.values()))
             return Located(None, (Finding("sheet.no_header", ERROR, sheet, (cell.ref,)),))
         return Located(None, (Finding("sheet.skipped", WARNING, sheet),))
-    lines, line_rows, truncated = _lines(head, rows, header, max_rows)
+    keys = tuple(header.columns)
+    lines, line_rows, decimals, truncated = _lines(head, rows, header, keys, max_rows)
     problems: tuple[Finding, ...] = ()
     if truncated:
         problems = (Finding("sheet.too_many_rows", ERROR, sheet, (cell_ref(line_rows[-1], 1),),
-                             params={"limit": max_rows}),)
-    return Located(Table(sheet, header, meta, tuple(lines), tuple(line_rows), truncated), problems)
+                            params={"limit": max_rows}),)
+    return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated), problems)
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -252,12 +264,14 @@ def _claim(specs: tuple[Column, ...], taken: dict[str, Any], label: str) -> Colu
 
 # --- lines ------------------------------------------------------------------------------
 
-def _lines(head: list[Row], rest: Iterator[Row], header: Header, max_rows: int
-           ) -> tuple[list[dict[int, Cell]], list[int], bool]:
+def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str, ...], max_rows: int
+           ) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool]:
     """Table rows below the header, up to the first blank row or a footnote row."""
     first = header.row + header.depth
-    wanted = set(header.columns.values())
-    lines: list[dict[int, Cell]] = []
+    columns = [header.columns[k] for k in keys]
+    wanted = set(columns)
+    formats: dict[str, set[str]] = {k: set() for k in keys}
+    lines: list[tuple[Any, ...]] = []
     line_rows: list[int] = []
     expected = first
 
@@ -268,15 +282,37 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, max_rows: int
     for row_no, cells in rows():
         if row_no != expected:  # a missing row in the file is a blank row
             break
-        kept = cells if cells.keys() <= wanted else {c: cell for c, cell in cells.items() if c in wanted}
-        if not kept:
+        present = [c for c in cells if c in wanted]
+        if not present:
             break
-        lead = kept[min(kept)]
+        lead = cells[min(present)]
         if isinstance(lead.value, str) and FOOTNOTE.match(lead.value):
             break
         if len(lines) >= max_rows:
-            return lines, line_rows, True
-        lines.append(kept)
+            return lines, line_rows, _decimals(formats, lines, keys), True
+        line = []
+        for key, col in zip(keys, columns):
+            cell = cells.get(col)
+            if cell is not None and not cell.formula and type(cell.value) in (int, float):
+                formats[key].add(cell.number_format)
+                line.append(float(cell.value))
+            else:
+                line.append(cell)
+        lines.append(tuple(line))
         line_rows.append(row_no)
         expected += 1
-    return lines, line_rows, False
+    return lines, line_rows, _decimals(formats, lines, keys), False
+
+
+def _decimals(formats: dict[str, set[str]], lines: list[tuple[Any, ...]], keys: tuple[str, ...]) -> dict[str, int]:
+    """Per column, the most decimals its plain numbers show (their format, or General's
+    own digits): the precision a total is held to."""
+    out: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if not formats[key]:
+            continue
+        shown = max((d for d in map(format_decimals, formats[key]) if d is not None), default=0)
+        if any(format_decimals(f) is None for f in formats[key]):  # General: the value decides
+            shown = max([shown] + [decimals_shown(line[i], "General") for line in lines if type(line[i]) is float])
+        out[key] = shown
+    return out

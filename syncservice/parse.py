@@ -103,7 +103,7 @@ _FORMAT_DECIMALS = re.compile(r"\.([0#?]+)")
 
 def decimals_shown(value: float | int, number_format: str) -> int:
     """Cell value, number format → decimals a spreadsheet shows ('0.0%' → 3, General 16.7 → 1)."""
-    fixed = _format_decimals(number_format or "")
+    fixed = format_decimals(number_format or "")
     if fixed is not None:
         return fixed
     if not math.isfinite(value) or float(value).is_integer():  # the common case, kept cheap
@@ -114,7 +114,7 @@ def decimals_shown(value: float | int, number_format: str) -> int:
 
 
 @functools.lru_cache(maxsize=512)
-def _format_decimals(number_format: str) -> int | None:
+def format_decimals(number_format: str) -> int | None:
     """Decimals a number format fixes, or None for General (the value decides)."""
     # OOXML always stores '.' as the decimal point, whatever the locale.
     section = _FORMAT_NOISE.sub("", number_format).split(";")[0].strip()

@@ -18,7 +18,9 @@ from typing import Any
 import openpyxl
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 from openpyxl.xml import DEFUSEDXML
 
 from syncservice.models import ERROR, Cell, Finding
@@ -28,6 +30,7 @@ assert DEFUSEDXML, "defusedxml must be installed: openpyxl relies on it against 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # An encrypted OOXML file is an OLE2 container with these streams (MS-OFFCRYPTO 2.3.4).
+SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 READABLE = {".xlsx", ".xlsm"}
 OTHER_FORMATS = {".xls": "file.xls", ".xlsb": "file.xlsb", ".ods": "file.ods", ".csv": "file.csv",
@@ -100,6 +103,28 @@ class _Parser(WorkSheetParser):
     formula; a formula never calculated then looks like an empty cell, which the
     contract says is an error of its own.
     """
+
+    def parse(self):  # type: ignore[no-untyped-def]
+        """Only the rows, each dropped from the tree once read.
+
+        openpyxl's own loop clears a row but leaves the empty element attached to
+        <sheetData>, so its memory grows with the sheet (about 50 MB for 50,000 rows);
+        we need neither the rest of the sheet's XML nor the rows already read.
+        """
+        sheet_data = None
+        for event, element in iterparse(self.source, events=("start", "end")):
+            if event == "start":
+                if element.tag == SHEET_DATA_TAG:
+                    sheet_data = element
+                continue
+            if element.tag == ROW_TAG:
+                row = self.parse_row(element)
+                element.clear()
+                if sheet_data is not None:
+                    sheet_data.remove(element)  # the first child: cheap
+                yield row
+            elif element.tag == SHEET_DATA_TAG:
+                return  # nothing after the rows is needed
 
     def parse_cell(self, element):  # type: ignore[no-untyped-def]
         cell = super().parse_cell(element)

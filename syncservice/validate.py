@@ -122,28 +122,24 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     line_cols = [k for k in kind.line_columns if k in header.columns]
     quarter_keys = {k for k in header.columns if re.fullmatch(r"(in|out)_\d+", k)}
 
-    data: dict[str, list[Any]] = {key: [] for key in header.columns}
-    decimals: dict[str, int] = {}
+    data: dict[str, list[Any]] = {key: [] for key in table.keys}
+    decimals: dict[str, int] = dict(table.decimals)  # of the plain numbers; text numbers add theirs
     rows: list[int] = []
-    totals: dict[str, list[Any]] = {key: [] for key in header.columns}
+    totals: dict[str, list[Any]] = {key: [] for key in table.keys}
     total_rows: list[int] = []
-    columns = [(key, col, types.get(key) or ("amount" if key.startswith("y") else "count"), key in line_cols,
-                key in quarter_keys) for key, col in header.columns.items()]
-    line_positions = [header.columns[k] for k in line_cols]
-    for cells, row_no in zip(table.lines, table.line_rows):
-        is_total = any(_is_total(cells.get(col), total_labels) for col in line_positions)
+    columns = [(i, key, types.get(key) or ("amount" if key.startswith("y") else "count"), key in line_cols,
+                key in quarter_keys) for i, key in enumerate(table.keys)]
+    line_positions = [table.keys.index(k) for k in line_cols]
+    for values, row_no in zip(table.lines, table.line_rows):
+        is_total = any(_is_total(values[i], total_labels) for i in line_positions)
         target, target_rows = (totals, total_rows) if is_total else (data, rows)
         target_rows.append(row_no)
-        for key, col, ctype, is_line, is_quarter in columns:
-            cell = cells.get(col)
-            if cell is not None and ctype in NUMERIC and not cell.formula and type(cell.value) in (int, float):
-                # the common case inlined: a plain number (50,000-row sheets)
-                shown = decimals_shown(cell.value, cell.number_format)
-                if shown > decimals.get(key, -1):
-                    decimals[key] = shown
-                target[key].append(float(cell.value))
+        for i, key, ctype, is_line, is_quarter in columns:
+            value = values[i]
+            if type(value) is float:  # a plain number, already read (the common case, kept cheap)
+                target[key].append(value if ctype in NUMERIC else _display(value))
                 continue
-            value = _coerce(table.sheet, header.names[key], cell, ctype, decimals, key, findings, line=is_line)
+            value = _coerce(table.sheet, header.names[key], value, ctype, decimals, key, findings, line=is_line)
             if value is None and is_quarter:
                 value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
             target[key].append(value)
@@ -169,9 +165,9 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     return frame, total_frame, total_rows, decimals
 
 
-def _is_total(cell: Cell | None, labels: set[str]) -> bool:
+def _is_total(cell: Any, labels: set[str]) -> bool:
     """'Total', 'I alt', 'Alle', 'Sum' in a line column (any case, footnote marker or not)."""
-    if cell is None or not isinstance(cell.value, str) or len(cell.value) > 20:  # names are longer
+    if not isinstance(cell, Cell) or not isinstance(cell.value, str) or len(cell.value) > 20:  # names are longer
         return False
     return normalise_label(strip_footnote_marker(cell.value)) in labels
 
