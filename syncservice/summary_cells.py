@@ -1,0 +1,165 @@
+"""Cells and looks for the consolidated workbook (write-only openpyxl).
+
+Every text goes through `text()`: staff write what they like in a workbook, and openpyxl
+would turn a str starting with '=' into a formula and '#N/A' into an error value. Here a
+text is always a string cell (WORKBOOKS.md §6: no staff text is ever written as a formula).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from copy import copy
+from dataclasses import dataclass, replace
+from functools import cache
+from weakref import WeakKeyDictionary
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+MAX_TEXT = 32_767  # Excel's limit for the text of one cell
+
+# Amount unit → (divisor from kroner, number format). Formats are locale-neutral codes:
+# Excel and LibreOffice in a Danish locale show '#,##0.0' as 1.234,5.
+AMOUNT_UNITS: dict[str, tuple[float, str]] = {
+    "kr.": (1.0, "#,##0"),
+    "1.000 kr.": (1_000.0, "#,##0.0"),
+    "mio. kr.": (1_000_000.0, "#,##0.0"),
+}
+COUNT_FORMAT = "#,##0"
+PERCENT_FORMAT = "0.0%"
+YEAR_FORMAT = "0"
+
+GREY = "595959"
+GREEN = ("C6EFCE", "006100")  # (fill, font): Excel's own Good / Neutral / Bad colours
+YELLOW = ("FFEB9C", "9C5700")
+RED = ("FFC7CE", "9C0006")
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: a Look is a constant, and hashing fonts is slow
+class Look:
+    """How a cell looks; None leaves openpyxl's default."""
+
+    font: Font | None = None
+    fill: PatternFill | None = None
+    alignment: Alignment | None = None
+    border: Border | None = None
+
+
+_THIN = Side(style="thin", color="808080")
+PLAIN = Look()
+TITLE = Look(font=Font(bold=True, size=14))
+SUBTITLE = Look(font=Font(italic=True, color=GREY))
+HEADER = Look(font=Font(bold=True), fill=PatternFill("solid", fgColor="D9E1F2"),
+              alignment=Alignment(wrap_text=True, vertical="center"), border=Border(bottom=_THIN))
+HEADER_RIGHT = replace(HEADER, alignment=Alignment(wrap_text=True, vertical="center", horizontal="right"))
+BOLD = Look(font=Font(bold=True))
+INDENT = Look(alignment=Alignment(indent=1))  # keeps text off a right-aligned number in the column before
+BLOCK = Look(font=Font(bold=True, color="1F3864"))
+SOURCE = Look(font=Font(italic=True, color=GREY))
+MUTED = Look(font=Font(color=GREY), alignment=Alignment(vertical="top"))
+WRAP = Look(alignment=Alignment(wrap_text=True, vertical="top"))
+TOTAL = Look(font=Font(bold=True), border=Border(top=_THIN))
+GRAND = Look(font=Font(bold=True), fill=PatternFill("solid", fgColor="F2F2F2"),
+             border=Border(top=_THIN, bottom=Side(style="double", color="808080")))
+
+
+def clean_text(value: object) -> str:
+    """Any value → text openpyxl accepts: control characters it refuses removed, cut at Excel's limit."""
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_TEXT]
+
+
+def text(ws: WriteOnlyWorksheet, value: object, look: Look = PLAIN) -> WriteOnlyCell:
+    """A string cell holding `value` as text, whatever it looks like ('=HYPERLINK(…)', '#N/A', '+cmd')."""
+    cell = WriteOnlyCell(ws, value=clean_text(value))
+    cell.data_type = "s"  # after the value: assigning a value lets openpyxl guess 'f' or 'e'
+    _style(cell, look)
+    return cell
+
+
+def number(ws: WriteOnlyWorksheet, value: float | None, number_format: str,
+           look: Look = PLAIN) -> WriteOnlyCell | None:
+    """A number cell in `number_format`, or None (an empty cell) for a missing figure."""
+    if value is None:
+        return None
+    cell = WriteOnlyCell(ws, value=_plain_number(value))
+    _style(cell, look, number_format)
+    return cell
+
+
+def blank(ws: WriteOnlyWorksheet, look: Look) -> WriteOnlyCell:
+    """An empty cell that still carries a look (a total row's border across the whole row)."""
+    cell = WriteOnlyCell(ws)
+    _style(cell, look)
+    return cell
+
+
+@cache
+def centred(look: Look) -> Look:
+    vertical = look.alignment.vertical if look.alignment and look.alignment.vertical else "center"
+    return replace(look, alignment=Alignment(horizontal="center", vertical=vertical, wrap_text=True))
+
+
+def row_height(texts: list[tuple[str, float]]) -> float | None:
+    """Height for a row whose wrapped texts (text, column width) need more than one line, else None.
+
+    Neither Excel nor LibreOffice grows a row for wrapped text in a file they did not lay out
+    themselves, so the height is set here, from a word wrap at the column's width in characters.
+    """
+    lines = 1
+    for value, width in texts:
+        chars = max(1, int(width * 1.1) - 1)  # proportional text fits a little more than the width in digits
+        if len(value) > chars or "\n" in value:
+            lines = max(lines, sum(len(textwrap.wrap(part, chars)) or 1 for part in value.split("\n")))
+    return None if lines == 1 else 15.0 * lines
+
+
+def local_time(iso: str) -> str:
+    """'2015-12-01T09:00:00+00:00' → '01.12.2015 kl. 10:00' in this machine's time zone; other text as is."""
+    if not iso:
+        return ""
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%d.%m.%Y kl. %H:%M")
+
+
+def _plain_number(value: float) -> int | float:
+    """Whole floats as int, so 25000000.0 is written and read back as 25000000; -0.0 as 0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Per workbook, (look, number format) → the style array openpyxl made for it the first time.
+# Setting font, fill and border on every cell costs more than writing the cell; copying the
+# resolved style array (openpyxl's own way of copying a style) costs almost nothing.
+_STYLES: WeakKeyDictionary[object, dict[tuple[Look, str], object]] = WeakKeyDictionary()
+
+
+def _style(cell: WriteOnlyCell, look: Look, number_format: str = "") -> None:
+    styles = _STYLES.setdefault(cell.parent.parent, {})
+    resolved = styles.get((look, number_format))
+    if resolved is not None:
+        cell._style = copy(resolved)
+        return
+    _apply(cell, look)
+    if number_format:
+        cell.number_format = number_format
+    styles[(look, number_format)] = copy(cell._style)
+
+
+def _apply(cell: WriteOnlyCell, look: Look) -> None:
+    if look.font is not None:
+        cell.font = look.font
+    if look.fill is not None:
+        cell.fill = look.fill
+    if look.alignment is not None:
+        cell.alignment = look.alignment
+    if look.border is not None:
+        cell.border = look.border
