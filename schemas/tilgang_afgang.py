@@ -56,7 +56,7 @@ def quarters_in_sequence(frame: Frame) -> Iterator[Finding]:
             yield Finding("tilgang.quarters", ERROR, frame.sheet, (frame.quarter_cells[quarter],), f"K{quarter}",
                           frame.names.get(f"in_{quarter}", f"K{quarter}"),
                           {"quarter": quarter, "expected": expected,
-                           "missing": " og ".join("Tilgang" if m == "in" else "Afgang" for m in missing)})
+                           "missing": ["Tilgang" if m == "in" else "Afgang" for m in missing]})
             return
 
 

@@ -91,8 +91,10 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "template (e.g. Område | Mål | Realiseret | Forventet)."),
     },
     "file.unreadable": {
-        "da": ("Filen kunne ikke læses ({reason}).", "Kontrollér, at filen findes og ikke er åben et andet sted, og prøv igen."),
-        "en": ("The file could not be read ({reason}).", "Check the file exists and is not open elsewhere, and try again."),
+        "da": ("Filen kunne ikke læses; den blev ændret, flyttet eller er ikke en almindelig fil.",
+               "Kontrollér, at filen findes og ikke er ved at blive gemt, og prøv igen."),
+        "en": ("The file could not be read; it changed, moved, or is not a regular file.",
+               "Check the file exists and is not being saved, and try again."),
     },
     "file.internal": {
         "da": ("Tjenesten kunne ikke behandle projektmappen på grund af en fejl i tjenesten selv.",
@@ -310,17 +312,31 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
 
 def render(finding: Finding, language: str = "da") -> str:
     """The full message: what is wrong, then what to do."""
-    entry = CATALOGUE.get(finding.rule)
-    if entry is None:  # a rule without text is a bug of ours; still say something useful
+    if finding.rule not in CATALOGUE:  # a rule without text is a bug of ours; still say something useful
         return f"{finding.rule}: {finding.value}"
+    what, fix = parts(finding, language)
+    return f"{what} {fix}"
+
+
+def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
+    """(what is wrong, what to do), filled in; the two halves render() joins.
+
+    An unknown rule gives (rule: value, '') rather than failing: a gap in the catalogue
+    must not cost the person their report (tests/test_messages.py keeps it from happening).
+    """
+    entry = CATALOGUE.get(finding.rule)
+    if entry is None:
+        return f"{finding.rule}: {finding.value}", ""
     what, fix = entry.get(language) or entry["da"]
     fields: dict[str, Any] = {"value": finding.value, "column": finding.column, "sheet": finding.sheet,
                               "cells": ", ".join(finding.cells), **finding.params}
     if finding.rule == "tilgang.quarters":
         missing = fields.get("missing", "")
+        if isinstance(missing, list):
+            missing = (" og " if language == "da" else " and ").join(missing)
         fields["missing_text"] = ((f" (mangler {missing})" if language == "da" else f" (missing {missing})")
                                   if missing else "")
-    return f"{_fill(what, fields)} {_fill(fix, fields)}"
+    return _fill(what, fields), _fill(fix, fields)
 
 
 class _Blank(dict):

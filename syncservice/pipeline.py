@@ -19,7 +19,7 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, changes, durable, messages
+from syncservice import archive, changes, durable, feedback, messages
 from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
@@ -80,7 +80,8 @@ def _check_copy(path: Path, config: Config, kinds: dict[str, Kind], rel: str | N
         return _file_verdict(path, rel, "file.too_big", size_mb=exc.size >> 20,
                              limit_mb=config.get("limits", "max_file_mb"))
     except (FileChanged, NotARegularFile, DiskError) as exc:
-        return _file_verdict(path, rel, "file.unreadable", reason=str(exc))
+        logger.debug("{}: {}", path, exc)  # the person gets the catalogue's words, not the exception's
+        return _file_verdict(path, rel, "file.unreadable")
     try:
         return _check(staged, config, kinds, with_figures=False)
     finally:
@@ -155,9 +156,23 @@ class Pipeline:
             verdict = self._with_history_warnings(verdict)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
         result = self.store.record(staged, verdict, self._display(kept), self.message, now)
+        self._feedback(staged, verdict, now)
         status = ACCEPTED if verdict.accepted else REJECTED
         return self._log(Outcome(staged.rel, status, time.monotonic() - started, tuple(result.new_versions),
                                  verdict))
+
+    def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime) -> None:
+        """The person's report beside their file: written on rejection, cleared (into the
+        archive) on acceptance. A report that cannot be written is logged; the verdict stands."""
+        folder = self.config.path("feedback")
+        try:
+            if verdict.accepted:
+                feedback.remove_report(staged.rel, folder, self.config.path("archive"), now)
+            else:
+                feedback.write_report(staged, verdict, folder, language=self.config.language, now=now,
+                                      message=self.message)
+        except (DiskError, OSError) as exc:
+            logger.error("{}: the feedback report could not be written: {}", staged.rel, exc)
 
     def _with_history_warnings(self, verdict: Verdict) -> Verdict:
         """WORKBOOKS.md §5: what changed since the version each report replaces."""
@@ -193,7 +208,9 @@ class Pipeline:
             return Outcome(rel, UNCHANGED)
         placeholder = StagedFile(path, rel, path, "", st.st_size, st.st_mtime_ns)
         # Too large to copy: recorded as rejected; the person's file stays where it is.
-        self.store.record(placeholder, verdict, "", self.message, self.clock())
+        now = self.clock()
+        self.store.record(placeholder, verdict, "", self.message, now)
+        self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
         return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict))
 
     def _log(self, outcome: Outcome) -> Outcome:

@@ -131,3 +131,25 @@ def test_start_count_differs_from_last_years_end_count(service):
     outcome = service.process(save(service, "ta2016.xlsx", {"TA": book.tilgang()}))
     (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.start_vs_last_end"]
     assert f.cells == ("B8",) and f.params["end"] == "10"
+
+
+def test_rejection_report_appears_beside_and_goes_to_the_archive_once_fixed(service):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 99
+    service.process(save(service, "Ballerup/ta.xlsx", {"TA": book.tilgang(lines=lines)}))
+    feedback = service.config.path("feedback") / "Ballerup"
+    assert sorted(p.name for p in feedback.iterdir()) == ["ta - FEJL.txt", "ta - FEJL.xlsx"]
+    assert "TA!B8" in (feedback / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
+    service.process(save(service, "Ballerup/ta.xlsx", {"TA": book.tilgang()}, mtime_bump=10**9))
+    assert not feedback.exists() or list(feedback.iterdir()) == []
+    kept = list((service.config.path("archive") / "feedback").rglob("*ta - FEJL*"))
+    assert len(kept) == 2
+
+
+def test_too_large_file_is_rejected_unread_with_a_text_report(service):
+    config = service.config.with_values(limits__max_file_mb=0)
+    small = Pipeline(config, service.store)
+    outcome = small.process(save(service, "stor.xlsx", {"HP": book.handleplan()}))
+    assert outcome.status == "rejected" and outcome.verdict.errors[0].rule == "file.too_big"
+    text = (config.path("feedback") / "stor - FEJL.txt").read_text(encoding="utf-8-sig")
+    assert "grænsen er 0 MB" in text

@@ -1,0 +1,132 @@
+"""The message catalogue: every rule has Danish and English text a caseworker can act on."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from syncservice.messages import CATALOGUE, parts, render
+from syncservice.models import ERROR, Finding
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_FIELDS = {"value", "column", "cells", "sheet"}
+# The params each rule's finding carries, as the code that raises it supplies them (typical values).
+TYPICAL: dict[str, dict[str, object]] = {
+    "file.empty": {}, "file.encrypted": {}, "file.xls": {}, "file.xlsb": {}, "file.ods": {}, "file.csv": {},
+    "file.template": {}, "file.not_workbook": {}, "file.no_report_sheet": {}, "file.internal": {},
+    "file.extension": {"extension": ".numbers"},
+    "file.corrupt": {"reason": "BadZipFile"},
+    "file.too_large": {"unpacked_mb": 512, "limit_mb": 300},
+    "file.too_big": {"size_mb": 80, "limit_mb": 50},
+    "file.too_slow": {"seconds": 60},
+    "file.unreadable": {"reason": "filen er låst"},
+    "sheet.skipped": {}, "sheet.no_header": {}, "table.empty": {},
+    "sheet.too_many_rows": {"limit": 200_000},
+    "report.duplicate_sheet": {"unit": "Handicap & Psykiatri, Ballerup", "year": 2016, "kind": "tilgang_afgang",
+                               "other_sheet": "Ark2"},
+    "meta.missing": {"field": "Enhed"},
+    "meta.unit": {"formula": False}, "meta.year": {"formula": False}, "meta.as_of": {"formula": False},
+    "meta.amount_unit": {"formula": False},
+    "value.not_number": {}, "value.decimal_point": {}, "value.date": {}, "value.formula_no_cache": {},
+    "value.formula_error": {}, "value.missing": {}, "value.negative": {}, "value.not_whole": {},
+    "row.name_missing": {},
+    "row.duplicate": {"first_row": 9, "first_cell": "A9"},
+    "total.mismatch": {"expected": "16,7", "difference": "0,3"},
+    "handleplan.negative": {},
+    "handleplan.realised_exceeds_expected": {"expected": 3.4},
+    "handleplan.as_of_outside_year": {"year": 2015},
+    "effekt.status": {},
+    "effekt.years_too_few": {"count": 1},
+    "effekt.years_sequence": {"expected": 2022},
+    "tilgang.quarters": {"quarter": 3, "expected": 2, "missing": "Afgang"},
+    "tilgang.end_label": {"through": 3},
+    "tilgang.balance": {"computed": 22, "line": "Krumtappen"},
+    "tilgang.running_negative": {"count": -1, "quarter": 2, "line": "Krumtappen"},
+    "tilgang.over_capacity": {"count": 22, "line": "Krumtappen"},
+    "change.other_path": {"other": "Ballerup/Kopi af skabelon.xlsx", "unit": "Ballerup", "year": 2016},
+    "change.figure": {"line": "Krumtappen", "period": "K2", "old": "1", "new": "2", "version": 4},
+    "change.realised_decreased": {"line": "BPA", "old": "200.000", "new": "150.000"},
+    "change.start_vs_last_end": {"line": "Krumtappen", "end": "22", "year": 2015},
+}
+DERIVED = {"tilgang.quarters": {"missing_text"}}  # filled in by render() from the params
+PYTHONISH = re.compile(r"Traceback|Error:|Exception|KeyError|ValueError|\bNone\b|\bnan\b|\bself\b|__|\{|\}")
+
+
+def typical(rule: str) -> Finding:
+    return Finding(rule, ERROR, "Tilgang og afgang", ("H7",), "Ultimo", "23", dict(TYPICAL[rule]))
+
+
+def fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def test_every_rule_in_the_catalogue_has_typical_params_here():
+    assert set(CATALOGUE) == set(TYPICAL)
+
+
+@pytest.mark.parametrize("rule", sorted(CATALOGUE))
+def test_every_rule_has_danish_and_english_what_and_fix(rule):
+    assert set(CATALOGUE[rule]) == {"da", "en"}
+    for language in ("da", "en"):
+        what, fix = CATALOGUE[rule][language]
+        assert what.strip() and fix.strip(), (rule, language)
+        assert what.rstrip().endswith((".", ")")) and fix.rstrip().endswith((".", ")")), (rule, language)
+
+
+@pytest.mark.parametrize("rule", sorted(CATALOGUE))
+def test_placeholders_are_ones_the_engine_supplies(rule):
+    allowed = ENGINE_FIELDS | set(TYPICAL[rule]) | DERIVED.get(rule, set())
+    for language in ("da", "en"):
+        for template in CATALOGUE[rule][language]:
+            assert fields(template) <= allowed, (rule, language, fields(template) - allowed)
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+@pytest.mark.parametrize("rule", sorted(CATALOGUE))
+def test_render_fills_every_placeholder_and_reads_like_a_person_wrote_it(rule, language):
+    finding = typical(rule)
+    message = render(finding, language)
+    what, fix = parts(finding, language)
+    assert message == f"{what} {fix}"
+    assert "?" not in message  # the stand-in for a missing placeholder
+    assert not PYTHONISH.search(message), message
+    assert rule not in message
+
+
+@pytest.mark.parametrize("rule", sorted(CATALOGUE))
+def test_danish_and_english_differ(rule):
+    assert render(typical(rule), "da") != render(typical(rule), "en")
+
+
+def test_render_survives_a_finding_without_params():
+    for rule in CATALOGUE:
+        for language in ("da", "en"):
+            message = render(Finding(rule, ERROR), language)
+            assert message and "{" not in message and "None" not in message
+
+
+def test_an_unknown_language_falls_back_to_danish():
+    assert render(typical("value.not_number"), "de") == render(typical("value.not_number"), "da")
+
+
+def test_staff_text_with_braces_is_not_taken_for_a_placeholder():
+    finding = Finding("value.not_number", ERROR, "Ark1", ("C9",), "Mål", "{value} {0} {__class__}")
+    assert "«{value} {0} {__class__}»" in render(finding)
+
+
+def test_every_rule_id_in_the_code_has_a_message():
+    """Each dotted string in the engine whose prefix is a rule family must be in the catalogue."""
+    families = {rule.split(".")[0] for rule in CATALOGUE}
+    pattern = re.compile(rf"^(?:{'|'.join(sorted(families))})\.[a-z_]+$")
+    found: set[str] = set()
+    for folder in ("syncservice", "schemas"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.match(node.value):
+                    found.add(node.value)
+    assert found, "the scan found no rule ids at all"
+    assert found - set(CATALOGUE) == set()
