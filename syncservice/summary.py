@@ -22,9 +22,10 @@ from openpyxl.writer.excel import ExcelWriter
 
 from syncservice.durable import atomic_write
 from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion
-from syncservice.summary_cells import (AMOUNT_UNITS, BOLD, HEADER, INDENT, SUBTITLE, TITLE, WRAP, local_time,
+from syncservice.summary_cells import (AMOUNT_UNITS, BOLD, HEADER, SUBTITLE, TITLE, WRAP, local_time,
                                        number, row_height, text)
 from syncservice.summary_blocks import KindLayout, Overview, landscape, width
+from syncservice.summary_data import DataRows
 from syncservice.summary_overviews import OVERVIEWS
 
 DATA_COLUMNS = ("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version")
@@ -57,6 +58,7 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
     layouts = scan(rows())
     by_id = {v.version_id: v for v in versions}
     wb = Workbook(write_only=True)
+    data: DataSheet | None = None
     try:
         overviews: dict[str, Overview] = {
             o.kind: o(wb, layouts.get(o.kind, KindLayout()), by_id, amount_unit=amount_unit, now=now)
@@ -72,8 +74,11 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
         data.close()
         rejected_sheet(wb, rejected, language=language, message=message, now=now)
         _save(wb, tmp, now)
+        data.rows.splice(tmp)
     except BaseException:
         _discard_temp_files(wb)
+        if data is not None:
+            data.rows.close()
         raise
 
 
@@ -105,13 +110,10 @@ class DataSheet:
         self.ws.freeze_panes = "A2"
         landscape(self.ws, title_rows="1:1")
         self.ws.append([text(self.ws, name, BOLD) for name in DATA_COLUMNS])  # the table style colours it
+        self.rows = DataRows(self.ws)  # the rows themselves are written as XML: summary_data.py
 
     def add(self, r: DataRow) -> None:
-        ws = self.ws
-        value_format = "#,##0" if float(r.value).is_integer() else "#,##0.00"
-        ws.append([text(ws, r.unit), r.year, text(ws, r.kind, INDENT), text(ws, r.line), text(ws, r.metric),
-                   text(ws, r.period) if r.period else None, number(ws, r.value, value_format),
-                   text(ws, r.source, INDENT), r.version_id])
+        self.rows.add(r)
         self.count += 1
 
     def close(self) -> None:
