@@ -63,6 +63,18 @@ def figures(frame: Frame) -> Iterator[Figure]:
             yield Figure(name, "Effekt", frame.names[key], frame.kroner(value), ref, n, track)
 
 
+def status(frame: Frame) -> dict[str, list[list[str]]]:
+    """Each line's traffic light (Grøn, Gul, Rød) where the sheet has a Status column."""
+    if "status" not in frame.lines:
+        return {}
+    tracks = frame.lines["track"].tolist() if "track" in frame.lines else [None] * len(frame.lines)
+    out = []
+    for track, name, value in zip(tracks, frame.lines["initiative"].tolist(), frame.lines["status"].tolist()):
+        if isinstance(value, str) and value.strip():
+            out.append([track if isinstance(track, str) else "", name, STATUS[value.strip().casefold()]])
+    return {"status": out}
+
+
 KIND = Kind(
     name="effekt",
     title="Effekt",
@@ -74,4 +86,5 @@ KIND = Kind(
     required_meta=frozenset({"unit", "amount_unit"}),
     years=YearColumns(metric="Effekt"),
     year_from_header=True,
+    annotations=status,
 )

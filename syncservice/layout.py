@@ -145,6 +145,7 @@ class Kind:
     years: YearColumns | None = None
     quarters: QuarterColumns | None = None
     year_from_header: bool = False  # effekt: no År in the metadata → the first year column
+    annotations: Callable[[Frame], dict[str, Any]] | None = None  # what a report says beside its figures
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)

@@ -151,6 +151,7 @@ class StoredVersion:
     amount_unit: str = ""
     as_of: str = ""
     through: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # e.g. effekt status
 
 
 @dataclass(frozen=True)

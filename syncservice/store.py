@@ -66,10 +66,15 @@ def content_hash(report: Report) -> str:
     Figures are sorted, so moved columns or cells with the same figures are not a new version.
     """
     head = [report.kind, report.unit, report.year, report.amount_unit,
-            report.as_of.isoformat() if report.as_of else None, report.through]
+            report.as_of.isoformat() if report.as_of else None, report.through, _extra(report)]
     # + 0.0 turns -0.0 into 0.0: the same figure
     rows = sorted((f.line_no, f.line, f.track, f.metric, f.period, float(f.value) + 0.0) for f in report.figures)
     return hashlib.sha256(json.dumps([head, rows], ensure_ascii=False).encode()).hexdigest()
+
+
+def _extra(report: Report) -> dict:
+    """What a report says beyond its figures (effekt's status per line); where its cells were is not content."""
+    return {k: v for k, v in report.extra.items() if k != "unit_cell"}
 
 
 def _sheets_json(verdict: Verdict) -> str:
@@ -88,7 +93,7 @@ def _iso_ns(mtime_ns: int) -> str:
 
 _VERSION_SELECT = """
 SELECT v.id, v.kind, v.unit, v.year, v.file_id, f.path, f.file_name, v.sheet, v.sha256, v.saved_at,
-       v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through
+       v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through, v.extra
 FROM versions v JOIN files f ON f.id = v.file_id
 """
 _FINDING_COLUMNS = 'file_id, severity, rule, sheet, cells, "column", value, message, params'
@@ -97,8 +102,9 @@ _FIGURE_INSERT = ("INSERT INTO figures (version_id, seq, line_no, line, track, m
 
 
 def _version(row: tuple) -> StoredVersion:
-    *head, amount_unit, as_of, through = row
-    return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through)
+    *head, amount_unit, as_of, through, extra = row
+    return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through,
+                         extra=json.loads(extra or "{}"))
 
 
 class Store:
@@ -238,10 +244,10 @@ class Store:
             return
         version_id = self.db.execute(
             "INSERT INTO versions (kind, unit, year, file_id, sheet, sha256, saved_at, accepted_at, archive_path,"
-            " amount_unit, as_of, through, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " amount_unit, as_of, through, content_hash, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [*key, file_id, report.sheet, staged.sha256, _iso_ns(staged.mtime_ns), now, archive_path,
              report.amount_unit, report.as_of.isoformat() if report.as_of else "", report.through,
-             digest]).lastrowid
+             digest, json.dumps(_extra(report), ensure_ascii=False)]).lastrowid
         self.db.conn.executemany(_FIGURE_INSERT, (
             (version_id, seq, f.line_no, f.line, f.track, f.metric, f.period, f.value, report.sheet, f.cell)
             for seq, f in enumerate(report.figures)))

@@ -62,5 +62,11 @@ def add_sheets_to_files(db: Database) -> None:
     db["files"].add_column("sheets", str)
 
 
+@migrations()
+def add_extra_to_versions(db: Database) -> None:
+    # What a report says beyond its figures, as JSON: effekt's traffic-light status per line.
+    db["versions"].add_column("extra", str)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -62,7 +62,8 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
             kind=kind.name, unit=meta["unit"], year=meta["year"], sheet=table.sheet,
             figures=tuple(kind.figures(frame)) if with_figures else (), amount_unit=meta.get("amount_unit", ""),
             as_of=meta.get("as_of"), through=max(frame.quarters) if frame.quarters else None,
-            extra={"unit_cell": meta_cells.get("unit", "")},
+            extra={"unit_cell": meta_cells.get("unit", ""),
+                   **(kind.annotations(frame) if kind.annotations else {})},
         )
     return Checked(report, tuple(findings))
 

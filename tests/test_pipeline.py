@@ -153,3 +153,12 @@ def test_too_large_file_is_rejected_unread_with_a_text_report(service):
     assert outcome.status == "rejected" and outcome.verdict.errors[0].rule == "file.too_big"
     text = (config.path("feedback") / "stor - FEJL.txt").read_text(encoding="utf-8-sig")
     assert "grænsen er 0 MB" in text
+
+
+def test_effekt_status_is_kept_with_the_version_and_a_new_status_is_a_new_version(service):
+    first = service.process(save(service, "e.xlsx", {"E": book.effekt(status=["Grøn", "gul", "Rød", None, "Gul"])}))
+    (version,) = service.store.current_versions()
+    assert version.extra["status"][:2] == [["1", book.EFFEKT_LINES[0][1], "Grøn"], ["2", book.EFFEKT_LINES[1][1], "Gul"]]
+    second = service.process(save(service, "e.xlsx", {"E": book.effekt(status=["Grøn", "Grøn", "Rød", None, "Gul"])},
+                                  mtime_bump=10**9))
+    assert first.versions and second.versions and second.versions != first.versions
