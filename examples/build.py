@@ -18,36 +18,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-HANDLEPLAN = [  # Område, Mål, Realiseret 30.11 2015, Forventet 2015 (mio. kr.)
-    ("Total", 25, 16.7, 17.6),
-    ("Støtte eget hjem", 6, 3.6, 3.6),
-    ("Dagtilbud", 5, 0.8, 1.1),
-    ("BPA", 0.8, 0.2, 0.5),
-    ("Botilbud", 5, 4.5, 4.7),
-    ("Alkohol/stof", 2.2, 2.2, 2.2),
-    ("Træning børn", 0.6, 0.6, 0.6),
-    ("Institutioner *", 4.5, 4.5, 4.5),
-    ("STU", 0.5, 0.3, 0.4),
-    ("Merudgifter", 0.1, 0, 0),
-    ("Ledsageordning", 0.3, 0, 0),
-]
+import seeds  # noqa: E402
 
-EFFEKT = [  # Spor, Tiltag, 2020..2024 (1.000 kr.)
-    ("1", "Flere tilbud i Herning Kommune til herningborgere - kapacitetsplan", -250, -1600, -2350, -3100, -3850),
-    ("2", "Etablering af nye og alternative løsninger", -250, -1250, -1750, -2250, -2750),
-    ("3", "Visitationen – nye tilgange", -1500, -2000, -2500, -3000, -3000),
-    ("4 a", "Tidligere kendskab til borgerne (overgang fra ung til voksen)", 0, -100, -150, -200, -250),
-    ("4 b", "Livsfaser (ældreområdet)", -500, -1000, -2000, -3000, -6000),
-    ("Alle", None, -2500, -5950, -8750, -11550, -15850),
-]
-
-TILGANG = [  # Tilbud, primo 1/1 2016, (tilgang, afgang) K1..K3, ultimo 30/9 2016
-    ("Krumtappen", 18, 0, 0, 1, 0, 3, 0, 22),
-    ("Bibliotekscaféen", 13, 0, 0, 1, 0, 0, 1, 13),
-    ("Larsbjerggård", 9, 0, 1, 0, 0, 0, 0, 8),
-    ("Det Nye Sted", 50, 0, 0, 3, 2, 3, 0, 54),
-]
+HANDLEPLAN = [seeds.HANDLEPLAN_TOTAL, *seeds.HANDLEPLAN_LINES]  # total first, as seed 000 prints it
+EFFEKT = [*seeds.EFFEKT_LINES, seeds.EFFEKT_TOTAL]
+TILGANG = list(seeds.TILGANG_LINES)
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
