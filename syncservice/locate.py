@@ -28,6 +28,13 @@ from syncservice.read import Row
 HEADER_SCAN_ROWS = 30
 FOOTNOTE = re.compile(r"^\s*(\*|note\b|noter\b|kilde\b|kilder\b|bemærkning)", re.IGNORECASE)
 YEAR_LABEL = re.compile(r"^(\d{4})$")
+# A label is a few words. Text longer than this is a note or pasted data, and the header
+# and metadata search look only at its start: every label test normalises the text, for
+# each synonym of each kind, and a cell of 32,767 characters (or the 1 MB shared string of
+# poi/poc-shared-strings.xlsx, 40 s before) must not cost that many times over. Labels
+# match by prefix (a suffix may follow), so a cut label still matches as the whole did.
+MAX_LABEL_CHARS = 255
+_META_NORMS = {key: frozenset(normalise_label(label) for label in labels) for key, labels in META_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -110,10 +117,11 @@ def _metadata(head: list[Row], header_row: int) -> dict[str, Cell]:
             cell = cells[col]
             if not isinstance(cell.value, str):
                 continue
+            norm = normalise_label(cell.value[:MAX_LABEL_CHARS])  # once per cell (see MAX_LABEL_CHARS)
             for key, labels in META_LABELS.items():
                 if key in found:
                     continue
-                if normalise_label(cell.value) in {normalise_label(lab) for lab in labels}:
+                if norm in _META_NORMS[key]:
                     # the value is the next filled cell to the right (staff leave a gap sometimes)
                     right = [cells[c] for c in cols[i + 1:i + 4] if c <= col + 3]
                     if right:
@@ -139,16 +147,72 @@ def _inline_value(cell: Cell, labels: tuple[str, ...]) -> Cell | None:
 
 # --- header -----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Needles:
+    """A kind's header labels as normalised text, for two cheap tests: that a row cannot
+    be its header (a required label is found in none of its cells), and that a cell
+    cannot be one of its column labels. Both only ever say no where _match would too;
+    they keep a row of 16,384 filled cells (poi/53105.xlsx, 5 s before) from going
+    through every synonym test of every kind, cell by cell.
+
+    A row is tested as one string, its cells' normalised texts one per line (normalising
+    turns line breaks into spaces), with one regex search per required column: a label
+    starts a line, a pattern fills one."""
+
+    required: tuple[re.Pattern[str], ...]  # per required column
+    label: re.Pattern[str] | None  # any column label, at the start of a cell's text
+    years: bool
+    flows: tuple[str, ...]  # Tilgang/Afgang: a quarter's column holds one of them somewhere
+
+    @classmethod
+    def of(cls, kind: Kind) -> "_Needles":
+        def regex(specs: Iterable[Column]) -> re.Pattern[str] | None:
+            starts = [re.escape(n) for spec in specs for n in map(normalise_label, spec.labels) if n]
+            fills = [f"(?:{p})$" for spec in specs for p in spec.patterns]
+            return re.compile("^(?:" + "|".join(starts + fills) + ")", re.MULTILINE) if starts or fills else None
+
+        required = tuple(regex([spec]) for spec in kind.columns if spec.required and not spec.blank_first)
+        flows = tuple(n for n in map(normalise_label, kind.quarters.intake + kind.quarters.outflow) if n) \
+            if kind.quarters else ()
+        return cls(tuple(r if r is not None else re.compile("(?!)") for r in required), regex(kind.columns),
+                   kind.years is not None, flows)
+
+    def could_label(self, norm: str) -> bool:
+        return self.label is not None and self.label.match(norm) is not None
+
+    def row_may_hold(self, text: str) -> bool:
+        """`text`: the normalised texts of a row's cells (both header rows), one per line."""
+        if not all(rx.search(text) for rx in self.required):
+            return False
+        if self.years and not _YEAR_LINE.search(text):
+            return False
+        return not self.flows or any(f in text for f in self.flows)
+
+
+_YEAR_LINE = re.compile(r"^\d{4}$", re.MULTILINE)
+
+
 def _find_header(head: list[Row], kinds: list[Kind]) -> Header | None:
     """The first row (of the first 30) holding all of some kind's required labels."""
     by_no = dict(head)
+    needles = [_Needles.of(kind) for kind in kinds]
+    texts: dict[int, str] = {}  # row → its cells' normalised texts, one per line, made once
+
+    def texts_of(row_no: int) -> str:
+        if row_no not in texts:
+            texts[row_no] = "\n".join(normalise_label(_text(c)) for c in by_no.get(row_no, {}).values())
+        return texts[row_no]
+
     for row_no, cells in head:
         if row_no > HEADER_SCAN_ROWS:
             return None
         below = by_no.get(row_no + 1, {})
+        both = texts_of(row_no) + "\n" + texts_of(row_no + 1)  # a two-row header's labels are in either
         best: Header | None = None
-        for kind in kinds:
-            found = _match(kind, row_no, cells, below)
+        for kind, need in zip(kinds, needles):
+            if not need.row_may_hold(both):
+                continue
+            found = _match(kind, row_no, cells, below, need)
             if found is not None and (best is None or len(found.columns) > len(best.columns)):
                 best = found
         if best is not None:
@@ -162,10 +226,11 @@ def _text(cell: Cell | None) -> str:
     value = cell.value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value)
+    return str(value)[:MAX_LABEL_CHARS]
 
 
-def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cell]) -> Header | None:
+def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cell],
+           need: _Needles | None = None) -> Header | None:
     two_rows = kind.quarters is not None and any(
         label_matches(_text(c), kind.quarters.intake + kind.quarters.outflow) for c in lower.values()
     ) and not any(split_quarter_prefix(_text(c)) for c in upper.values())
@@ -218,6 +283,8 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                 take(f"y{m.group(1)}" if f"y{m.group(1)}" not in columns else f"y{m.group(1)}_{col}",
                      col, label, label_row, m.group(1))
                 continue
+        if need is not None and not need.could_label(normalise_label(label)):
+            continue  # no column's label starts so: spare _claim its synonym-by-synonym tests
         spec = _claim(kind.columns, columns, label)
         if spec is not None:
             take(spec.key, col, label, label_row, spec.name)

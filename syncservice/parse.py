@@ -157,6 +157,8 @@ def parse_number(value: object, number_format: str = "General") -> Number | None
     percent = found["pct"] is not None
     # 'e-2' lets float() divide by 100 exactly rounded: '16,7%' → 0.167, not 0.16699999…
     number = float(f"{digits}.{frac}e-2" if percent else f"{digits}.{frac}")
+    if not math.isfinite(number):  # 400 digits typed as text: float() gives inf, as a cell never could
+        raise NotANumber("not_number", value)
     negative = parenthesised or (found["sign"] or "+") in _MINUS
     # + 0.0 turns '-0' into 0.0, never a negative zero in outputs
     return Number((-number if negative else number) + 0.0, len(frac) + (2 if percent else 0))

@@ -34,6 +34,12 @@ from syncservice.parse import (
 EXCEL_ERROR = re.compile(r"^#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!)")
 LINE_KEY = "line_key"
 NUMERIC = ("amount", "count")
+# Excel keeps 15 significant digits, so past 10^15 a number cannot even hold whole kroner:
+# no figure of a report is that large. Bounding figures here keeps every later sum and
+# conversion finite (x 1.000.000 for mio. kr., totals over 200,000 lines, the balance of
+# a day service, the consolidation across units), where 1e307 in mio. kr. became inf in
+# the store and the consolidated workbook, or crashed a rule converting inf to int.
+MAX_FIGURE = 1e15
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
     findings: list[Finding] = []
     meta, meta_cells = _metadata(table, findings)
     frame, totals, total_rows, decimals = _frame(table, meta, meta_cells, findings)
+    findings.extend(_too_large(frame))
     for rule in kind.header_rules:
         findings.extend(rule(frame))
     findings.extend(_schema_findings(frame, kind, findings))
@@ -285,6 +292,20 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
         if (f.rule, f.cells) not in seen:
             seen.add((f.rule, f.cells))
             out.append(f)
+    return out
+
+
+def _too_large(frame: Frame) -> list[Finding]:
+    """Numbers past MAX_FIGURE, in the sheet's unit or in kroner, each at its cell."""
+    limit = MAX_FIGURE / max(1.0, float(frame.meta.get("factor", 1) or 1))
+    out = []
+    for key in frame.lines.columns:
+        column = frame.lines[key]
+        if column.dtype != "float64":
+            continue
+        for i in column.index[column.abs() >= limit]:  # NaN (unreadable, reported already) compares False
+            out.append(Finding("value.too_large", ERROR, frame.sheet, (frame.ref(key, i),), frame.names[key],
+                               f"{column.at[i]:.15g}"))  # 1e+307, not its 308 digits
     return out
 
 
