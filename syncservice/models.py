@@ -172,6 +172,18 @@ class DataRow:
 
 
 @dataclass(frozen=True)
+class VersionChange:
+    """A cross-version warning (WORKBOOKS.md §5, rules 'change.*') recorded when a current version was accepted."""
+
+    version_id: int
+    kind: str
+    unit: str
+    year: int
+    path: str  # relative path of the file the version came from
+    finding: Finding
+
+
+@dataclass(frozen=True)
 class RejectedFile:
     """A workbook whose newest received content was rejected."""
 

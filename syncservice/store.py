@@ -19,7 +19,8 @@ from sqlite_utils import Database
 
 from syncservice import store_schema
 from syncservice.errors import StoreError
-from syncservice.models import DataRow, Figure, Finding, RejectedFile, Report, StagedFile, StoredVersion, Verdict
+from syncservice.models import (DataRow, Figure, Finding, RejectedFile, Report, Severity, StagedFile, StoredVersion,
+                                Verdict, VersionChange)
 
 Key = tuple[str, str, int]  # (kind, unit, year)
 ACCEPTED, REJECTED, UNCHANGED = "accepted", "rejected", "unchanged"
@@ -105,6 +106,13 @@ def _version(row: tuple) -> StoredVersion:
     *head, amount_unit, as_of, through, extra = row
     return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through,
                          extra=json.loads(extra or "{}"))
+
+
+def _finding(rule: str, severity: Severity, sheet: str | None, cells: str | None, column: str | None,
+             value: str | None, params: str | None) -> Finding:
+    """A findings row (rule, severity, sheet, cells, column, value, params) → Finding."""
+    return Finding(rule, severity, sheet or "", tuple(json.loads(cells or "[]")), column or "", value or "",
+                   json.loads(params or "{}"))
 
 
 class Store:
@@ -289,6 +297,17 @@ class Store:
             for row in self.db.conn.execute(sql):
                 yield DataRow(*row[:3], row[3], row[4], row[5] or "", row[6], row[7], row[8], row[9], row[10] or "")
 
+    def current_changes(self) -> list[VersionChange]:
+        """What changed since the previous version, for every current version: the 'change.*'
+        warnings recorded with its file for its sheet, in kind, unit, year, then recorded order."""
+        sql = ('SELECT v.id, v.kind, v.unit, v.year, f.path, g.rule, g.severity, g.sheet, g.cells, g."column",'
+               " g.value, g.params FROM current c JOIN versions v ON v.id = c.version_id"
+               " JOIN files f ON f.id = v.file_id JOIN findings g ON g.file_id = v.file_id AND g.sheet = v.sheet"
+               " WHERE g.rule LIKE 'change.%' ORDER BY c.kind, c.unit, c.year, g.id")
+        with self._guard("read the changes of the current versions"):
+            rows = self.db.execute(sql).fetchall()
+        return [VersionChange(*row[:5], _finding(*row[5:])) for row in rows]
+
     def version_figures(self, version_id: int) -> list[Figure]:
         with self._guard("read figures"):
             rows = self.db.execute(
@@ -314,9 +333,7 @@ class Store:
         rows = self.db.execute(
             'SELECT rule, severity, sheet, cells, "column", value, params FROM findings'
             " WHERE file_id = ? AND severity = 'error' ORDER BY id LIMIT ?", [file_id, limit]).fetchall()
-        return tuple(Finding(rule, severity, sheet or "", tuple(json.loads(cells or "[]")), column or "",
-                             value or "", json.loads(params or "{}"))
-                     for rule, severity, sheet, cells, column, value, params in rows)
+        return tuple(_finding(*row) for row in rows)
 
     def history(self, unit: str | None = None, kind: str | None = None) -> list[StoredVersion]:
         """Every version, per report (kind, unit, year), newest first."""
@@ -365,3 +382,20 @@ class Store:
     def integrity_ok(self) -> bool:
         with self._guard("check its integrity"):
             return self.db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+    # -- who has reported (syncservice/missing.py) ---------------------------------------------
+
+    def newest_files(self, until: str | None = None) -> dict[Key, tuple[str, str]]:
+        """(kind, unit, year) → (path, verdict) of the newest judged file with a sheet for that
+        report, accepted or rejected, received before `until` (ISO, UTC) when given.
+
+        'unchanged' rows repeat an earlier judgement of the same bytes, so they are passed over,
+        as in rejected_files().
+        """
+        sql = ("SELECT json_extract(s.value, '$.kind'), json_extract(s.value, '$.unit'),"
+               " json_extract(s.value, '$.year'), f.path, f.verdict FROM files f, json_each(f.sheets) s"
+               " WHERE f.verdict != :unchanged AND (:until IS NULL OR f.received_at < :until) ORDER BY f.id")
+        with self._guard("read the files received per report"):
+            rows = self.db.execute(sql, {"unchanged": UNCHANGED, "until": until}).fetchall()
+        return {(kind, unit, year): (path, verdict) for kind, unit, year, path, verdict in rows
+                if kind and unit and year is not None}

@@ -1,7 +1,8 @@
 """The consolidated workbook finance reads (WORKBOOKS.md §6): current versions → one .xlsx.
 
-Sheets: Handleplan, Effekt, Tilgang og afgang (overviews, summary_overviews.py), Data (one
-tidy row per figure, an Excel table named 'Data') and Afviste (workbooks now rejected).
+Sheets: Handleplan, Effekt, Tilgang og afgang (overviews with a chart each, summary_overviews.py),
+Ændringer, Kilder and Afviste (lists, summary_lists.py), and Data last (one tidy row per figure,
+an Excel table named 'Data', for pivot tables and Power BI).
 Written with openpyxl's write-only mode as the figures stream past, so memory does not
 grow with the store; replaced atomically, so a reader never sees half a file.
 """
@@ -21,48 +22,57 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
 from syncservice.durable import atomic_write
-from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion
-from syncservice.summary_cells import (AMOUNT_UNITS, BOLD, HEADER, SUBTITLE, TITLE, WRAP, local_time,
-                                       number, row_height, text)
+from syncservice.missing import Standing
+from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.summary_blocks import KindLayout, Overview, landscape, width
+from syncservice.summary_cells import AMOUNT_UNITS, BOLD, text
 from syncservice.summary_data import DataRows
+from syncservice.summary_lists import changes_sheet, rejected_sheet, sources_sheet
+from syncservice.summary_missing import missing_sheet
 from syncservice.summary_overviews import OVERVIEWS
 
 DATA_COLUMNS = ("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version")
 DATA_TABLE = "Data"
 
-_NO_REJECTED = {"da": "Ingen afviste projektmapper.", "en": "No rejected workbooks."}
-_MORE_ERRORS = {"da": "… og {n} fejl mere.", "en": "… and {n} more errors."}
-
 
 def write_consolidated(path: Path, versions: list[StoredVersion], rows: Callable[[], Iterator[DataRow]],
-                       rejected: list[RejectedFile], *, amount_unit: str = "1.000 kr.", language: str = "da",
-                       message: Callable[[Finding], str], now: dt.datetime) -> None:
+                       rejected: list[RejectedFile], *, changes: list[VersionChange] | None = None,
+                       amount_unit: str = "1.000 kr.", language: str = "da",
+                       message: Callable[[Finding], str], now: dt.datetime,
+                       missing: list[Standing] | None = None) -> None:
     """Write the consolidated workbook at `path`, replacing the old one only once the new one is complete.
 
-    `rows()` gives a fresh iterator over the figures of the current versions, ordered by
-    kind, unit, year and line; it is read twice (once for column layout, once to write).
-    `message(finding)` is a rejected file's error as a person reads it; `language` only
-    changes the few fixed sentences of the Afviste sheet (sheet and column names stay Danish).
-    On any failure the previous workbook at `path` is left as it was.
+    `versions` are the current versions (sheet Kilder, and each overview block's source);
+    `rows()` gives a fresh iterator over their figures, ordered by kind, unit, year and line;
+    it is read twice (once for column layout, once to write). `changes` are the cross-version
+    warnings of the current versions (sheet Ændringer). `message(finding)` is a finding as a
+    person reads it; `language` only changes the few fixed sentences of the list sheets
+    (sheet and column names stay Danish). On any failure the previous workbook at `path` is
+    left as it was. `missing`, when given, is who has not reported as of `now`'s day
+    (missing.not_ok): sheet Mangler, after Afviste (summary_missing.py).
     """
     if amount_unit not in AMOUNT_UNITS:
         raise ValueError(f"amount_unit must be one of {', '.join(AMOUNT_UNITS)}; got {amount_unit!r}")
-    atomic_write(path, lambda tmp: _write(tmp, versions, rows, rejected, amount_unit=amount_unit,
-                                          language=language, message=message, now=now))
+    atomic_write(path, lambda tmp: _write(tmp, versions, rows, rejected, changes or [], amount_unit=amount_unit,
+                                          language=language, message=message, now=now, missing=missing))
 
 
 def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator[DataRow]],
-           rejected: list[RejectedFile], *, amount_unit: str, language: str,
-           message: Callable[[Finding], str], now: dt.datetime) -> None:
+           rejected: list[RejectedFile], changes: list[VersionChange], *, amount_unit: str, language: str,
+           message: Callable[[Finding], str], now: dt.datetime, missing: list[Standing] | None = None) -> None:
     layouts = scan(rows())
     by_id = {v.version_id: v for v in versions}
-    wb = Workbook(write_only=True)
+    wb = Workbook(write_only=True)  # sheets come in the order they are created
     data: DataSheet | None = None
     try:
         overviews: dict[str, Overview] = {
             o.kind: o(wb, layouts.get(o.kind, KindLayout()), by_id, amount_unit=amount_unit, now=now)
             for o in OVERVIEWS}
+        changes_sheet(wb, changes, language=language, message=message, now=now)
+        sources_sheet(wb, versions, language=language, now=now)
+        rejected_sheet(wb, rejected, language=language, message=message, now=now)
+        if missing is not None:
+            missing_sheet(wb, missing, on=(now.astimezone() if now.tzinfo else now).date(), language=language)
         data = DataSheet(wb, layouts)
         for row in rows():
             overview = overviews.get(row.kind)
@@ -72,7 +82,6 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
         for overview in overviews.values():
             overview.close()
         data.close()
-        rejected_sheet(wb, rejected, language=language, message=message, now=now)
         _save(wb, tmp, now)
         data.rows.splice(tmp)
     except BaseException:
@@ -129,44 +138,6 @@ class DataSheet:
             # add_table warns in write-only mode even when the columns are given (worksheet.py add_table)
             warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
             self.ws.add_table(table)
-
-
-def rejected_sheet(wb: Workbook, rejected: list[RejectedFile], *, language: str,
-                   message: Callable[[Finding], str], now: dt.datetime) -> None:
-    """Sheet 'Afviste': each workbook whose newest content was rejected, with its first errors."""
-    ws = wb.create_sheet("Afviste")
-    columns = (("Fil", 45), ("Modtaget", 19), ("Antal fejl", 10), ("Sted", 22), ("Regel", 22), ("Besked", 80))
-    for letter, (_, w) in zip("ABCDEF", columns):
-        ws.column_dimensions[letter].width = w
-    ws.freeze_panes = "A5"
-    ws.row_dimensions[4].height = 20
-    landscape(ws, title_rows="4:4")
-    ws.append([text(ws, "Afviste projektmapper", TITLE)])
-    ws.append([text(ws, "Projektmapper, hvis nyeste udgave er afvist; den senest godkendte udgave gælder "
-                        f"fortsat. Opdateret {local_time(now.isoformat())}.", SUBTITLE)])
-    ws.append([])
-    ws.append([text(ws, name, HEADER) for name, _ in columns])
-    if not rejected:
-        ws.append([text(ws, _NO_REJECTED.get(language, _NO_REJECTED["da"]))])
-        return
-    row = 4
-    for r in rejected:
-        lines: list[tuple[str, str, str]] = [(f.location, f.rule, message(f)) for f in r.errors]
-        if r.error_count > len(r.errors):
-            more = _MORE_ERRORS.get(language, _MORE_ERRORS["da"]).format(n=r.error_count - len(r.errors))
-            lines.append(("", "", more))
-        if not lines:
-            lines.append(("", "", ""))
-        for location, rule, said in lines:
-            row += 1
-            values = [r.path, local_time(r.received_at), location, rule, said]
-            height = row_height(list(zip(values, (45, 19, 22, 22, 80))))
-            if height:
-                ws.row_dimensions[row].height = height
-            ws.append([text(ws, r.path, WRAP), text(ws, local_time(r.received_at), WRAP),
-                       number(ws, r.error_count, "0", WRAP),
-                       *(text(ws, v, WRAP) if v else None for v in (location, rule, said))])
-    ws.auto_filter.ref = f"A4:F{row}"
 
 
 def _save(wb: Workbook, tmp: Path, now: dt.datetime) -> None:

@@ -1,9 +1,11 @@
 """An overview sheet written block by block as the figures stream past (WORKBOOKS.md §6).
 
 Figures arrive ordered by (unit, year, line): one block per report with the file and time
-of its version, one row per line, a total per block, and after all blocks a grand total
-per year. Only one line and the running totals are held, so memory does not grow with
-the store. What goes in a line's columns is up to each kind (summary_overviews.py).
+of its version, one row per line, a total per block. After all blocks, per year, each
+unit's total again and the grand total, and a chart of the newest year's unit totals
+below them. Only one line and the totals are held, so memory grows with the number of
+reports, never with the figures. What goes in a line's columns, and the chart, is up to
+each kind (summary_overviews.py).
 """
 
 from __future__ import annotations
@@ -11,18 +13,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from openpyxl.chart import BarChart
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from syncservice.models import DataRow, StoredVersion
 from syncservice.summary_cells import (AMOUNT_UNITS, BLOCK, COUNT_FORMAT, GRAND, HEADER, HEADER_RIGHT, MUTED,
-                                       SOURCE, SUBTITLE, TITLE, TOTAL, WRAP, YEAR_FORMAT, Look, blank, centred,
-                                       local_time, number, row_height, text)
+                                       PLAIN, SOURCE, SUBTITLE, TITLE, TOTAL, WRAP, YEAR_FORMAT, Look, blank,
+                                       centred, local_time, number, row_height, text)
 
 HEADER_ROW = 4  # title, unit and time, explanation, then the column header
+UNIT_TOTALS = "Totaler pr. enhed"
 Values = dict[tuple[str, str], float]  # (metric, period) → value
+LineKey = tuple[int, str, str]  # (version id, track, line): which line of which version
+
+
+@dataclass(frozen=True)
+class UnitRows:
+    """Where one year's unit totals stand below the blocks: rows first..last, then the grand total."""
+
+    year: int
+    first: int
+    last: int
+    grand: int
 
 
 @dataclass
@@ -72,17 +88,21 @@ class Overview:
         self.divisor, self.amount_format = AMOUNT_UNITS[amount_unit]
         self.row = 0
         self.block: tuple[str, int] | None = None
+        self.version_id = 0  # of the block being written
         self.line: tuple[int, str, str] | None = None
         self.values: Values = {}
         self.block_sum: Values = {}
         self.year_sum: dict[int, Values] = {}
+        self.unit_sums: list[tuple[str, int, Values]] = []  # one per block: (unit, year, its total)
         self.last_block_row = 0
         self.labels_at = 2  # Enhed, År, then the label columns, then the figures
-        self.label_widths = [w for _, w in self.label_columns()]
-        figures = self.figure_columns()
-        self.ncols = 2 + len(self.label_widths) + len(figures)
+        line_labels = self.label_columns()
+        self.label_widths = [w for _, w in line_labels]
         unit = ("Enhed", width(layout.unit_len, 14, 40))  # 14 fits 'Alle enheder' in bold
-        self._frame([unit, ("År", 7), *self.label_columns()], figures, now)
+        labels, figures = [unit, ("År", 7), *line_labels], self.figure_columns()
+        self.ncols = len(labels) + len(figures)
+        self.table_width = sum(w for _, w in (*labels, *figures))  # in column-width units
+        self._frame(labels, figures, now)
 
     # --- what a subclass says ---------------------------------------------------------------
     def label_columns(self) -> list[tuple[str, float]]:
@@ -94,14 +114,23 @@ class Overview:
     def figure_columns(self) -> list[tuple[str, float]]:
         raise NotImplementedError
 
-    def figures(self, values: Values, look: Look) -> list:
+    def figures(self, values: Values, look: Look, line: LineKey | None = None) -> list:
+        """The figure cells of a line (`line` says which) or of a total (`line` is None)."""
         raise NotImplementedError
 
     def subtitle(self) -> str:
         return f"Beløb i {self.amount_unit}"
 
+    def explain(self) -> str:
+        """The line under the subtitle: how to read the figures."""
+        return self.explanation
+
     def conditional_formatting(self, first: int, last: int) -> None:
         """Colours that depend on values; none by default."""
+
+    def chart(self, rows: UnitRows) -> BarChart | None:
+        """A chart of the newest year's unit totals (rows), or None."""
+        return None
 
     # --- streaming ----------------------------------------------------------------------------
     def add(self, r: DataRow) -> None:
@@ -122,9 +151,22 @@ class Overview:
             return
         last_col = get_column_letter(self.ncols)
         self.ws.auto_filter.ref = f"A{HEADER_ROW}:{last_col}{self.last_block_row}"
-        for year in sorted(self.year_sum):  # below the filter range: a filter never hides them
+        # Below the filter range, so a filter never hides them: per year, each unit's total
+        # again, one after the other (what the chart reads), then the grand total. Printed
+        # from a new page, so the totals and the chart stay together, the chart in one piece.
+        self.ws.row_breaks.append(Break(id=self.row))
+        self._append([text(self.ws, UNIT_TOTALS, BLOCK)])
+        newest: UnitRows | None = None
+        for year in sorted(self.year_sum):
+            first = self.row + 1
+            for unit, _, values in (t for t in self.unit_sums if t[1] == year):
+                self._append(self._total_row(unit, year, "I alt", values, PLAIN))
+            newest = UnitRows(year, first, self.row, self.row + 1)
             self._append(self._total_row("Alle enheder", year, "I alt, alle enheder", self.year_sum[year], GRAND))
         self.conditional_formatting(HEADER_ROW + 1, self.row)
+        chart = self.chart(newest) if newest else None
+        if chart is not None:
+            self.ws.add_chart(chart, f"A{self.row + 2}")  # below everything written: it covers no figure
 
     # --- helpers for subclasses ---------------------------------------------------------------
     def amount(self, kroner: float | None, look: Look):
@@ -135,7 +177,11 @@ class Overview:
 
     def figure_letter(self, index: int) -> str:
         """Column letter of figure column `index` (0-based, after the label columns)."""
-        return get_column_letter(self.labels_at + len(self.label_widths) + index + 1)
+        return get_column_letter(self.figure_column(index))
+
+    def figure_column(self, index: int) -> int:
+        """Column number (1-based) of figure column `index` (0-based, after the label columns)."""
+        return self.labels_at + len(self.label_widths) + index + 1
 
     # --- internals ----------------------------------------------------------------------------
     def _frame(self, labels: list[tuple[str, float]], figures: list[tuple[str, float]], now: dt.datetime) -> None:
@@ -149,7 +195,7 @@ class Overview:
         self._append([text(ws, self.title, TITLE)])
         self._append([text(ws, f"{self.subtitle().rstrip('.')}. Opdateret {local_time(now.isoformat())}.",
                             SUBTITLE)])
-        self._append([text(ws, self.explanation, SUBTITLE)])
+        self._append([text(ws, self.explain(), SUBTITLE)])
         self._append([*(text(ws, name, centred(HEADER) if name == "År" else HEADER) for name, _ in labels),
                       *(text(ws, name, centred(HEADER) if name == "Status" else HEADER_RIGHT)
                         for name, _ in figures)])
@@ -160,6 +206,7 @@ class Overview:
 
     def _begin_block(self, r: DataRow) -> None:
         self.block = (r.unit, r.year)
+        self.version_id = r.version_id
         self._append([text(self.ws, r.unit, BLOCK), number(self.ws, r.year, YEAR_FORMAT, centred(BLOCK)),
                       text(self.ws, self._source(r), SOURCE)])
 
@@ -185,7 +232,7 @@ class Overview:
             self.ws.row_dimensions[self.row + 1].height = height
         self._append([text(self.ws, unit, MUTED), number(self.ws, year, YEAR_FORMAT, centred(MUTED)),
                       *(text(self.ws, label, WRAP) for label in labels),
-                      *self.figures(self.values, WRAP)])
+                      *self.figures(self.values, WRAP, (self.version_id, track, line))])
         _add_into(self.block_sum, self.values)
         self.line, self.values = None, {}
 
@@ -198,6 +245,7 @@ class Overview:
         self.last_block_row = self.row
         self._append([])
         _add_into(self.year_sum.setdefault(year, {}), self.block_sum)
+        self.unit_sums.append((unit, year, self.block_sum))
         self.block, self.block_sum = None, {}
 
     def _total_row(self, unit: str, year: int, label: str, values: Values, look: Look) -> list:

@@ -21,8 +21,12 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 MAX_TEXT = 32_767  # Excel's limit for the text of one cell
 
-# Amount unit → (divisor from kroner, number format). Formats are locale-neutral codes:
-# Excel and LibreOffice in a Danish locale show '#,##0.0' as 1.234,5.
+# Amount unit → (divisor from kroner, number format). A file stores format codes in one
+# locale-neutral syntax (ECMA-376 Part 1, the numFmt element): ',' groups thousands, '.' marks
+# decimals. The program that shows the file puts in the reader's own separators, so Excel or
+# LibreOffice in a Danish locale shows '#,##0.0' as 1.234,5 and '0.0%' as 70,4% (checked
+# by rendering with LibreOffice set to da-DK). A code written the Danish way, '#.##0,0',
+# would be wrong everywhere.
 AMOUNT_UNITS: dict[str, tuple[float, str]] = {
     "kr.": (1.0, "#,##0"),
     "1.000 kr.": (1_000.0, "#,##0.0"),
@@ -31,6 +35,7 @@ AMOUNT_UNITS: dict[str, tuple[float, str]] = {
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.0%"
 YEAR_FORMAT = "0"
+TIME_FORMAT = "dd.mm.yyyy hh:mm"  # the dots are literal in a date format: the same in every locale
 
 GREY = "595959"
 GREEN = ("C6EFCE", "006100")  # (fill, font): Excel's own Good / Neutral / Bad colours
@@ -86,6 +91,22 @@ def number(ws: WriteOnlyWorksheet, value: float | None, number_format: str,
         return None
     cell = WriteOnlyCell(ws, value=_plain_number(value))
     _style(cell, look, number_format)
+    return cell
+
+
+def moment(ws: WriteOnlyWorksheet, iso: str, look: Look = PLAIN) -> WriteOnlyCell | None:
+    """An ISO time → a date-time cell in this machine's time zone (Excel has none), so it sorts and
+    filters as a time; text that is not a time stays text, an empty one an empty cell."""
+    if not iso:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return text(ws, iso, look)
+    if when.tzinfo is not None:
+        when = when.astimezone().replace(tzinfo=None)
+    cell = WriteOnlyCell(ws, value=when)
+    _style(cell, look, TIME_FORMAT)
     return cell
 
 

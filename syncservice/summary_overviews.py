@@ -1,16 +1,24 @@
 """The overview sheets of the three kinds: Handleplan, Effekt, Tilgang og afgang.
 
-Each says which columns a line has and what goes in them; summary_blocks.Overview does
-the blocks, totals, layout and streaming.
+Each says which columns a line has, what goes in them, which colours depend on values and
+what its chart shows; summary_blocks.Overview does the blocks, totals, layout and streaming.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
+
+from openpyxl.chart import BarChart
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Font, PatternFill
 
-from syncservice.summary_blocks import Overview, Values, width
-from syncservice.summary_cells import GREEN, PERCENT_FORMAT, RED, YELLOW, Look, centred, number, text
+from syncservice.summary_blocks import HEADER_ROW, LineKey, Overview, UnitRows, Values, width
+from syncservice.summary_cells import GREEN, PERCENT_FORMAT, RED, YELLOW, Look, blank, centred, number, text
+from syncservice.summary_charts import add_series, bar_chart, set_categories
+
+STATUS_WORDS = ((GREEN, "Grøn"), (YELLOW, "Gul"), (RED, "Rød"))
+AXIS_FORMAT = "#,##0"  # whole numbers on a chart's value axis, whatever the table shows
+MAX_SERIES = 10  # above this many units, the effekt chart shows all units as one series
 
 
 class HandleplanOverview(Overview):
@@ -26,7 +34,7 @@ class HandleplanOverview(Overview):
     def figure_columns(self) -> list[tuple[str, float]]:
         return [(name, 10 if name == "Status" else 13) for name in self.FIGURES]
 
-    def figures(self, values: Values, look: Look) -> list:
+    def figures(self, values: Values, look: Look, line: LineKey | None = None) -> list:
         target, realised, expected = (values.get((m, "")) for m in ("Mål", "Realiseret", "Forventet"))
         gap = None if target is None or expected is None else target - expected
         share = None if not target or expected is None else expected / target
@@ -42,19 +50,35 @@ class HandleplanOverview(Overview):
                                    (RED, f"{top}<0.75")):
             cf.add(f"{share}{first}:{share}{last}",
                    FormulaRule(formula=[f"AND(ISNUMBER({top}),{test})"], **_colours(fill, font)))
-        for (fill, font), word in ((GREEN, "Grøn"), (YELLOW, "Gul"), (RED, "Rød")):
-            cf.add(f"{status}{first}:{status}{last}",
-                   CellIsRule(operator="equal", formula=[f'"{word}"'], **_colours(fill, font)))
+        status_colours(self, f"{status}{first}:{status}{last}")
+
+    def chart(self, rows: UnitRows) -> BarChart:
+        chart = bar_chart(f"Mål, realiseret og forventet pr. enhed, {rows.year} ({self.amount_unit})",
+                          AXIS_FORMAT, table_width=self.table_width)
+        for index, name in enumerate(("Mål", "Realiseret", "Forventet")):
+            column = self.figure_column(index)
+            add_series(chart, self.ws, title=name, rows=(rows.first, rows.last), cols=(column, column))
+        set_categories(chart, self.ws, rows=(rows.first, rows.last), cols=(1, 1))
+        return chart
 
 
 class EffektOverview(Overview):
     kind = "effekt"
     sheet_title = "Effekt"
     title = "Forventet økonomisk effekt pr. tiltag"
-    explanation = ("Negative beløb er besparelser. År er indberetningens år; "
-                   "kolonnerne er de år, effekten gælder.")
+    explanation = "Negative beløb er besparelser. År er indberetningens år; kolonnerne er de år, effekten gælder."
     empty = "Ingen opgørelser af økonomisk effekt er modtaget endnu."
     line_label = "Tiltag"
+
+    @cached_property
+    def statuses(self) -> dict[LineKey, str]:
+        """(version, track, initiative) → 'Grøn', 'Gul' or 'Rød', as each version's sheet said."""
+        return {(v.version_id, track or "", line): word for v in self.versions.values() if v.kind == self.kind
+                for track, line, word in v.extra.get("status", ())}
+
+    def explain(self) -> str:
+        status = " Status er enhedens egen vurdering af tiltaget." if self.statuses else ""
+        return self.explanation + status
 
     def label_columns(self) -> list[tuple[str, float]]:
         tiltag = (self.line_label, width(self.layout.line_len, 14, 60))
@@ -64,10 +88,31 @@ class EffektOverview(Overview):
         return [track, line] if self.layout.tracks else [line]
 
     def figure_columns(self) -> list[tuple[str, float]]:
-        return [(year, 12) for year in self.layout.sorted_periods()]
+        status = [("Status", 10)] if self.statuses else []
+        return [*((year, 12) for year in self.layout.sorted_periods()), *status]
 
-    def figures(self, values: Values, look: Look) -> list:
-        return [self.amount(values.get(("Effekt", year)), look) for year in self.layout.sorted_periods()]
+    def figures(self, values: Values, look: Look, line: LineKey | None = None) -> list:
+        cells = [self.amount(values.get(("Effekt", year)), look) for year in self.layout.sorted_periods()]
+        if self.statuses:
+            word = self.statuses.get(line) if line else None
+            cells.append(text(self.ws, word, centred(look)) if word else blank(self.ws, centred(look)))
+        return cells
+
+    def conditional_formatting(self, first: int, last: int) -> None:
+        if self.statuses:
+            status = self.figure_letter(len(self.layout.periods))
+            status_colours(self, f"{status}{first}:{status}{last}")
+
+    def chart(self, rows: UnitRows) -> BarChart:
+        """Effect per year, one stacked series per unit (all units as one when there are many)."""
+        chart = bar_chart(f"Forventet økonomisk effekt pr. år, indberetninger for {rows.year} ({self.amount_unit})",
+                          AXIS_FORMAT, table_width=self.table_width, stacked=True)
+        years = (self.figure_column(0), self.figure_column(len(self.layout.periods) - 1))
+        units = range(rows.first, rows.last + 1) if rows.last - rows.first < MAX_SERIES else [rows.grand]
+        for row in units:
+            add_series(chart, self.ws, title=(row, 1), rows=(row, row), cols=years)
+        set_categories(chart, self.ws, rows=(HEADER_ROW, HEADER_ROW), cols=years)
+        return chart
 
 
 class TilgangOverview(Overview):
@@ -86,7 +131,7 @@ class TilgangOverview(Overview):
         places = [("Pladser", 9)] if self.layout.places else []
         return [("Primo", 9), *quarters, ("Ultimo", 9), ("Netto-ændring", 10), *places]
 
-    def figures(self, values: Values, look: Look) -> list:
+    def figures(self, values: Values, look: Look, line: LineKey | None = None) -> list:
         start, end = values.get(("Primo", "")), values.get(("Ultimo", ""))
         cells = [self.count(start, look)]
         for q in self.layout.sorted_periods():
@@ -96,8 +141,19 @@ class TilgangOverview(Overview):
             cells.append(self.count(values.get(("Pladser", "")), look))
         return cells
 
+    def chart(self, rows: UnitRows) -> BarChart:
+        chart = bar_chart(f"Primo og ultimo pr. enhed, {rows.year} (antal borgere)", AXIS_FORMAT,
+                          table_width=self.table_width, from_zero=True)
+        ultimo = 1 + 2 * len(self.layout.periods)  # after Primo and each quarter's pair
+        for name, index in (("Primo", 0), ("Ultimo", ultimo)):
+            column = self.figure_column(index)
+            add_series(chart, self.ws, title=name, rows=(rows.first, rows.last), cols=(column, column))
+        set_categories(chart, self.ws, rows=(rows.first, rows.last), cols=(1, 1))
+        return chart
+
 
 OVERVIEWS: tuple[type[Overview], ...] = (HandleplanOverview, EffektOverview, TilgangOverview)
+
 
 def traffic_light(share: float | None) -> str:
     """Forventet / Mål → 'Grøn' (≥ 100 %), 'Gul' (≥ 75 %), 'Rød'; '' without a target."""
@@ -106,6 +162,13 @@ def traffic_light(share: float | None) -> str:
     if share >= 1 - 1e-9:
         return "Grøn"
     return "Gul" if share >= 0.75 - 1e-9 else "Rød"
+
+
+def status_colours(overview: Overview, cells: str) -> None:
+    """Traffic-light colours on a range of 'Grøn' / 'Gul' / 'Rød' texts."""
+    for (fill, font), word in STATUS_WORDS:
+        overview.ws.conditional_formatting.add(
+            cells, CellIsRule(operator="equal", formula=[f'"{word}"'], **_colours(fill, font)))
 
 
 def _colours(fill: str, font: str) -> dict:

@@ -236,3 +236,22 @@ def test_sqlite_errors_do_not_escape_as_sqlite3_errors(store):
     with pytest.raises(StoreError) as raised:
         store.current_versions()
     assert isinstance(raised.value.__cause__, sqlite3.Error)
+
+
+def test_current_changes_are_the_change_warnings_of_each_current_versions_own_sheet(store):
+    changed = Finding("change.figure", WARNING, "Tilgang og afgang", ("C7",), "Tilgang", "6",
+                      {"line": "Krumtappen", "period": "K1", "old": "5", "new": "6", "version": 1})
+    other_sheet = Finding("change.figure", WARNING, "Handleplan", ("C9",), "Mål", "1")
+    not_a_change = Finding("tilgang.over_capacity", WARNING, "Tilgang og afgang", ("E7",), "Ultimo", "22")
+    store.record(staged(content="v1"), accepted(), "a1", message, NOW)
+    assert store.current_changes() == []
+    second = store.record(staged(content="v2"), accepted(report(figs=figures(start=17, end=21)),
+                                                         warnings=[changed, other_sheet, not_a_change]),
+                          "a2", message, NOW)
+    [change] = store.current_changes()
+    assert (change.version_id, change.kind, change.unit, change.year, change.path) == (
+        second.new_versions[0], *KEY, "Ballerup/Tilgang.xlsx")
+    assert change.finding == changed and change.finding.params["old"] == "5"
+    # the next version changes nothing: what changed before is no longer 'since the previous version'
+    store.record(staged(content="v3"), accepted(report(figs=figures(start=16, end=20))), "a3", message, NOW)
+    assert store.current_changes() == []

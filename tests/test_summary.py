@@ -8,14 +8,18 @@ import subprocess
 import tracemalloc
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.chart import BarChart
+from openpyxl.utils.cell import range_boundaries
 
-from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion
+from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.summary import DATA_COLUMNS, write_consolidated
-from syncservice.summary_overviews import traffic_light
+from syncservice.summary_cells import GREEN, RED, YELLOW
+from syncservice.summary_overviews import MAX_SERIES, traffic_light
 
 NOW = dt.datetime(2025, 11, 23, 9, 0, tzinfo=dt.UTC)
 FREDENSBORG = "Handicap og Socialpsykiatri, Fredensborg"
@@ -50,8 +54,12 @@ def version(version_id: int, kind: str, unit: str, year: int, file_name: str, **
                          **extra)
 
 
+# Spor 4 a has no status; the last entry names Livsfaser under another track, so it is no line's.
+STATUS = [["1", EFFEKT[0][1], "Grøn"], ["2", EFFEKT[1][1], "Gul"], ["3", EFFEKT[2][1], "Rød"],
+          ["4 b", EFFEKT[4][1], "Gul"], ["9", EFFEKT[4][1], "Rød"]]
+
 VERSIONS = [
-    version(2, "effekt", HERNING, 2020, EF_FILE, amount_unit="1.000 kr."),
+    version(2, "effekt", HERNING, 2020, EF_FILE, amount_unit="1.000 kr.", extra={"status": STATUS}),
     version(1, "handleplan", FREDENSBORG, 2015, HP_FILE, amount_unit="mio. kr.", as_of="2015-11-30"),
     version(3, "tilgang_afgang", BALLERUP, 2016, TA_FILE, through=3),
 ]
@@ -97,12 +105,25 @@ REJECTED = [RejectedFile(
      Finding("total.mismatch", "error", "Handleplan", ("B14",), "Mål", "24")))]
 
 
+CHANGES = [
+    VersionChange(3, "tilgang_afgang", BALLERUP, 2016, f"Indberetninger/{TA_FILE}",
+                  Finding("change.figure", "warning", "Tilgang og afgang", ("E8",), "Tilgang", "1",
+                          {"line": "Krumtappen", "period": "K2", "old": "0", "new": "1", "version": 1})),
+    VersionChange(3, "tilgang_afgang", BALLERUP, 2016, f"Indberetninger/{TA_FILE}",
+                  Finding("change.start_vs_last_end", "warning", "Tilgang og afgang", ("B9",), "Primo", "13",
+                          {"line": "Bibliotekscaféen", "end": "12", "year": 2015})),
+    VersionChange(1, "handleplan", FREDENSBORG, 2015, f"Indberetninger/{HP_FILE}",
+                  Finding("change.other_path", "warning", "Handleplan", ("B3",), "Enhed", FREDENSBORG,
+                          {"other": "Gribskov/Handleplan.xlsx", "unit": FREDENSBORG, "year": 2015})),
+]
+
+
 def say(finding: Finding) -> str:
     return f"{finding.column}: {finding.value} er forkert."
 
 
-def write(path: Path, rows=seed_rows, versions=VERSIONS, rejected=REJECTED, **options) -> Path:
-    write_consolidated(path, versions, rows, rejected, message=say, now=NOW, **options)
+def write(path: Path, rows=seed_rows, versions=VERSIONS, rejected=REJECTED, changes=CHANGES, **options) -> Path:
+    write_consolidated(path, versions, rows, rejected, changes=changes, message=say, now=NOW, **options)
     return path
 
 
@@ -120,6 +141,29 @@ def rows_of(ws) -> list[list]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
+def referenced(ws, ref: str) -> list:
+    """The values of the cells a chart reference ("'Handleplan'!$D$25:$D$26") points at, in order."""
+    sheet, cells = ref.rsplit("!", 1)
+    assert sheet.strip("'") == ws.title
+    min_col, min_row, max_col, max_row = range_boundaries(cells.replace("$", ""))
+    return [ws.cell(r, c).value for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+
+
+def the_chart(ws) -> BarChart:
+    (chart,) = ws._charts  # openpyxl reads charts back into the sheet
+    assert isinstance(chart, BarChart)
+    return chart
+
+
+def series_of(ws) -> list[tuple[str, list, list]]:
+    """(title, values, categories) of each series of the sheet's one chart, read through its references."""
+    out = []
+    for s in the_chart(ws).series:
+        title = referenced(ws, s.tx.strRef.f)[0] if s.tx.strRef is not None else s.tx.v
+        out.append((title, referenced(ws, s.val.numRef.f), referenced(ws, s.cat.strRef.f)))
+    return out
+
+
 def find_row(ws, column: int, value) -> tuple:
     """The first row whose cell in `column` (1-based) holds `value`, as cells."""
     for row in ws.iter_rows():
@@ -131,7 +175,8 @@ def find_row(ws, column: int, value) -> tuple:
 # --- sheets and the Data table ---------------------------------------------------------------------
 
 def test_sheets_come_in_the_order_finance_reads_them(book):
-    assert book.sheetnames == ["Handleplan", "Effekt", "Tilgang og afgang", "Data", "Afviste"]
+    assert book.sheetnames == ["Handleplan", "Effekt", "Tilgang og afgang", "Ændringer", "Kilder", "Afviste",
+                               "Data"]
 
 
 def test_data_header_is_exactly_the_specified_columns(book):
@@ -171,6 +216,7 @@ def test_empty_store_gives_a_valid_table_and_says_nothing_is_rejected(tmp_path):
     assert [c.value for c in book["Data"][1]] == list(DATA_COLUMNS)
     assert "Ingen afviste projektmapper." in [v for r in rows_of(book["Afviste"]) for v in r]
     assert "Ingen handleplaner er modtaget endnu." in [v for r in rows_of(book["Handleplan"]) for v in r]
+    assert not any(book[name]._charts for name in ("Handleplan", "Effekt", "Tilgang og afgang"))
 
 
 # --- Handleplan -------------------------------------------------------------------------------------
@@ -254,13 +300,14 @@ def test_overviews_freeze_the_header_filter_and_have_readable_widths(book):
 
 def test_effekt_has_a_column_per_year_and_the_seed_totals(book):
     ws = book["Effekt"]
-    assert [c.value for c in ws[4]] == ["Enhed", "År", "Spor", "Tiltag", "2020", "2021", "2022", "2023", "2024"]
+    assert [c.value for c in ws[4]] == ["Enhed", "År", "Spor", "Tiltag", "2020", "2021", "2022", "2023", "2024",
+                                        "Status"]
     total = [c.value for c in find_row(ws, 4, "I alt")]
-    assert total[4:] == pytest.approx([-2_500, -5_950, -8_750, -11_550, -15_850])
+    assert total[4:9] == pytest.approx([-2_500, -5_950, -8_750, -11_550, -15_850])
     line = [c.value for c in find_row(ws, 3, "4 a")]
     assert line[3] == "Tidligere kendskab til borgerne (overgang fra ung til voksen)"
     grand = [c.value for c in find_row(ws, 4, "I alt, alle enheder")]
-    assert grand[4:] == pytest.approx(total[4:])
+    assert grand[4:9] == pytest.approx(total[4:9])
 
 
 def test_tilgang_shows_quarters_and_net_change(book):
@@ -283,6 +330,149 @@ def test_places_column_appears_only_when_reported(tmp_path):
     assert ws.cell(4, 13).value == "Pladser"
     assert find_row(ws, 3, "Krumtappen")[12].value == 25
     assert find_row(ws, 3, "Bibliotekscaféen")[12].value is None
+
+
+def test_effekt_status_per_line_matched_on_track_and_initiative(book):
+    ws = book["Effekt"]
+    status = {row[2].value: row[9] for row in ws.iter_rows(min_row=5) if row[3].value in {e[1] for e in EFFEKT}}
+    assert {track: cell.value for track, cell in status.items()} == {
+        "1": "Grøn", "2": "Gul", "3": "Rød", "4 a": None, "4 b": "Gul"}  # 'Rød' under track 9 is no line's
+    assert status["1"].data_type == "s" and status["1"].alignment.horizontal == "center"
+    assert find_row(ws, 4, "I alt")[9].value is None  # a total has no status of its own
+    assert "Status er enhedens egen vurdering" in ws["A3"].value
+
+
+def test_effekt_status_has_the_same_traffic_light_colours_as_handleplan(book):
+    def rules(ws, column: str) -> dict[str, tuple[str, str]]:
+        (cf,) = [cf for cf in ws.conditional_formatting if str(cf.sqref).startswith(column)]
+        return {r.formula[0]: (r.dxf.fill.fgColor.rgb[-6:], r.dxf.font.color.rgb[-6:]) for r in cf.rules}
+
+    ws = book["Effekt"]
+    last = find_row(ws, 4, "I alt, alle enheder")[0].row
+    assert [str(cf.sqref) for cf in ws.conditional_formatting] == [f"J5:J{last}"]
+    effekt = rules(ws, "J")
+    assert effekt == {'"Grøn"': GREEN, '"Gul"': YELLOW, '"Rød"': RED}
+    assert effekt == rules(book["Handleplan"], "I")
+    assert all(r.type == "cellIs" and r.operator == "equal" for cf in ws.conditional_formatting for r in cf.rules)
+
+
+def test_effekt_without_any_status_has_no_status_column(tmp_path):
+    versions = [version(2, "effekt", HERNING, 2020, EF_FILE)]
+    book = load_workbook(write(tmp_path / "s.xlsx", rows=effekt_rows, versions=versions))
+    ws = book["Effekt"]
+    assert [c.value for c in ws[4]][-1] == "2024"
+    assert not list(ws.conditional_formatting)
+
+
+# --- charts -----------------------------------------------------------------------------------------
+
+def test_unit_totals_stand_together_below_the_blocks_on_a_page_of_their_own(book):
+    ws = book["Handleplan"]
+    heading = find_row(ws, 1, "Totaler pr. enhed")[0].row
+    assert [b.id for b in ws.row_breaks.brk] == [heading - 1]
+    unit = [c.value for c in ws[heading + 1]]
+    assert unit[:3] == [FREDENSBORG, 2015, "I alt"] and unit[3:6] == pytest.approx([25_000, 16_700, 17_600])
+    assert ws.cell(heading + 2, 3).value == "I alt, alle enheder"
+    assert ws.auto_filter.ref == f"A4:I{heading - 2}"  # the filter covers the blocks only
+
+
+def test_handleplan_chart_shows_target_realised_and_expected_per_unit(book):
+    ws = book["Handleplan"]
+    assert series_of(ws) == [("Mål", [25_000], [FREDENSBORG]), ("Realiseret", [16_700], [FREDENSBORG]),
+                             ("Forventet", [17_600], [FREDENSBORG])]
+    chart = the_chart(ws)
+    assert chart.type == "col" and chart.grouping == "clustered"
+    assert chart.title.tx.rich.p[0].r[0].t == "Mål, realiseret og forventet pr. enhed, 2015 (1.000 kr.)"
+    assert chart.anchor._from.row >= ws.max_row  # 0-based: below the last written row, covering nothing
+    assert chart.x_axis.delete is False and chart.y_axis.delete is False  # else Excel hides the axes
+
+
+def test_effekt_chart_stacks_each_units_effect_per_year(book):
+    ws = book["Effekt"]
+    [(title, values, years)] = series_of(ws)
+    assert title == HERNING
+    assert values == pytest.approx([-2_500, -5_950, -8_750, -11_550, -15_850])
+    assert years == ["2020", "2021", "2022", "2023", "2024"]  # the status column is not a year
+    assert the_chart(ws).grouping == "stacked"
+    assert the_chart(ws).anchor._from.row >= ws.max_row
+
+
+def test_tilgang_chart_shows_start_and_end_count_per_unit_from_zero(book):
+    ws = book["Tilgang og afgang"]
+    assert series_of(ws) == [("Primo", [90], [BALLERUP]), ("Ultimo", [97], [BALLERUP])]
+    assert the_chart(ws).y_axis.scaling.min == 0
+    assert the_chart(ws).anchor._from.row >= ws.max_row
+
+
+def test_charts_show_every_unit_of_the_newest_year(tmp_path):
+    def rows():
+        yield from handleplan_rows()
+        yield from (replace(r, year=2016, version_id=6) for r in handleplan_rows())
+        yield from handleplan_rows("Handicap, Gribskov", "Gribskov.xlsx", 4)
+        yield from tilgang_rows()
+
+    ws = load_workbook(write(tmp_path / "s.xlsx", rows=rows))["Handleplan"]
+    assert series_of(ws)[0] == ("Mål", [25_000], [FREDENSBORG])  # 2016: Fredensborg only
+    assert "2016" in the_chart(ws).title.tx.rich.p[0].r[0].t
+    totals = [r[:3] for r in rows_of(ws)[find_row(ws, 1, "Totaler pr. enhed")[0].row:]]
+    assert totals == [[FREDENSBORG, 2015, "I alt"], ["Handicap, Gribskov", 2015, "I alt"],
+                      ["Alle enheder", 2015, "I alt, alle enheder"], [FREDENSBORG, 2016, "I alt"],
+                      ["Alle enheder", 2016, "I alt, alle enheder"]]
+
+
+def test_effekt_chart_with_many_units_shows_them_as_one_series(tmp_path):
+    units = [f"Enhed {i:02}" for i in range(MAX_SERIES + 1)]
+
+    def rows():
+        for unit in units:
+            yield from (replace(r, unit=unit) for r in effekt_rows())
+
+    [(title, values, _)] = series_of(load_workbook(write(tmp_path / "s.xlsx", rows=rows))["Effekt"])
+    assert title == "Alle enheder"
+    assert values == pytest.approx([-2_500 * len(units), -5_950 * len(units), -8_750 * len(units),
+                                    -11_550 * len(units), -15_850 * len(units)])
+
+
+# --- Ændringer and Kilder ---------------------------------------------------------------------------
+
+def test_changes_list_each_warning_with_before_and_now(book):
+    ws = book["Ændringer"]
+    assert [c.value for c in ws[4]] == ["Enhed", "Skema", "År", "Ark!Celle", "Linje/Kolonne", "Før", "Nu", "Besked"]
+    assert rows_of(ws)[4:] == [
+        [BALLERUP, "tilgang_afgang", 2016, "Tilgang og afgang!E8", "Krumtappen, Tilgang K2", "0", "1",
+         "Tilgang: 1 er forkert."],
+        [BALLERUP, "tilgang_afgang", 2016, "Tilgang og afgang!B9", "Bibliotekscaféen, Primo", "12", "13",
+         "Primo: 13 er forkert."],
+        [FREDENSBORG, "handleplan", 2015, "Handleplan!B3", "Enhed", "Gribskov/Handleplan.xlsx",
+         f"Indberetninger/{HP_FILE}", f"Enhed: {FREDENSBORG} er forkert."]]
+    assert ws.freeze_panes == "A5" and ws.auto_filter.ref == "A4:H7"
+    assert ws.column_dimensions["H"].width >= 60 and ws["H5"].alignment.wrap_text
+
+
+def test_no_changes_says_so_in_the_chosen_language(tmp_path):
+    assert load_workbook(write(tmp_path / "da.xlsx", changes=[]))["Ændringer"]["A5"].value == "Ingen ændringer."
+    assert load_workbook(write(tmp_path / "en.xlsx", changes=[], language="en"))["Ændringer"]["A5"].value == \
+        "No changes."
+
+
+def test_sources_list_every_current_version(book):
+    ws = book["Kilder"]
+    assert [c.value for c in ws[4]] == ["Enhed", "Skema", "År", "Fil", "Gemt", "Godkendt", "Version", "sha256",
+                                        "Arkiv"]
+
+    def local(iso: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(iso).astimezone().replace(tzinfo=None)
+
+    assert rows_of(ws)[4:] == [[v.unit, v.kind, v.year, v.path, local(v.saved_at), local(v.accepted_at),
+                                v.version_id, v.sha256, v.archive_path] for v in VERSIONS]
+    assert ws["E5"].is_date and ws["E5"].number_format == ws["F5"].number_format == "dd.mm.yyyy hh:mm"
+    assert ws.freeze_panes == "A5" and ws.auto_filter.ref == f"A4:I{4 + len(VERSIONS)}"
+    assert ws.column_dimensions["A"].width >= len(FREDENSBORG) and ws.column_dimensions["D"].width >= 30
+
+
+def test_sources_of_an_empty_store(tmp_path):
+    ws = load_workbook(write(tmp_path / "s.xlsx", rows=lambda: iter(()), versions=[], rejected=[]))["Kilder"]
+    assert ws["A5"].value == "Ingen godkendte indberetninger endnu."
 
 
 # --- Afviste --------------------------------------------------------------------------------------
@@ -320,7 +510,13 @@ def test_formula_looking_text_is_written_as_plain_text_in_every_sheet(tmp_path):
     versions = [version(5, "handleplan", unit, 2015, source), version(6, "tilgang_afgang", unit, 2016, source)]
     rejected = [RejectedFile(1, FORMULA_LIKE[0], "x.xlsx", "2015-12-02T10:00:00+00:00", "", "", 1,
                              (Finding("text", "error", "=cmd|' /C calc'!A0", ("A1",), "", "=1+1"),))]
-    path = write(tmp_path / "s.xlsx", rows=rows, versions=versions, rejected=rejected)
+    changes = [VersionChange(5, "handleplan", unit, 2015, FORMULA_LIKE[1],
+                             Finding("change.other_path", "warning", "Ark1", (), "Enhed", unit,
+                                     {"other": FORMULA_LIKE[3], "unit": unit, "year": 2015})),
+               VersionChange(6, "tilgang_afgang", unit, 2016, source,
+                             Finding("change.figure", "warning", "Ark1", ("C7",), "Primo", "4",
+                                     {"line": FORMULA_LIKE[4], "old": FORMULA_LIKE[4], "new": "4"}))]
+    path = write(tmp_path / "s.xlsx", rows=rows, versions=versions, rejected=rejected, changes=changes)
     book = load_workbook(path)
     seen = {name: set() for name in book.sheetnames}
     for ws in book.worksheets:
@@ -334,6 +530,8 @@ def test_formula_looking_text_is_written_as_plain_text_in_every_sheet(tmp_path):
     assert {unit, line, FORMULA_LIKE[3]} <= seen["Handleplan"]
     assert {unit, FORMULA_LIKE[4]} <= seen["Tilgang og afgang"]
     assert unit in seen["Afviste"]
+    assert {unit} <= seen["Kilder"]
+    assert {unit, FORMULA_LIKE[1], FORMULA_LIKE[3], FORMULA_LIKE[4]} <= seen["Ændringer"]
     with zipfile.ZipFile(path) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
         assert not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in sheets)
@@ -394,17 +592,29 @@ def test_memory_stays_flat_however_many_figures(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_renders_the_workbook(seeded, tmp_path):
-    profile = (tmp_path / "lo-profile").as_uri()  # own profile: runs beside another soffice
-    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+def test_libreoffice_renders_the_workbook(seeded, book, tmp_path):
+    profile = tmp_path / "lo-profile"  # own profile: runs beside another soffice
+    (profile / "user").mkdir(parents=True)
+    # A reader in Denmark: LibreOffice's locale setting, as Tools > Options > Language Settings saves it.
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+        '<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse">'
+        "<value>da-DK</value></prop></item></oor:items>\n", encoding="utf-8")
+    subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(seeded)], check=True, capture_output=True, timeout=180)
     pdf = tmp_path / (seeded.stem + ".pdf")
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
     if shutil.which("pdfinfo"):
         info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
         pages = int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
-        assert pages >= 1
+        # a page or more per sheet, and each overview's unit totals and chart on a page of their own
+        assert pages >= len(book.sheetnames) + 3
+    if shutil.which("pdftotext"):
+        # The file holds locale-neutral codes ('#,##0.0'); the reader's locale puts in Danish separators.
+        shown = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True,
+                               text=True, timeout=60).stdout
+        assert "25.000,0" in shown and "70,4%" in shown
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
                        check=True, timeout=120)
-        assert list(tmp_path.glob("page*.png"))
+        assert len(list(tmp_path.glob("page*.png"))) == 2  # the Handleplan blocks, then its totals and chart
