@@ -261,3 +261,14 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
 def _logged_json(f: Finding, message: str) -> dict[str, Any]:
     return {"sheet": f.sheet, "cells": list(f.cells), "column": f.column, "value": f.value, "rule": f.rule,
             "message": message}
+
+
+from syncservice.cli_service import run, status  # noqa: E402
+
+main.add_command(run)
+main.add_command(status)
+
+from syncservice.cli_reporting import missing, template  # noqa: E402
+
+main.add_command(template)
+main.add_command(missing)

@@ -8,10 +8,12 @@ Paths resolve relative to the config file, so the service can run from anywhere.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from syncservice import reporting
 from syncservice.errors import ConfigError
 
 
@@ -23,6 +25,10 @@ class Setting:
     help: str
     is_path: bool = False
     choices: tuple[str, ...] = ()
+    # For a list or a table: checks a value read from config.toml and returns the value used;
+    # a ValueError says what is wrong, naming the key. Replaces the type and choices checks.
+    parse: Callable[[Any], Any] | None = None
+    example: tuple[str, ...] = ()  # lines shown commented out in config.toml
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -45,6 +51,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Unit for amounts in the consolidated workbook's overview sheets "
             "(the Data sheet is always in kroner).", choices=("kr.", "1.000 kr.", "mio. kr.")),
     Setting("output", "language", "da", "Language of messages and reports.", choices=("da", "en")),
+    Setting("watch", "observer", "native",
+            "How `run` notices saves: the operating system's events, or polling the folder. Choose "
+            "\"polling\" when the watched folder is an SMB/CIFS or NFS mount that other machines write "
+            "to: native events (inotify) never see their changes.", choices=("native", "polling")),
+    Setting("watch", "poll_seconds", 5.0, "With observer = \"polling\": seconds between two scans of the folder."),
+    Setting("watch", "settle_seconds", 1.0,
+            "A file is processed once no event came for it, and its size and modification time stayed "
+            "the same, for this many seconds (and an .xlsx opens as a zip)."),
+    Setting("watch", "rescan_minutes", 10,
+            "Minutes between full scans of the folder while running, to catch events the system "
+            "dropped (inotify overflow, network hiccups); 0 turns them off."),
     Setting("logging", "rotation", "10 MB", "Start a new human log file at this size (loguru rotation)."),
     Setting("logging", "retention", "90 days", "Delete rotated log files older than this (loguru retention)."),
     Setting("limits", "max_file_mb", 50, "A workbook file larger than this is rejected unread."),
@@ -53,6 +70,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("limits", "max_rows", 200_000, "Most table rows read from one sheet."),
     Setting("limits", "max_seconds", 120,
             "Most seconds spent reading one workbook before it is rejected as too slow to read."),
+    # --- who must report, and when (syncservice/reporting.py) ---------------------------------
+    Setting("reporting", "units", (),
+            "Units that must report, each written as in the workbooks' Enhed. `missing` and the "
+            "Mangler sheet chase each of them for every kind with deadlines; a workbook naming "
+            "another unit gets a warning naming the closest. Empty: nobody is chased.",
+            parse=reporting.parse_units, example=('units = ["Dagtilbud Vest", "Dagtilbud Øst"]',)),
+    # a table, so it comes last in its section: in TOML every key after [reporting.deadlines] is in it
+    Setting("reporting", "deadlines", {},
+            "Per kind, the day and month (DD-MM) each period falls due: four for the quarters K1..K4, "
+            "one for a yearly report. A period falls due on the first such day on or after it begins, "
+            "so a K4 deadline in January is in the next year. A kind with no deadlines is not chased.",
+            parse=reporting.parse_deadlines,
+            example=('tilgang_afgang = ["15-04", "15-07", "15-10", "15-01"]', 'handleplan = ["15-12"]',
+                     'effekt = ["01-10"]')),
 )
 
 _BY_KEY = {(s.section, s.name): s for s in SETTINGS}
@@ -106,6 +137,12 @@ def load(path: Path | None, *, required: bool = False) -> Config:
             setting = _BY_KEY.get((section, name))
             if setting is None:
                 raise ConfigError(f"{path}: unknown setting '{section}.{name}'")
+            if setting.parse is not None:
+                try:
+                    values[(section, name)] = setting.parse(value)
+                except ValueError as exc:
+                    raise ConfigError(f"{path}: {exc}") from None
+                continue
             if type(value) is not type(setting.default) and not (
                 isinstance(setting.default, float) and isinstance(value, int)
             ):
@@ -130,7 +167,12 @@ def render_toml() -> str:
             section = s.section
             out += ["", f"[{section}]"]
         help_text = s.help + (" One of: " + ", ".join(f'"{c}"' for c in s.choices) if s.choices else "")
+        if isinstance(s.default, dict):  # a table of its own; empty by default, the example commented out
+            out += ["", f"[{s.section}.{s.name}]", f"# {help_text}", *(f"# {line}" for line in s.example)]
+            out += [f"{k} = {_toml_value(v)}" for k, v in s.default.items()]
+            continue
         out.append(f"# {help_text}")
+        out += [f"# Example: {line}" for line in s.example]
         out.append(f"{s.name} = {_toml_value(s.default)}")
     return "\n".join(out) + "\n"
 
@@ -143,6 +185,10 @@ def render_markdown_table() -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):

@@ -52,6 +52,12 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "da": ("Filtypen {extension} kan ikke læses.", SAVE_AS),
         "en": ("Files of type {extension} cannot be read.", SAVE_AS_EN),
     },
+    "file.strict": {
+        "da": ("Filen er gemt som «Strict Open XML-regneark», som tjenesten ikke kan læse.",
+               "Åbn filen i Excel og gem den som «Excel-projektmappe (.xlsx)» (ikke «Strict Open XML-regneark»)."),
+        "en": ("The file is saved as a «Strict Open XML Spreadsheet», which the service cannot read.",
+               "Open the file in Excel and save it as «Excel Workbook (.xlsx)» (not «Strict Open XML Spreadsheet»)."),
+    },
     "file.not_workbook": {
         "da": ("Filen er ikke en gyldig Excel-projektmappe (den er beskadiget eller af en anden type).",
                "Gem filen som Excel-projektmappe (.xlsx)."),
@@ -130,6 +136,14 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("The report for {unit} {year} ({kind}) is also on sheet «{other_sheet}».",
                "Delete one of the sheets, or correct Enhed/År so each sheet is its own report."),
     },
+    "report.unknown_unit": {  # syncservice/reporting.py: Enhed is not in reporting.units
+        "da": ("Enheden «{value}» er ikke på listen over enheder, der skal indberette; nærmest er «{closest}».",
+               "Mente du «{closest}», så ret Enhed til præcis det navn; ellers skal enheden føjes til "
+               "listen (reporting.units i config.toml), så indberetningen bliver ventet."),
+        "en": ("The unit «{value}» is not on the list of units that must report; the closest is «{closest}».",
+               "If you meant «{closest}», correct Enhed to exactly that name; otherwise the unit must be added "
+               "to the list (reporting.units in config.toml) so its report is expected."),
+    },
     # --- metadata --------------------------------------------------------------------
     "meta.missing": {
         "da": ("Feltet «{field}» mangler over tabellen.",
@@ -191,6 +205,12 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     "value.negative": {
         "da": ("{column} er negativ ({value}); den skal være 0 eller derover.", "Ret tallet."),
         "en": ("{column} is negative ({value}); it must be 0 or more.", "Correct the number."),
+    },
+    "value.too_large": {
+        "da": ("«{value}» i kolonnen {column} er alt for stort til at være et tal i en indberetning.",
+               "Ret tallet; kontrollér beløbsenheden (kr., 1.000 kr. eller mio. kr.)."),
+        "en": ("«{value}» in column {column} is far too large to be a figure of a report.",
+               "Correct the number; check the amount unit (kr., 1.000 kr. or mio. kr.)."),
     },
     "value.not_whole": {
         "da": ("{column} skal være et helt antal personer, men er {value}.", "Skriv et helt tal."),
@@ -346,3 +366,150 @@ class _Blank(dict):
 
 def _fill(template: str, fields: dict[str, Any]) -> str:
     return string.Formatter().vformat(template, (), _Blank(fields))
+
+
+# --- what belongs where: the help a template shows (syncservice/template.py) ------------------
+# The input message on a header or metadata cell, and the alert when a typed value breaks
+# the cell's data validation; in the words of the rules above. Keyed '{kind}.{column key}',
+# else by the shape kinds share ('year', 'in', 'out', 'total', 'meta.*', 'type.*'), and
+# 'error.*' for the alerts. Each (title, text): Excel allows 32 characters in a title and
+# 255 in a text (225 in an alert); tests/test_template.py keeps them within.
+HELP: dict[str, dict[str, tuple[str, str]]] = {
+    "meta.unit": {
+        "da": ("Enhed", "Enhedens navn, præcis som på listen over enheder, der skal indberette."),
+        "en": ("Unit", "The unit's name, exactly as on the list of units that must report."),
+    },
+    "meta.year": {
+        "da": ("År", "Året, indberetningen gælder, med fire cifre."),
+        "en": ("Year", "The year the report is for, in four digits."),
+    },
+    "meta.as_of": {
+        "da": ("Opgjort pr.", "Datoen, tallene er opgjort pr., fx 30.11.{year}. Den skal ligge i {year} "
+                              "eller i første kvartal af året efter."),
+        "en": ("As of", "The date the figures are as of, e.g. 30.11.{year}. It must fall in {year} or in the "
+                        "first quarter of the next year."),
+    },
+    "meta.amount_unit": {
+        "da": ("Beløb i", "Enheden for alle beløb i tabellen: kr., 1.000 kr. eller mio. kr."),
+        "en": ("Amounts in", "The unit of every amount in the table: kr., 1.000 kr. or mio. kr."),
+    },
+    "total": {
+        "da": ("I alt", "Regnes af sig selv: summen af rækkerne nedenunder. Skriv ikke i rækken, og lad "
+                        "ingen tomme rækker stå mellem linjerne."),
+        "en": ("Total", "Calculated for you: the sum of the rows below. Do not type in this row, and leave no "
+                        "empty rows between the lines."),
+    },
+    "handleplan.area": {
+        "da": ("Område", "Indsatsområdets navn, fx Støtte eget hjem. Hvert område én gang."),
+        "en": ("Area", "The area's name, e.g. Støtte eget hjem. Each area once."),
+    },
+    "handleplan.target": {
+        "da": ("Mål", "Årets besparelsesmål for området i {amount_unit}; 0 eller derover."),
+        "en": ("Target", "The year's savings target for the area in {amount_unit}; 0 or more."),
+    },
+    "handleplan.realised": {
+        "da": ("Realiseret", "Besparelsen opnået til og med datoen i Opgjort pr., i {amount_unit}. "
+                             "Et negativt tal (en merudgift) giver en advarsel."),
+        "en": ("Realised", "The saving achieved up to the date in Opgjort pr., in {amount_unit}. "
+                           "A negative figure (an extra cost) gives a warning."),
+    },
+    "handleplan.expected": {
+        "da": ("Forventet", "Den forventede besparelse for hele {year} i {amount_unit}. Er Realiseret "
+                            "større, får du en advarsel: opdater Forventet."),
+        "en": ("Expected", "The saving expected for all of {year} in {amount_unit}. If Realiseret is "
+                           "larger you get a warning: update Forventet."),
+    },
+    "effekt.track": {
+        "da": ("Spor", "Sporets nummer, fx 1 eller 4 a. Må stå tomt."),
+        "en": ("Track", "The track's number, e.g. 1 or 4 a. May be left empty."),
+    },
+    "effekt.initiative": {
+        "da": ("Tiltag", "Tiltagets navn. Samme spor og tiltag må kun stå én gang."),
+        "en": ("Initiative", "The initiative's name. The same track and initiative only once."),
+    },
+    "effekt.status": {
+        "da": ("Status", "Grøn: effekten er opnået. Gul: forventes opnået i år. Rød: forventes ikke "
+                         "opnået i år."),
+        "en": ("Status", "Grøn (green): the effect is achieved. Gul (yellow): expected this year. "
+                         "Rød (red): not expected this year."),
+    },
+    "year": {
+        "da": ("Effekt {column}", "Tiltagets forventede økonomiske effekt i {column}, i {amount_unit}. "
+                                  "Besparelser skrives negative; skriv 0 for ingen effekt."),
+        "en": ("Effect {column}", "The initiative's expected economic effect in {column}, in {amount_unit}. "
+                                  "Savings are negative; write 0 for no effect."),
+    },
+    "tilgang_afgang.name": {
+        "da": ("Tilbud", "Dagtilbuddets navn. Hvert tilbud én gang."),
+        "en": ("Day service", "The day service's name. Each one once."),
+    },
+    "tilgang_afgang.start": {
+        "da": ("Primo", "Antal borgere 1/1 {year}, det samme som ultimo sidste år. Et helt tal, 0 eller "
+                        "derover."),
+        "en": ("Start count", "Citizens on 1/1 {year}, the same as last year's end count. A whole number, "
+                              "0 or more."),
+    },
+    "quarter": {
+        "da": ("{quarter}. kvartal {year}", "Tilgang og afgang i kvartalet: borgere, der er begyndt og stoppet. "
+                                            "Hele tal, 0 eller derover; tomt tæller som 0."),
+        "en": ("Quarter {quarter} {year}", "Intake and outflow in the quarter: citizens who started and who "
+                                           "left. Whole numbers, 0 or more; empty counts as 0."),
+    },
+    "in": {
+        "da": ("{quarter}. kvartal: Tilgang", "Borgere, der er begyndt i {quarter}. kvartal. Et helt tal, "
+                                              "0 eller derover; tomt tæller som 0."),
+        "en": ("Quarter {quarter}: intake", "Citizens who started in quarter {quarter}. A whole number, "
+                                            "0 or more; empty counts as 0."),
+    },
+    "out": {
+        "da": ("{quarter}. kvartal: Afgang", "Borgere, der er stoppet i {quarter}. kvartal. Et helt tal, "
+                                             "0 eller derover; tomt tæller som 0."),
+        "en": ("Quarter {quarter}: outflow", "Citizens who left in quarter {quarter}. A whole number, "
+                                             "0 or more; empty counts as 0."),
+    },
+    "tilgang_afgang.end": {
+        "da": ("Ultimo", "Antal borgere {end}: primo + tilgang − afgang. Et helt tal, 0 eller derover."),
+        "en": ("End count", "Citizens on {end}: start + intake − outflow. A whole number, 0 or more."),
+    },
+    "tilgang_afgang.capacity": {
+        "da": ("Pladser", "Tilbuddets antal pladser; må stå tomt. Flere borgere end pladser giver en "
+                          "advarsel."),
+        "en": ("Places", "The day service's number of places; may be left empty. More citizens than places "
+                         "gives a warning."),
+    },
+    # a kind without its own entries above still gets help by the type of its columns
+    "type.text": {"da": ("{column}", "Linjens navn. Hver linje én gang."),
+                  "en": ("{column}", "The line's name. Each line once.")},
+    "type.amount": {"da": ("{column}", "Et beløb i {amount_unit}."), "en": ("{column}", "An amount in {amount_unit}.")},
+    "type.count": {"da": ("{column}", "Et helt antal, 0 eller derover."),
+                   "en": ("{column}", "A whole number, 0 or more.")},
+    "type.status": {"da": ("{column}", "Vælg Grøn, Gul eller Rød."), "en": ("{column}", "Choose Grøn, Gul or Rød.")},
+    # the alerts when a typed value breaks a cell's data validation
+    "error.count": {"da": ("Et helt tal", "Skriv et helt tal, 0 eller derover."),
+                    "en": ("A whole number", "Write a whole number, 0 or more.")},
+    "error.amount": {"da": ("Et tal", "Skriv kun tallet, fx 16,7 eller 1600, uden tekst og enhed."),
+                     "en": ("A number", "Write only the number, e.g. 16.7 or 1600, without text or unit.")},
+    "error.amount_min0": {"da": ("Et tal, 0 eller derover", "Skriv kun tallet, 0 eller derover, fx 16,7."),
+                          "en": ("A number, 0 or more", "Write only the number, 0 or more, e.g. 16.7.")},
+    "error.status": {"da": ("Grøn, Gul eller Rød", "Vælg Grøn, Gul eller Rød på listen."),
+                     "en": ("Grøn, Gul or Rød", "Choose Grøn, Gul or Rød from the list.")},
+    "error.duplicate": {"da": ("Står allerede der", "Navnet står allerede i tabellen. Slå rækkerne sammen, "
+                                                    "eller giv dem forskellige navne."),
+                        "en": ("Already there", "The name is already in the table. Merge the rows, or give "
+                                                "them different names.")},
+    "error.year": {"da": ("Et årstal", "Skriv året med fire cifre, fx 2026."),
+                   "en": ("A year", "Write the year in four digits, e.g. 2026.")},
+    "error.date": {"da": ("Dato uden for året", "Datoen ligger uden for {year} og første kvartal af året "
+                                                "efter. Er det den rigtige dato?"),
+                   "en": ("Date outside the year", "The date is outside {year} and the first quarter of the "
+                                                   "next year. Is it the right date?")},
+    "error.amount_unit": {"da": ("Beløbsenhed", "Vælg kr., 1.000 kr. eller mio. kr. på listen."),
+                          "en": ("Amount unit", "Choose kr., 1.000 kr. or mio. kr. from the list.")},
+}
+
+
+def help_text(key: str, language: str = "da", **fields: Any) -> tuple[str, str]:
+    """(title, text) of HELP[key] filled in; an unknown language falls back to Danish."""
+    entry = HELP[key]
+    title, text = entry.get(language) or entry["da"]
+    return _fill(title, fields), _fill(text, fields)

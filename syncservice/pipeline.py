@@ -19,7 +19,7 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, changes, durable, feedback, messages
+from syncservice import archive, changes, durable, feedback, messages, missing, reporting
 from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
@@ -95,12 +95,14 @@ def _file_verdict(path: Path, rel: str | None, rule: str, **params: object) -> V
 
 def _check(staged: StagedFile, config: Config, kinds: dict[str, Kind], *, with_figures: bool = True) -> Verdict:
     try:
-        return check_workbook(staged, kinds, max_unpacked=config.get("limits", "max_unpacked_mb") << 20,
-                              max_rows=config.get("limits", "max_rows"),
-                              max_seconds=config.get("limits", "max_seconds"), with_figures=with_figures)
+        verdict = check_workbook(staged, kinds, max_unpacked=config.get("limits", "max_unpacked_mb") << 20,
+                                 max_rows=config.get("limits", "max_rows"),
+                                 max_seconds=config.get("limits", "max_seconds"), with_figures=with_figures)
     except Exception:  # a bug of ours must not take the service down; the log has the traceback
         logger.exception("internal error while checking {}", staged.rel)
         return Verdict(staged, errors=(Finding("file.internal", ERROR),))
+    # a unit not among those that must report is likely misspelt: warn, naming the closest
+    return reporting.unit_warnings(verdict, config.get("reporting", "units"))
 
 
 class Pipeline:
@@ -295,16 +297,22 @@ class Pipeline:
 
     def _store_stamp(self) -> dict:
         counts = self.store.counts()
-        return {"files": counts["files"], "versions": counts["versions"]}
+        stamp: dict = {"files": counts["files"], "versions": counts["versions"]}
+        if due := missing.due_stamp(self.config, self.clock()):  # a deadline passing changes sheet Mangler
+            stamp["due"] = due
+        return stamp
 
     def write_summary(self) -> Path:
         from syncservice.summary import write_consolidated
 
         target = self.config.path("consolidated")
         stamp = self._store_stamp()
+        now = self.clock()
         write_consolidated(target, self.store.current_versions(), self.store.current_data_rows,
-                           self.store.rejected_files(), amount_unit=self.config.get("output", "amount_unit"),
-                           language=self.config.language, message=self.message, now=self.clock())
+                           self.store.rejected_files(), changes=self.store.current_changes(),
+                           amount_unit=self.config.get("output", "amount_unit"),
+                           language=self.config.language, message=self.message, now=now,
+                           missing=missing.for_summary(self.config, self.store, now))
         durable.atomic_write(self._stamp(), lambda tmp: tmp.write_text(json.dumps(stamp), encoding="utf-8"))
         logger.info("consolidated workbook rewritten: {}", target)
         return target

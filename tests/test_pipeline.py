@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
+import openpyxl
 import pytest
 
 import book
@@ -107,6 +108,26 @@ def test_changed_quarter_figure_is_a_warning_with_old_and_new(service):
     assert outcome.status == "accepted"
     (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.figure"]
     assert (f.cells, f.params["old"], f.params["new"], f.params["period"]) == (("E8",), "1", "2", "K2")
+
+
+def test_consolidated_workbook_lists_what_changed_since_the_previous_version(service):
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][4], lines[0][8] = 2, 23  # K2 Tilgang 1 → 2, end count follows
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=10**9))
+    wb = openpyxl.load_workbook(service.write_summary())
+    (row,) = [list(r) for r in wb["Ændringer"].iter_rows(min_row=5, values_only=True)]
+    assert row[:7] == ["Handicap & Psykiatri, Ballerup", "tilgang_afgang", 2016, "TA!E8", "Krumtappen, Tilgang K2",
+                       "1", "2"]
+    assert row[7].startswith("Tilgang K2 for Krumtappen var 1 i den forrige godkendte version og er nu 2.")
+    (version,) = service.store.current_versions()
+    assert [r[6] for r in wb["Kilder"].iter_rows(min_row=5, values_only=True)] == [version.version_id]
+
+    lines[1][6], lines[1][8] = 1, 14  # the next version changes K3 for Bibliotekscaféen only
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=2 * 10**9))
+    wb = openpyxl.load_workbook(service.write_summary())
+    assert [r[3:7] for r in wb["Ændringer"].iter_rows(min_row=5, values_only=True)] == [
+        ("TA!G9", "Bibliotekscaféen, Tilgang K3", "0", "1")]
 
 
 def test_same_report_from_another_path_wins_and_names_the_other_file(service):
