@@ -40,6 +40,7 @@ NUMERIC = ("amount", "count")
 # a day service, the consolidation across units), where 1e307 in mio. kr. became inf in
 # the store and the consolidated workbook, or crashed a rule converting inf to int.
 MAX_FIGURE = 1e15
+LAYOUT_RULES = ("sheet.", "table.")
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,14 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
     meta, meta_cells = _metadata(table, findings)
     frame, totals, total_rows, decimals = _frame(table, meta, meta_cells, findings)
     findings.extend(_too_large(frame))
-    for rule in kind.header_rules:
-        findings.extend(rule(frame))
+    layout = [f for rule in kind.header_rules for f in rule(frame)]
+    findings.extend(layout)
     findings.extend(_schema_findings(frame, kind, findings))
     findings.extend(_total_findings(frame, totals, total_rows, decimals, findings))
-    if not any(f.severity == ERROR for f in findings):
+    # Row rules run beside value errors: an unreadable cell is NaN, which no comparison
+    # flags, so every other row's problems come in the same report. Only a broken layout
+    # (header out of order, no table) makes them meaningless.
+    if not any(f.severity == ERROR and (f in layout or f.rule.startswith(LAYOUT_RULES)) for f in findings):
         for rule in kind.rules:
             findings.extend(rule(frame))
     report = None

@@ -276,6 +276,24 @@ def test_balance_error_cites_every_cell_involved(check):
     assert "22" in render(f) and "21" in render(f)
 
 
+def test_a_typo_in_one_row_does_not_hide_a_balance_error_in_another(check):
+    """Lazy means all of it: the person fixes both in one go, not one per save."""
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 23  # Krumtappen: 18 + 4 - 0 is 22
+    lines[1][2] = "ca. 5"
+    v = check(book.tilgang(lines=lines))
+    assert only(v.errors, "value.not_number")[0].cells == ("C9",)
+    (f,) = only(v.errors, "tilgang.balance")
+    assert f.cells[-1] == "I8" and "22" in render(f)
+
+
+def test_a_row_with_an_unreadable_count_gets_no_balance_error_of_its_own(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[1][2] = "ca. 5"
+    v = check(book.tilgang(lines=lines))
+    assert [f.rule for f in v.errors] == ["value.not_number"]
+
+
 def test_running_count_never_negative_at_that_quarters_afgang(check):
     lines = [["Nyt tilbud", 0, 0, 2, 3, 0, 0, 0, 1]]
     v = check(book.tilgang(lines=lines))
