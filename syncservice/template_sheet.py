@@ -113,7 +113,8 @@ class _Sheet:
         else:
             rule = self.rule()
         self.prompt(rule, cell, title, prompt)
-        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
+        # wide enough for a long unit name ('Handicap og Socialpsykiatri, Fredensborg')
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=max(3, min(len(self.plan.columns), 5)))
 
     # --- header and total ---------------------------------------------------------------------
 
