@@ -58,6 +58,18 @@ def with_mistakes(example: Path, target: Path) -> None:
     wb.save(target)
 
 
+def another_unit(example: Path, target: Path) -> None:
+    """The Fredensborg handleplan as a second unit would report it: twice the figures."""
+    wb = load_workbook(example)
+    ws = wb.active
+    ws["B3"] = "Handicap, Gribskov"
+    for row in ws.iter_rows(min_row=9, min_col=2, max_col=4):
+        for cell in row:
+            if isinstance(cell.value, (int, float)):
+                cell.value *= 2
+    wb.save(target)
+
+
 def main() -> None:
     if not (shutil.which("soffice") and shutil.which("pdftoppm")):
         sys.exit("needs soffice (LibreOffice) and pdftoppm (poppler-utils)")
@@ -68,6 +80,7 @@ def main() -> None:
         watched.mkdir()
         for example in (ROOT / "examples").glob("*.xlsx"):
             shutil.copy(example, watched / example.name)
+        another_unit(ROOT / "examples" / "Handleplan Fredensborg 2015.xlsx", watched / "Handleplan Gribskov.xlsx")
         syncservice(site, "ingest")
         with_mistakes(ROOT / "examples" / "Tilgang og afgang Ballerup 2016.xlsx", watched / "Tilgang Ballerup.xlsx")
         syncservice(site, "ingest")
