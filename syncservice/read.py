@@ -8,6 +8,7 @@ million rows costs only the rows that exist, and locate can stop at the table's 
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 import time
 import warnings
@@ -218,7 +219,9 @@ class OpenWorkbook:
 
     def __init__(self, path: Path, *, deadline: float | None = None) -> None:
         try:
-            with _no_dimension_scan(), _quiet():
+            # openpyxl prints "N is out of range" to stdout on a bad style index while
+            # loading: kept out of the console and out of `check --json`'s output
+            with _no_dimension_scan(), _quiet(), contextlib.redirect_stdout(io.StringIO()):
                 self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
         except MemoryError:
             raise
@@ -306,7 +309,10 @@ class OpenWorkbook:
         if fmt is None:
             fmt = "General"
             try:
-                fmt_id = self._wb._cell_styles[style_id].numFmtId
+                # bounds first: openpyxl's style list *prints* "N is out of range" to
+                # stdout before raising, which would corrupt `check --json`
+                styles = self._wb._cell_styles.xf
+                fmt_id = styles[style_id].numFmtId if 0 <= style_id < len(styles) else 0
                 if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
                     fmt = BUILTIN_FORMATS.get(fmt_id, "General")
                 else:

@@ -91,3 +91,24 @@ def test_text_from_a_workbook_cannot_drive_the_terminal(tmp_path):
     path = book.save(tmp_path / "hp.xlsx", book.handleplan(lines=lines, total=False))
     result = run("check", str(path))
     assert "\u202e" not in result.output and "gnp.exe" in result.output
+
+
+def test_check_json_stays_json_when_openpyxl_prints_about_a_broken_style(tmp_path):
+    """openpyxl prints "0 is out of range" to stdout for a named style the file lacks (seen
+    from a streaming writer in the wild corpus)."""
+    import re
+    import zipfile
+
+    good = book.save(tmp_path / "hp.xlsx", {"HP": book.handleplan()}, formats={"B9": "0.0"})
+    with zipfile.ZipFile(good) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts["xl/styles.xml"] = re.sub(rb"<cellStyleXfs.*?</cellStyleXfs>", b"", parts["xl/styles.xml"],
+                                    flags=re.S)
+    bad = tmp_path / "stil.xlsx"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    result = CliRunner().invoke(main, ["check", "--json", str(bad)])
+    assert "out of range" not in result.output
+    (report,) = json.loads(result.output)
+    assert report["file"].endswith("stil.xlsx") and report["verdict"] in ("accepted", "rejected")
