@@ -91,6 +91,9 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
     meta = _metadata(head, header.row if header else HEADER_SCAN_ROWS + 1)
     if header is None:
         if meta:
+            near = _near_miss(sheet, head, list(kinds), max(c.row for c in meta.values()))
+            if near is not None:
+                return Located(None, (near,))
             cell = next(iter(meta.values()))
             return Located(None, (Finding("sheet.no_header", ERROR, sheet, (cell.ref,)),))
         return Located(None, (Finding("sheet.skipped", WARNING, sheet),))
@@ -218,6 +221,37 @@ def _find_header(head: list[Row], kinds: list[Kind]) -> Header | None:
         if best is not None:
             return best
     return None
+
+
+def _near_miss(sheet: str, head: list[Row], kinds: list[Kind], below: int) -> Finding | None:
+    """The row under the metadata that holds most of a kind's column labels but not all:
+    'row 8 looks like the header, but Område is missing', at that row's first cell, so a
+    person typing 'Områder' learns which label to fix, not only that none was found."""
+    best: tuple[int, int, Kind, list[Column], Cell] | None = None
+    for row_no, cells in head:
+        if row_no <= below or row_no > HEADER_SCAN_ROWS or not cells:
+            continue
+        labels = [normalise_label(_text(c)) for c in cells.values()]
+        for kind in kinds:
+            wanted = [c for c in kind.columns if c.required and not c.blank_first and c.labels]
+            found = [c for c in wanted if any(label and c.matches(label) for label in labels)]
+            if kind.years is not None:
+                found += [c for c in cells.values() if YEAR_LABEL.match(_text(c))][:1]  # years count as one
+            missing = [c for c in wanted if c not in found]
+            if len(found) >= 2 and missing and (best is None or len(found) > best[0]):
+                best = (len(found), row_no, kind, missing, cells[min(cells)])
+    if best is None:
+        return None
+    _, row_no, kind, missing, first = best
+    cells = dict(head)[row_no]
+    # the labels no column claims are where the person must look (the 'Områder')
+    strays = [c for c in cells.values()
+              if _text(c) and not YEAR_LABEL.match(_text(c)) and not any(s.matches(_text(c)) for s in kind.columns)]
+    shown = " | ".join(_text(c) for c in cells.values())
+    return Finding("sheet.header_incomplete", ERROR, sheet, tuple(c.ref for c in strays[:3]) or (first.ref,), "",
+                   shown[:200],
+                   {"row": row_no, "kind": kind.title, "missing": ", ".join(f"«{c.name}»" for c in missing),
+                    "labels": "; ".join(" / ".join(c.labels) for c in missing)})
 
 
 def _text(cell: Cell | None) -> str:

@@ -122,6 +122,13 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("The sheet has Enhed/År above its table but no recognisable header row in its first 30 rows.",
                "Write the column headers as in the template (e.g. Område | Mål | Realiseret | Forventet)."),
     },
+    "sheet.header_incomplete": {
+        "da": ("Række {row} ligner overskriften til {kind}, men kolonnen {missing} kan ikke genkendes.",
+               "Skriv overskriften, som skabelonen gør ({labels}); en tilføjelse som et år eller en dato "
+               "efter ordet er i orden."),
+        "en": ("Row {row} looks like the header of {kind}, but the column {missing} cannot be recognised.",
+               "Write the header as the template does ({labels}); a year or a date after the word is fine."),
+    },
     "sheet.too_many_rows": {
         "da": ("Tabellen har flere end {limit} rækker.", "Del indberetningen op i flere ark eller filer."),
         "en": ("The table has more than {limit} rows.", "Split the report over several sheets or files."),

@@ -26,6 +26,8 @@ TYPICAL: dict[str, dict[str, object]] = {
     "file.too_slow": {"seconds": 60},
     "file.unreadable": {"reason": "filen er låst"},
     "sheet.skipped": {}, "sheet.no_header": {}, "table.empty": {},
+    "sheet.header_incomplete": {"row": 8, "kind": "Handleplan", "missing": "«Område»",
+                                "labels": "Område / Tiltag / Indsats"},
     "sheet.too_many_rows": {"limit": 200_000},
     "report.duplicate_sheet": {"unit": "Handicap & Psykiatri, Ballerup", "year": 2016, "kind": "tilgang_afgang",
                                "other_sheet": "Ark2"},

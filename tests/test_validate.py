@@ -366,6 +366,22 @@ def test_sheet_with_metadata_but_no_header_is_an_error(check):
     assert f.sheet == "Kladde"
 
 
+def test_a_header_with_one_label_misspelt_names_that_label_and_its_cell(check):
+    """'Områder' for 'Område': the person learns which header to fix, and how."""
+    v = check(book.handleplan(header=["Områder", "Mål 2015", "Realiseret pr. 30.11", "Forventet 2015"]))
+    (f,) = only(v.errors, "sheet.header_incomplete")
+    assert f.cells == ("A8",)
+    assert f.value.startswith("Områder | Mål 2015")
+    assert "Række 8 ligner overskriften til Handleplan" in render(f)
+    assert "«Område»" in render(f) and "Område / Tiltag / Indsats" in render(f)
+
+
+def test_a_header_with_an_unknown_word_for_a_column_points_at_that_word(check):
+    v = check(book.handleplan(header=["Område", "Budget", "Realiseret", "Forventet"]))
+    (f,) = only(v.errors, "sheet.header_incomplete")
+    assert f.cells == ("B8",) and "«Mål»" in render(f) and "Mål / Målsætning" in render(f)
+
+
 def test_workbook_without_report_sheet_is_rejected(check):
     v = check({"Noter": [["Bare tekst"]]})
     assert not v.accepted
