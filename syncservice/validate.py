@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -41,6 +42,7 @@ NUMERIC = ("amount", "count")
 # the store and the consolidated workbook, or crashed a rule converting inf to int.
 MAX_FIGURE = 1e15
 LAYOUT_RULES = ("sheet.", "table.")
+_ROW_OF = re.compile(r"(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,9 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
     # flags, so every other row's problems come in the same report. Only a broken layout
     # (header out of order, no table) makes them meaningless.
     if not any(f.severity == ERROR and (f in layout or f.rule.startswith(LAYOUT_RULES)) for f in findings):
+        checked = _without_bad_values(frame, findings)
         for rule in kind.rules:
-            findings.extend(rule(frame))
+            findings.extend(rule(checked))
     report = None
     if not any(f.severity == ERROR for f in findings):
         report = Report(
@@ -83,6 +86,22 @@ def identity(table: Table) -> tuple[str, int | None]:
     """(unit, year) as far as the metadata gives them, for the sheet list of `check`."""
     meta, _ = _metadata(table, [])
     return meta.get("unit", ""), meta.get("year")
+
+
+def _without_bad_values(frame: Frame, findings: list[Finding]) -> Frame:
+    """The frame with the figures of every line holding a value error blanked (NaN), so
+    the row rules say nothing about that line: '18.5 people' is reported once, as not
+    whole, not again as a balance that cannot add up."""
+    rows = {int(m.group(1)) for f in findings if f.severity == ERROR and f.rule.startswith("value.")
+            for ref in f.cells if (m := _ROW_OF.search(ref))}
+    bad = [i for i, row in enumerate(frame.rows) if row in rows]
+    if not bad:
+        return frame
+    lines = frame.lines.copy()
+    numeric = [k for k in lines.columns if lines[k].dtype.kind in "fi"]
+    lines[numeric] = lines[numeric].astype(float)
+    lines.loc[lines.index[bad], numeric] = np.nan
+    return replace(frame, lines=lines)
 
 
 # --- metadata ---------------------------------------------------------------------------

@@ -294,6 +294,13 @@ def test_a_row_with_an_unreadable_count_gets_no_balance_error_of_its_own(check):
     assert [f.rule for f in v.errors] == ["value.not_number"]
 
 
+def test_a_count_that_is_not_whole_is_reported_once_not_again_as_a_balance(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][1] = 18.5
+    v = check(book.tilgang(lines=lines))
+    assert [(f.rule, f.cells) for f in v.errors] == [("value.not_whole", ("B8",))]
+
+
 def test_running_count_never_negative_at_that_quarters_afgang(check):
     lines = [["Nyt tilbud", 0, 0, 2, 3, 0, 0, 0, 1]]
     v = check(book.tilgang(lines=lines))
