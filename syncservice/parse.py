@@ -88,7 +88,7 @@ _WRAP = rf"""
     \s*(?:(?P<pct>%)|{_CUR}|kroner)?        # '51%', '1.600 kr.'
 """
 _DANISH = re.compile(_WRAP.format(body=r"""
-    (?P<int>\d{1,3}(?P<sep>[.\ ])\d{3}(?:(?P=sep)\d{3})*|\d+)  # groups of exactly 3, one separator
+    (?P<int>[1-9]\d{0,2}(?P<sep>[.\ ])\d{3}(?:(?P=sep)\d{3})*|\d+)  # groups of 3, one separator; never 0.500
     (?:,(?P<frac>\d+|-))?                                      # decimal comma; ',-' is whole kroner
 """), re.VERBOSE | re.IGNORECASE)
 # English or point-decimal text ('16.7', '1.60', '1,600.50'): refused with its own reason,
