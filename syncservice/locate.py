@@ -141,8 +141,9 @@ def _inline_value(cell: Cell, labels: tuple[str, ...]) -> Cell | None:
     """'Enhed: Dagtilbud Vest' → a Cell holding 'Dagtilbud Vest' at the same position."""
     text = str(cell.value).strip()
     for label in labels:
-        bare = label.rstrip(".:")
-        m = re.match(rf"^\s*{re.escape(bare)}\.?\s*:\s*(\S.*)$", text, re.IGNORECASE)
+        # any whitespace between the label's words, as normalise_label allows: 'Opgjort\npr.:'
+        bare = r"\s+".join(map(re.escape, label.rstrip(".:").split()))
+        m = re.match(rf"^\s*{bare}\.?\s*:\s*(\S.*)$", text, re.IGNORECASE)
         if m:
             return Cell(cell.row, cell.col, m.group(1).strip(), cell.formula, cell.number_format)
     return None
