@@ -109,17 +109,35 @@ class Jobs:
     # --- the worker ---------------------------------------------------------------------------
 
     def take(self, timeout: float = MAX_WAIT) -> Job | None:
-        """The next job; None when there is none yet (after a wake-up or `timeout`) or once closed."""
+        """The next job; None when there is none yet (after a wake-up or `timeout`) or once closed.
+
+        A file saved again since it settled is not handed out (it could be read half-written):
+        it settles again and comes back with its new content.
+        """
         with self._cond:
             self._in_hand = False
             if not self._queue and not self._closed:
                 self._cond.wait(timeout)
-            if self._closed or not self._queue:
-                return None
-            job = self._queue.popleft()
-            self._queued.discard(job)
-            self._in_hand = True
-            return job
+            while self._queue and not self._closed:
+                job = self._queue.popleft()
+                self._queued.discard(job)
+                if isinstance(job, Path) and self._saved_again(job):
+                    continue
+                self._in_hand = True
+                return job
+            return None
+
+    def _saved_again(self, path: Path) -> bool:
+        while self._inbox:  # events not yet seen by the settle thread count too
+            self._settler.touch(self._inbox.popleft())
+        written = self._settler.written_since(path)
+        if path in self._settler:
+            return True  # its new event is settling already
+        if not written:
+            return False
+        self._settler.touch(path)  # settle again: with a polling observer its event comes later
+        self._wake.set()
+        return True
 
     def _put(self, job: Job) -> None:
         if job not in self._queued:

@@ -87,6 +87,7 @@ class Settler:
         self.opens = opens
         self.patience = patience
         self._entries: dict[Path, _Entry] = {}
+        self._handed: dict[Path, Look | None] = {}  # how each path looked when poll() handed it over
 
     def touch(self, path: Path) -> None:
         """An event for `path`: (re)start its window. The first look is taken at once."""
@@ -125,7 +126,20 @@ class Settler:
                 del self._entries[path]
                 if verdict:
                     ready.append(path)
+                    self._handed[path] = entry.seen
         return ready
+
+    def written_since(self, path: Path) -> bool:
+        """True when `path` no longer looks as it did when poll() handed it over: a new save
+        began while it waited to be processed (its event may not even have come yet: a
+        polling observer sees it only at its next scan). Asked once per hand-over."""
+        seen = self._handed.pop(path, None)
+        if seen is None:
+            return False
+        try:
+            return self.stat(path) != seen
+        except OSError:
+            return False  # gone or unreadable: the worker finds out and says so
 
     def _check(self, path: Path, entry: _Entry, now: float) -> bool | None:
         """True: ready. False: forget it (gone). None: keep waiting (entry.due updated)."""

@@ -76,3 +76,32 @@ def test_closing_stops_both_threads_loops():
     jobs.close()
     assert jobs.take(5) is None  # at once, not after the timeout
     assert jobs.step() is False
+
+
+def test_a_file_saved_again_while_it_waits_for_the_worker_is_not_handed_out_until_it_settles_again():
+    # The worker was busy; meanwhile a new save of a.xlsx began (a slow copy over the network).
+    # Handing it out now could read it half-written and reject it.
+    jobs, clock = make()
+    jobs.saved(Path("a.xlsx"))
+    settle(jobs, clock, 1.5)
+    assert jobs.pending() == 1  # queued
+    jobs.saved(Path("a.xlsx"))  # the new save's event, not yet seen by the settle thread
+    assert jobs.take(0) is None
+    assert not jobs.burst_over()  # settling again
+    settle(jobs, clock, 1.5)
+    assert jobs.take(0) == Path("a.xlsx") and jobs.take(0) is None
+
+
+def test_a_file_written_since_it_settled_is_settled_again_even_before_its_event_comes():
+    # A polling observer sees the new save only at its next scan: the file's look tells.
+    clock = Clock()
+    looks = {Path("a.xlsx"): Look(5000, 1)}
+    jobs = Jobs(Settler(1.0, clock=clock, stat=looks.__getitem__, opens=lambda p: True), clock)
+    jobs.saved(Path("a.xlsx"))
+    settle(jobs, clock, 1.5)
+    looks[Path("a.xlsx")] = Look(2048, 2)  # half of the new save, then the writer pauses
+    assert jobs.take(0) is None
+    assert not jobs.burst_over()
+    looks[Path("a.xlsx")] = Look(6000, 3)  # the rest
+    settle(jobs, clock, 1.5)
+    assert jobs.take(0) == Path("a.xlsx")
