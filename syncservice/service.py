@@ -24,7 +24,7 @@ from loguru import logger
 from syncservice import status as status_mod
 from syncservice.config import Config
 from syncservice.errors import AlreadyRunning, ConfigError, ServiceError
-from syncservice.jobs import Job, Jobs
+from syncservice.jobs import MAX_WAIT, Job, Jobs
 from syncservice.lock import Held, Holder, InstanceLock
 from syncservice.pipeline import RETRY, Outcome, Pipeline
 from syncservice.settle import Settler, backoff
@@ -36,7 +36,12 @@ RESCAN = "rescan"  # the job besides a path: scan the folder for what changed
 TICK = 0.2  # how often the main thread looks at the stop flag, the rescan timer and the observer
 HEALTH_SECONDS = 5.0
 SUMMARY_RETRY_SECONDS = 30.0  # the consolidated workbook could not be written (open in Excel on Windows)
-MAX_PASS_SECONDS = 60.0  # under endless saves, still rewrite the consolidated workbook this often
+# Under endless saves (some file is always settling, so a burst is never over) the
+# consolidated workbook is still rewritten once the worker has caught up and the pass is
+# this old, so finance sees saves within seconds (bench/load.py); but never so often that
+# rewriting takes more than 1/SUMMARY_SHARE of the worker's time.
+MAX_PASS_SECONDS = 5.0
+SUMMARY_SHARE = 5
 STATUS_SECONDS = 2.0  # most often status.json is rewritten while busy
 
 
@@ -85,6 +90,7 @@ class Service:
         self._pass_started = 0.0
         self._pass_files = 0
         self._summary_not_before = 0.0
+        self._summary_seconds = 0.0  # how long the last rewrite took
 
         self._watcher: Watcher | None = None
         self._observer_down = False
@@ -202,7 +208,8 @@ class Service:
     def _work_loop(self, pipeline: Pipeline) -> None:
         while not self._jobs.closed:
             try:
-                job = self._jobs.take()
+                # A pass already due is ended at once, not after take()'s timeout.
+                job = self._jobs.take(0.0 if self._pass_open and self._pass_due() else MAX_WAIT)
                 if job is not None:
                     self._do(pipeline, job)
                 elif self._pass_open and self._pass_due():
@@ -218,7 +225,8 @@ class Service:
     def _pass_due(self) -> bool:
         now = self.clock()
         return now >= self._summary_not_before and (
-            self._jobs.burst_over() or now - self._pass_started >= MAX_PASS_SECONDS)
+            self._jobs.burst_over()
+            or now - self._pass_started >= max(MAX_PASS_SECONDS, SUMMARY_SHARE * self._summary_seconds))
 
     def _do(self, pipeline: Pipeline, job: Job) -> None:
         if not self._pass_open:
@@ -247,7 +255,9 @@ class Service:
         """The burst is over: rewrite the consolidated workbook once, if the store moved on."""
         try:
             if pipeline.summary_stale():
+                started = self.clock()
                 pipeline.write_summary()
+                self._summary_seconds = self.clock() - started
                 self.summary_writes += 1
         except Exception as exc:
             self._summary_not_before = self.clock() + SUMMARY_RETRY_SECONDS
