@@ -18,7 +18,7 @@ from loguru import logger
 
 from syncservice import config as config_mod
 from syncservice import messages
-from syncservice.errors import ServiceError
+from syncservice.errors import DiskError, ServiceError
 from syncservice.models import Finding, Verdict
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -169,6 +169,8 @@ def ingest(config_path: Path | None) -> None:
                 click.echo(f"{'afvist' if language == 'da' else 'rejected'}: {safe(outcome.rel)}{where}: "
                            f"{safe(messages.render(first, language))}")
         click.echo(tally.line(language))
+        if tally.summary_error:  # already on stderr through the log; the files are recorded
+            sys.exit(DiskError.exit_code)
     finally:
         store.close()
 

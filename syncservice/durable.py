@@ -6,14 +6,17 @@ Used by the archive and by the outputs finance reads (the consolidated workbook)
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 # Folders cannot be opened or fsync'd on Windows (NTFS journals the metadata itself);
 # some network file systems refuse a folder fsync with EINVAL. Neither is a failure.
 _NO_DIR_FSYNC = {errno.EINVAL, errno.EBADF, errno.ENOTSUP, errno.EACCES, errno.EISDIR}
+STALE_SECONDS = 3600.0  # a temp file of atomic_write this old was left by a process that was killed
 
 
 def fsync_dir(path: Path) -> None:
@@ -70,6 +73,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     is removed and the exception re-raised; `path` is untouched.
     """
     ensure_dir(path.parent)
+    _clear_stale_temps(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         write(tmp)
@@ -79,3 +83,16 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         remove_quietly(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def _clear_stale_temps(path: Path) -> None:
+    """Remove the temp files of earlier writes to `path` that a killed process left beside it
+    (a reader of the share sees them). Only those untouched for STALE_SECONDS: a write in
+    progress, here or in another process, keeps its temp file younger than that."""
+    cutoff = time.time() - STALE_SECONDS
+    for old in path.parent.glob(f".{glob.escape(path.name)}.{'?' * 8}.tmp"):
+        try:
+            if old.lstat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass

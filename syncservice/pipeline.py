@@ -25,7 +25,8 @@ from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
 from syncservice.models import ERROR, WARNING, Finding, StagedFile, Verdict
-from syncservice.stage import FileChanged, NotARegularFile, TooLarge, candidates, discard, stage
+from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
+                               stage)
 from syncservice.store import Store
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
@@ -47,6 +48,7 @@ class Outcome:
 class Tally:
     outcomes: list[Outcome] = field(default_factory=list)
     summary_written: bool = False
+    summary_error: str = ""  # why the consolidated workbook could not be rewritten; the next pass tries again
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -116,6 +118,10 @@ class Pipeline:
         self.clock = clock
         self.watched = config.path("watched")
         self.outputs = own_outputs(config)
+        # Copies a killed run left behind (never one a running process still reads).
+        if cleared := clear_stale(config.path("state") / "staging",
+                                  max(STALE_SECONDS, 2.0 * config.get("limits", "max_seconds"))):
+            logger.info("removed {} staging copies left by an interrupted run", cleared)
 
     def message(self, finding: Finding) -> str:
         return messages.render(finding, self.config.language)
@@ -136,7 +142,7 @@ class Pipeline:
         except TooLarge as exc:
             return self._too_large(path, rel, exc.size, started)
         except DiskError as exc:
-            logger.error("{}: {}", rel, exc)
+            logger.error("{}: {} (will retry)", rel, exc)
             return Outcome(rel, RETRY, reason=str(exc))
         try:
             return self._judge(staged, started, known)
@@ -157,7 +163,13 @@ class Pipeline:
         if verdict.accepted:
             verdict = self._with_history_warnings(verdict)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
-        result = self.store.record(staged, verdict, self._display(kept), self.message, now)
+        try:
+            result = self.store.record(staged, verdict, self._display(kept), self.message, now)
+        except StoreError:
+            # Nothing in the store points at this copy: take it back, or each retry of a
+            # store that cannot record (a full disk) would leave one more copy in the archive.
+            durable.remove_quietly(kept)
+            raise
         self._feedback(staged, verdict, now)
         status = ACCEPTED if verdict.accepted else REJECTED
         return self._log(Outcome(staged.rel, status, time.monotonic() - started, tuple(result.new_versions),
@@ -275,8 +287,14 @@ class Pipeline:
             if progress:
                 progress(outcome)
         if self.summary_stale():
-            self.write_summary()
-            tally.summary_written = True
+            try:
+                self.write_summary()
+                tally.summary_written = True
+            except (DiskError, StoreError) as exc:
+                # The previous workbook stays as it was; the store is ahead of it, so the next
+                # pass sees it stale and writes it again.
+                logger.error("{} (the next pass tries again)", exc)
+                tally.summary_error = str(exc)
         return tally
 
     # --- the consolidated workbook ----------------------------------------------------------
@@ -308,11 +326,14 @@ class Pipeline:
         target = self.config.path("consolidated")
         stamp = self._store_stamp()
         now = self.clock()
-        write_consolidated(target, self.store.current_versions(), self.store.current_data_rows,
-                           self.store.rejected_files(), changes=self.store.current_changes(),
-                           amount_unit=self.config.get("output", "amount_unit"),
-                           language=self.config.language, message=self.message, now=now,
-                           missing=missing.for_summary(self.config, self.store, now))
-        durable.atomic_write(self._stamp(), lambda tmp: tmp.write_text(json.dumps(stamp), encoding="utf-8"))
+        try:
+            write_consolidated(target, self.store.current_versions(), self.store.current_data_rows,
+                               self.store.rejected_files(), changes=self.store.current_changes(),
+                               amount_unit=self.config.get("output", "amount_unit"),
+                               language=self.config.language, message=self.message, now=now,
+                               missing=missing.for_summary(self.config, self.store, now))
+            durable.atomic_write(self._stamp(), lambda tmp: tmp.write_text(json.dumps(stamp), encoding="utf-8"))
+        except OSError as exc:  # a full disk, or (Windows) the workbook open in Excel
+            raise DiskError(f"cannot write the consolidated workbook {target}: {exc.strerror or exc}") from exc
         logger.info("consolidated workbook rewritten: {}", target)
         return target

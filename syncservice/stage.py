@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from syncservice.models import StagedFile
 
 CHUNK = 1 << 20
 _PREFIX = "stage-"  # staging folders; discard() removes nothing outside one
+STALE_SECONDS = 3600.0  # a staging folder this old was left by a process killed mid-file
 # O_NOFOLLOW: a symlink swapped in after listing is refused by the kernel, not by a
 # check that could race. O_NONBLOCK: opening a FIFO must not hang the service.
 _OPEN_FLAGS = (
@@ -116,6 +118,27 @@ def _copy(src, target: Path, limit: int) -> tuple[str, int]:
             digest.update(chunk)
             out.write(chunk)
     return digest.hexdigest(), size
+
+
+def clear_stale(staging_dir: Path, older_than: float = STALE_SECONDS) -> int:
+    """Remove the staging folders a killed process left behind, untouched for `older_than` seconds,
+    so copies of staff workbooks do not pile up; returns how many. A live process's copy is never
+    that old (reading is bounded by limits.max_seconds), so a run beside this one loses nothing."""
+    cutoff = time.time() - older_than
+    removed = 0
+    try:
+        entries = list(os.scandir(staging_dir))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if (entry.name.startswith(_PREFIX) and entry.is_dir(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                shutil.rmtree(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def discard(staged: StagedFile) -> None:
