@@ -104,10 +104,14 @@ def main() -> None:
             shutil.copy(path, staged)
             landed = time.perf_counter()
             os.replace(staged, target)
-            while consolidated.stat().st_mtime_ns == before:
+            deadline = landed + 60
+            while consolidated.stat().st_mtime_ns == before and time.perf_counter() < deadline:
                 time.sleep(0.002)
             rewritten = time.perf_counter()
             wait_idle()
+            if rewritten >= deadline:
+                print(f"save {i}: the consolidated workbook was not rewritten within 60 s, skipped", file=sys.stderr)
+                continue
             if len(done) != n_done + 1:
                 print(f"save {i}: {len(done) - n_done} outcomes, skipped", file=sys.stderr)
                 continue
