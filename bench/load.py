@@ -72,8 +72,8 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     print("$ .venv/bin/python bench/" + Path(sys.argv[0]).name + "".join(" " + shlex.quote(a) for a in sys.argv[1:]))
-    mode = args.observer + (f", poll {poll:g} s" if poll else "")
-    print(f"load: {args.saves} saves over {args.seconds:g} s across {args.units} units, {mode} observer, "
+    mode = f"{args.observer} observer" + (f" (poll {poll:g} s)" if poll else "")
+    print(f"load: {args.saves} saves over {args.seconds:g} s across {args.units} units, {mode}, "
           f"settle window {settle:g} s; {ran:.0f} s from start to idle")
     for name, value in result.counts.items():
         print(f"  {name:42}{value:>6}")
