@@ -235,24 +235,42 @@ def _near_miss(sheet: str, head: list[Row], kinds: list[Kind], below: int) -> Fi
         labels = [normalise_label(_text(c)) for c in cells.values()]
         for kind in kinds:
             wanted = [c for c in kind.columns if c.required and not c.blank_first and c.labels]
-            found = [c for c in wanted if any(label and c.matches(label) for label in labels)]
-            if kind.years is not None:
-                found += [c for c in cells.values() if YEAR_LABEL.match(_text(c))][:1]  # years count as one
+            found: list[Any] = []
+            for label in labels:  # each label claims one column: 'Antal borgere 1/1' is start or end
+                spec = next((c for c in wanted if c not in found and label and c.matches(label)), None)
+                if spec is not None:
+                    found.append(spec)
+            if kind.years is not None:  # the years count as one label
+                found += [c for c in cells.values() if YEAR_LABEL.match(_text(c))][:1]
+            if kind.quarters is not None:  # and Tilgang/Afgang, in this row or the one below, as one
+                flows = kind.quarters.intake + kind.quarters.outflow
+                below_cells = dict(head).get(row_no + 1, {})
+                found += [c for c in [*cells.values(), *below_cells.values()]
+                          if label_matches(_text(c), flows) or (split_quarter_prefix(_text(c)) or ("", ""))[1]][:1]
             missing = [c for c in wanted if c not in found]
-            if len(found) >= 2 and missing and (best is None or len(found) > best[0]):
+            slots = len(wanted) + (kind.years is not None) + (kind.quarters is not None)
+            if missing and found and 2 * len(found) >= slots and (best is None or len(found) > best[0]):
                 best = (len(found), row_no, kind, missing, cells[min(cells)])
     if best is None:
         return None
     _, row_no, kind, missing, first = best
     cells = dict(head)[row_no]
     # the labels no column claims are where the person must look (the 'Områder')
-    strays = [c for c in cells.values()
-              if _text(c) and not YEAR_LABEL.match(_text(c)) and not any(s.matches(_text(c)) for s in kind.columns)]
+    strays = [c for c in cells.values() if _text(c) and not _known_label(kind, _text(c))]
     shown = " | ".join(_text(c) for c in cells.values())
     return Finding("sheet.header_incomplete", ERROR, sheet, tuple(c.ref for c in strays[:3]) or (first.ref,), "",
                    shown[:200],
                    {"row": row_no, "kind": kind.title, "missing": ", ".join(f"«{c.name}»" for c in missing),
                     "labels": "; ".join(" / ".join(c.labels) for c in missing)})
+
+
+def _known_label(kind: Kind, label: str) -> bool:
+    """Whether a header label means something to the kind: a column, a year, a quarter."""
+    if any(spec.matches(label) for spec in kind.columns):
+        return True
+    if kind.years is not None and YEAR_LABEL.match(normalise_label(label)):
+        return True
+    return kind.quarters is not None and (parse_quarter(label) is not None or bool(split_quarter_prefix(label)))
 
 
 def _text(cell: Cell | None) -> str:

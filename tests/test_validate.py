@@ -389,6 +389,22 @@ def test_a_header_with_an_unknown_word_for_a_column_points_at_that_word(check):
     assert f.cells == ("B8",) and "«Mål»" in render(f) and "Mål / Målsætning" in render(f)
 
 
+def test_an_end_count_header_of_ones_own_is_named_not_taken_for_the_start(check):
+    """'Antal borgere 1/1 2016' could be read as start or end; it is the start, so the
+    unrecognised 'Antal borgere ultimo' is the missing Ultimo, at its cell."""
+    v = check(book.tilgang(end_label="Antal borgere ultimo"))
+    (f,) = only(v.errors, "sheet.header_incomplete")
+    assert f.cells == ("I6",) and "«Ultimo»" in render(f) and "Tilgang og afgang" in render(f)
+
+
+def test_an_effekt_header_without_a_known_initiative_label_names_it(check):
+    rows = book.effekt()
+    rows[5][1] = "Tiltaget"
+    v = check(rows)
+    (f,) = only(v.errors, "sheet.header_incomplete")
+    assert f.cells == ("B6",) and "«Tiltag»" in render(f)
+
+
 def test_workbook_without_report_sheet_is_rejected(check):
     v = check({"Noter": [["Bare tekst"]]})
     assert not v.accepted
