@@ -11,7 +11,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from syncservice.layout import Column, Frame, Kind, YearColumns
-from syncservice.models import ERROR, Figure, Finding
+from syncservice.models import ERROR, Figures, Finding
 
 STATUS = {"grøn": "Grøn", "gul": "Gul", "rød": "Rød", "green": "Grøn", "yellow": "Gul", "red": "Rød"}
 
@@ -53,14 +53,10 @@ def years_in_sequence(frame: Frame) -> Iterator[Finding]:
             return
 
 
-def figures(frame: Frame) -> Iterator[Figure]:
+def figures(frame: Frame) -> Figures:
     keys = sorted((k for k in frame.letters if k.startswith("y")), key=lambda k: frame.letters[k].rjust(3))
-    names = frame.lines["initiative"].tolist()
-    tracks = [t if isinstance(t, str) else "" for t in frame.lines["track"].tolist()] if "track" in frame.lines \
-        else [""] * len(names)
-    for key in keys:
-        for n, (name, track, value, ref) in enumerate(zip(names, tracks, frame.lines[key].tolist(), frame.refs(key))):
-            yield Figure(name, "Effekt", frame.names[key], frame.kroner(value), ref, n, track)
+    return frame.figures("initiative", [(key, "Effekt", frame.names[key]) for key in keys], kroner=True,
+                         track="track")
 
 
 def status(frame: Frame) -> dict[str, list[list[str]]]:

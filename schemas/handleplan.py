@@ -9,7 +9,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from syncservice.layout import Column, Frame, Kind
-from syncservice.models import WARNING, Figure, Finding
+from syncservice.models import WARNING, Figures, Finding
 
 COLUMNS = (
     Column("area", "Område", ("Område", "Tiltag", "Indsats"), "text"),
@@ -57,12 +57,8 @@ def as_of_in_year(frame: Frame) -> Iterator[Finding]:
                       "Opgjort pr.", as_of.strftime("%d.%m.%Y"), {"year": year})
 
 
-def figures(frame: Frame) -> Iterator[Figure]:
-    areas = frame.lines["area"].tolist()
-    for spec in COLUMNS[1:]:
-        values, refs = frame.lines[spec.key].tolist(), frame.refs(spec.key)
-        for n, (area, value, ref) in enumerate(zip(areas, values, refs)):
-            yield Figure(area, spec.metric, "", frame.kroner(value), ref, n)
+def figures(frame: Frame) -> Figures:
+    return frame.figures("area", [(spec.key, spec.metric, "") for spec in COLUMNS[1:]], kroner=True)
 
 
 KIND = Kind(

@@ -11,7 +11,7 @@ from pandera.typing import Series
 
 from schemas._checks import WHOLE, whole_number
 from syncservice.layout import Column, Frame, Kind, QuarterColumns
-from syncservice.models import ERROR, WARNING, Figure, Finding
+from syncservice.models import ERROR, WARNING, Figures, Finding
 from syncservice.parse import normalise_label
 
 # 'Antal borgere 1/1 2016' is the start count; any other date is the end count.
@@ -119,18 +119,13 @@ def capacity(frame: Frame) -> Iterator[Finding]:
                             column="Pladser", value=cap[i], count=int(seen[i]), line=names[i])
 
 
-def figures(frame: Frame) -> Iterator[Figure]:
-    lines = frame.lines
-    names = lines["name"].tolist()
+def figures(frame: Frame) -> Figures:
     columns = [("start", "Primo", "")]
     for q in frame.quarters:
         columns += [(f"in_{q}", "Tilgang", f"K{q}"), (f"out_{q}", "Afgang", f"K{q}")]
     columns.append(("end", "Ultimo", ""))
-    values = [(lines[key].tolist(), frame.refs(key), metric, period) for key, metric, period in columns]
     # line by line, in the order a person reads the row
-    for n, name in enumerate(names):
-        for vals, refs, metric, period in values:
-            yield Figure(name, metric, period, float(vals[n]), refs[n], n)
+    return frame.figures("name", columns, by_line=True)
 
 
 KIND = Kind(

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from syncservice.models import ERROR, Figure, Finding, Severity
+from syncservice.models import ERROR, Figure, FigureColumn, Figures, Finding, Severity
 
 ColumnType = Literal["text", "amount", "count", "status"]
 
@@ -104,6 +104,22 @@ class Frame:
         """The cell of `column` on every line, in order."""
         letter = self.letters[column]
         return [f"{letter}{r}" for r in self.rows]
+
+    def figures(self, line: str, columns: Iterable[tuple[str, str, str]], *, kroner: bool = False,
+                track: str | None = None, by_line: bool = False) -> Figures:
+        """The figures of every line: one column of them per (frame column, metric, period),
+        each line named by its `line` column (and `track`, where the sheet has one);
+        amounts in kroner when `kroner`. In that column order, or `by_line`."""
+        lines = self.lines
+        out = []
+        for key, metric, period in columns:
+            values = lines[key].tolist()
+            out.append(FigureColumn(metric, period, self.letters[key],
+                                    tuple(self.kroner(v) for v in values) if kroner else tuple(map(float, values))))
+        tracks = None
+        if track is not None and track in lines:
+            tracks = [t if isinstance(t, str) else "" for t in lines[track].tolist()]
+        return Figures(lines[line].tolist(), self.rows, out, tracks=tracks, by_line=by_line)
 
     def finding(self, rule: str, columns: Iterable[str], index: Any, *, severity: Severity = ERROR,
                 column: str | None = None, value: Any = "", **params: Any) -> Finding:

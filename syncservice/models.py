@@ -7,9 +7,10 @@ All frozen: a stage never edits what an earlier stage produced.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 from openpyxl.utils import get_column_letter
 
@@ -90,6 +91,84 @@ class Figure:
     track: str = ""  # effekt's optional Spor
 
 
+class FigureColumn(NamedTuple):
+    """One column of a report's figures: the same metric and period on every line."""
+
+    metric: str
+    period: str
+    letter: str  # the sheet column: a figure's cell is this letter and its line's row
+    values: tuple[float, ...]  # one per line
+
+
+class Figures(Sequence[Figure]):
+    """A report's figures kept as the sheet's columns rather than one Figure per number.
+
+    A 50,000-line intake/outflow sheet holds half a million figures: as Figure objects
+    they cost about 170 bytes and a microsecond each before they are even hashed and
+    stored. Kept as columns, they read as the same sequence of Figure (each made when
+    asked for, in the kind's order: line by line, or column by column), while the store
+    hashes and inserts them straight from the columns.
+    """
+
+    __slots__ = ("lines", "rows", "tracks", "columns", "by_line")
+
+    def __init__(self, lines: Iterable[str], rows: Iterable[int], columns: Iterable[FigureColumn], *,
+                 tracks: Iterable[str] | None = None, by_line: bool = False) -> None:
+        self.lines = tuple(lines)  # each line's name
+        self.rows = tuple(rows)  # each line's sheet row
+        self.tracks = tuple(tracks) if tracks is not None else ("",) * len(self.lines)
+        self.columns = tuple(columns)
+        self.by_line = by_line  # every figure of the first line, then the next …; else column by column
+        if len(self.rows) != len(self.lines) or len(self.tracks) != len(self.lines) or any(
+                len(c.values) != len(self.lines) for c in self.columns):
+            raise ValueError("every column of figures needs one value per line")
+
+    def figure(self, line_no: int, column: int) -> Figure:
+        c = self.columns[column]
+        return Figure(self.lines[line_no], c.metric, c.period, c.values[line_no], f"{c.letter}{self.rows[line_no]}",
+                      line_no, self.tracks[line_no])
+
+    def __len__(self) -> int:
+        return len(self.lines) * len(self.columns)
+
+    @overload
+    def __getitem__(self, index: int) -> Figure: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Figure, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Figure | tuple[Figure, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("figure index out of range")
+        if self.by_line:
+            line_no, column = divmod(index, len(self.columns))
+        else:
+            column, line_no = divmod(index, len(self.lines))
+        return self.figure(line_no, column)
+
+    def __iter__(self) -> Iterator[Figure]:
+        lines, columns = range(len(self.lines)), range(len(self.columns))
+        if self.by_line:
+            return (self.figure(n, c) for n in lines for c in columns)
+        return (self.figure(n, c) for c in columns for n in lines)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (Figures, tuple)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Figures({len(self.lines)} lines x {len(self.columns)} columns)"
+
+
 @dataclass(frozen=True)
 class Report:
     """One accepted sheet: the figures of report (kind, unit, year)."""
@@ -98,7 +177,7 @@ class Report:
     unit: str
     year: int
     sheet: str
-    figures: tuple[Figure, ...]
+    figures: Sequence[Figure]  # Figures, as read; a tuple where built by hand
     amount_unit: str = ""  # as written in the sheet, e.g. '1.000 kr.'
     as_of: dt.date | None = None
     through: int | None = None  # tilgang_afgang: the last quarter reported

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +19,7 @@ import pandera.pandas as pa
 
 from syncservice.layout import META_NAMES, Frame, Kind
 from syncservice.locate import Table
-from syncservice.models import ERROR, WARNING, Cell, Finding, Report
+from syncservice.models import ERROR, WARNING, Cell, Figure, Finding, Report
 from syncservice.parse import (
     NotANumber,
     decimals_shown,
@@ -74,12 +74,18 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
     if not any(f.severity == ERROR for f in findings):
         report = Report(
             kind=kind.name, unit=meta["unit"], year=meta["year"], sheet=table.sheet,
-            figures=tuple(kind.figures(frame)) if with_figures else (), amount_unit=meta.get("amount_unit", ""),
+            figures=_figures(kind, frame) if with_figures else (), amount_unit=meta.get("amount_unit", ""),
             as_of=meta.get("as_of"), through=max(frame.quarters) if frame.quarters else None,
             extra={"unit_cell": meta_cells.get("unit", ""),
                    **(kind.annotations(frame) if kind.annotations else {})},
         )
     return Checked(report, tuple(findings))
+
+
+def _figures(kind: Kind, frame: Frame) -> Sequence[Figure]:
+    """The kind's figures as it gives them: Figures stay columns (never half a million objects)."""
+    figures = kind.figures(frame)
+    return figures if isinstance(figures, Sequence) else tuple(figures)
 
 
 def identity(table: Table) -> tuple[str, int | None]:
