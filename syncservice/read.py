@@ -311,7 +311,7 @@ class OpenWorkbook:
             try:
                 # bounds first: openpyxl's style list *prints* "N is out of range" to
                 # stdout before raising, which would corrupt `check --json`
-                styles = self._wb._cell_styles.xf
+                styles = self._wb._cell_styles  # an IndexedList of StyleArray once loaded
                 fmt_id = styles[style_id].numFmtId if 0 <= style_id < len(styles) else 0
                 if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
                     fmt = BUILTIN_FORMATS.get(fmt_id, "General")
