@@ -150,8 +150,17 @@ def _open(config: config_mod.Config):  # type: ignore[no-untyped-def]
 def ingest(config_path: Path | None) -> None:
     """One pass over the watched folder: validate, record and archive every new or
     changed workbook, then rewrite the consolidated workbook once."""
+    from syncservice.lock import Held, InstanceLock
+    from syncservice.service import already_running, lock_path
+
     config = _config(config_path)
     _setup_logging(config, quiet=True)
+    # the same lock as `run`: two processes recording one folder could record a file twice
+    lock = InstanceLock(lock_path(config))
+    try:
+        lock.acquire()
+    except Held as held:
+        raise already_running(held.holder, lock.path, config.language) from None
     store, pipeline = _open(config)
     language = config.language
     try:
@@ -173,6 +182,7 @@ def ingest(config_path: Path | None) -> None:
             sys.exit(DiskError.exit_code)
     finally:
         store.close()
+        lock.release()
 
 
 @main.command()

@@ -114,6 +114,19 @@ def test_a_second_run_on_the_same_store_is_refused_at_once_naming_the_first(site
     assert proc.p.poll() is None  # the first one carries on
 
 
+def test_ingest_beside_a_running_service_is_refused_and_records_nothing(site, proc):
+    """Two processes recording one folder could record the same file twice."""
+    book.save(site / "watched" / "hp.xlsx", {"HP": book.handleplan()})
+    result = subprocess.run([*SYNCSERVICE, "ingest", "--config", str(site / "config.toml")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == AlreadyRunning.exit_code
+    assert f"kører allerede for dette lager (pid {proc.p.pid} på " in result.stderr
+    assert "godkendt" not in result.stdout
+    wait_for(lambda: proc.status().get("processed", 0) >= 1, what="the service to take the workbook")
+    with Store.open(site / "state" / "syncservice.sqlite") as store:
+        assert len(store.history()) == 1
+
+
 def test_status_of_a_running_service(site, proc):
     book.save(site / "watched" / "hp.xlsx", {"HP": book.handleplan()})
     lines = [list(r) for r in book.HANDLEPLAN_LINES]
