@@ -6,6 +6,7 @@ never the person's file, so a save landing mid-read cannot mix two versions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -179,11 +180,18 @@ def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
     return _is_own_output(path, own_outputs)
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(path: Path) -> Path:
+    """The service's own output paths, resolved once: they are fixed by the config, and a
+    rescan of a share with thousands of files would otherwise resolve each of them per file."""
+    return path.resolve()
+
+
 def _is_own_output(path: Path, own_outputs: Iterable[Path]) -> bool:
     resolved = path.resolve()
     for out in own_outputs:
-        out = out.resolve()
-        if resolved == out or out in resolved.parents:
+        out = _resolved(out)
+        if resolved.is_relative_to(out):  # the output itself or inside it
             return True
         # SQLite's companions of the database: -wal, -shm, -journal
         if resolved.parent == out.parent and resolved.name.startswith(out.name + "-"):
