@@ -126,8 +126,9 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     settle = config.get("watch", "settle_seconds")
-    mode = args.observer + (f", poll {config.get('watch', 'poll_seconds'):g} s" if args.observer == "polling" else "")
-    print(f"watch latency: {len(totals)} saves, {mode} observer, settle window {settle:g} s, "
+    mode = f"{args.observer} observer" + (f" (poll {config.get('watch', 'poll_seconds'):g} s)"
+                                          if args.observer == "polling" else "")
+    print(f"watch latency: {len(totals)} saves, {mode}, settle window {settle:g} s, "
           f"{args.background} other reports in the store")
     print(f"{'':10}{'median':>9}{'p95':>9}")
     for name, values in (("total", totals), ("waiting", waits), ("process", processes), ("summary", summaries)):
