@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,31 +53,31 @@ def standings(store: Store, units: Iterable[str], deadlines: Mapping[str, Iterab
     if not units or not dues:
         return []
     until = _end_of_day_utc(on)
-    files = store.newest_files(until)
-    versions: dict[tuple[str, str, int], list[StoredVersion]] = {}
-    for kind in dues:
-        for v in store.history(kind=kind):  # newest first
-            if v.accepted_at < until:
-                versions.setdefault((v.kind, v.unit, v.year), []).append(v)
+    keys = [(kind, unit, due.year) for unit in units for kind, due in dues.items()]
+    files = store.newest_files(keys, until)
     out = []
     for unit in units:
         for kind, due in dues.items():
             key = (kind, unit, due.year)
             newest = files.get(key)
-            status = _status(due, versions.get(key, []), newest[1] if newest else None)
+            status = _status(due, lambda newest_first, key=key: store.report_versions(key, until,
+                                                                                   newest_first=newest_first),
+                             newest[1] if newest else None)
             out.append(Standing(unit, kind, due.year, due.period, due.due, status, newest[0] if newest else None))
     return out
 
 
-def _status(due: Due, versions: list[StoredVersion], newest_verdict: str | None) -> str:
-    """versions: the report's versions accepted by then, newest first (the first is the one in force)."""
+def _status(due: Due, versions: Callable[[bool], Iterator[StoredVersion]], newest_verdict: str | None) -> str:
+    """versions(newest_first): the report's versions accepted by then, streamed newest or
+    oldest first (the newest is the one in force); only as many are read as it takes."""
     if newest_verdict == "rejected":
         return AFVIST
-    if not versions:
+    in_force = next(versions(True), None)
+    if in_force is None:
         return MANGLER
-    if not covers(versions[0], due):
+    if not covers(in_force, due):
         return FORAELDET
-    first = next(v for v in reversed(versions) if covers(v, due))
+    first = next(v for v in versions(False) if covers(v, due))
     return FOR_SENT if local_date(first.accepted_at) > due.due else OK
 
 

@@ -68,5 +68,24 @@ def add_extra_to_versions(db: Database) -> None:
     db["versions"].add_column("extra", str)
 
 
+@migrations()
+def index_what_the_summary_reads(db: Database) -> None:
+    # The consolidated workbook reads history only through these, so its cost stays that of
+    # the current state however many files and versions the store keeps (bench/versions.py).
+    # Per path, its newest judged (accepted or rejected) file: sheet Afviste.
+    db["latest_judged"].create({"path": str, "file_id": int}, pk="path",
+                               foreign_keys=[("file_id", "files", "id")], not_null={"file_id"})
+    db.execute("INSERT INTO latest_judged (path, file_id) SELECT path, MAX(id) FROM files"
+               " WHERE verdict != 'unchanged' GROUP BY path")
+    # Per report (kind, unit, year), the judged files with a sheet for it: sheet Mangler.
+    db["file_reports"].create({"kind": str, "unit": str, "year": int, "file_id": int},
+                              pk=("kind", "unit", "year", "file_id"), foreign_keys=[("file_id", "files", "id")])
+    db.execute("INSERT OR IGNORE INTO file_reports (kind, unit, year, file_id)"
+               " SELECT json_extract(s.value, '$.kind'), json_extract(s.value, '$.unit'),"
+               " json_extract(s.value, '$.year'), f.id FROM files f, json_each(f.sheets) s"
+               " WHERE f.verdict != 'unchanged' AND json_extract(s.value, '$.kind') != ''"
+               " AND json_extract(s.value, '$.unit') != '' AND json_extract(s.value, '$.year') IS NOT NULL")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

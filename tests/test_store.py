@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from syncservice.errors import StoreError
-from syncservice.models import ERROR, WARNING, Figure, Finding, Report, StagedFile, Verdict
+from syncservice.models import ERROR, WARNING, Figure, Finding, Report, SheetInfo, StagedFile, Verdict
 from syncservice.store import Store, content_hash
 
 NOW = dt.datetime(2016, 10, 3, 12, 0, tzinfo=dt.UTC)
@@ -213,7 +213,8 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
         assert s.counts()["versions"] == 1
         # each named migration recorded once, not again on the second open
         names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid").fetchall()]
-        assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions"]
+        assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions",
+                         "index_what_the_summary_reads"]
         assert s.integrity_ok()
 
 
@@ -255,3 +256,75 @@ def test_current_changes_are_the_change_warnings_of_each_current_versions_own_sh
     # the next version changes nothing: what changed before is no longer 'since the previous version'
     store.record(staged(content="v3"), accepted(report(figs=figures(start=16, end=20))), "a3", message, NOW)
     assert store.current_changes() == []
+
+
+# --- what the consolidated workbook reads does not grow with history -------------------------
+
+UNITS = [f"Enhed {n}" for n in range(1, 6)]
+
+
+def _grow(store: Store, versions: int, start: int = 0) -> int:
+    """New versions of the same five reports, round robin; one file in ten rejected."""
+    n = start
+    while store.counts()["versions"] < versions:
+        n += 1
+        key = ("tilgang_afgang", UNITS[n % 5], 2016)
+        sheets = (SheetInfo("Tilgang og afgang", *key),)
+        at = NOW + dt.timedelta(minutes=n)
+        file = staged(f"{key[1]}/Tilgang.xlsx", content=f"v{n}", mtime_ns=int(at.timestamp() * 1e9))
+        if n % 10 == 0:
+            verdict = Verdict(file=None, sheets=sheets, errors=rejected().errors)
+        else:
+            verdict = Verdict(file=None, sheets=sheets, reports=(report(key, figures(start=n, end=n + 4)),))
+        store.record(file, verdict, f"archive/{n}", message, at)
+    return n
+
+
+def _steps_to_read_what_the_summary_shows(store: Store) -> int:
+    """SQLite VM instructions for everything write_summary and sheet Mangler read."""
+    from syncservice.missing import standings
+
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store.db.conn.set_progress_handler(count, 1)
+    try:
+        store.stamp(), store.current_versions(), list(store.current_data_rows())
+        store.rejected_files(), store.current_changes()
+        rows = standings(store, UNITS, {"tilgang_afgang": ["30-04", "31-07", "31-10", "31-01"]},
+                         dt.date(2016, 11, 15))
+    finally:
+        store.db.conn.set_progress_handler(None, 0)
+    assert {r.status for r in rows} == {"ok", "afvist"}
+    return steps
+
+
+def test_the_summary_reads_as_much_with_1000_versions_as_with_100(store):
+    n = _grow(store, 100)
+    at_100 = _steps_to_read_what_the_summary_shows(store)
+    _grow(store, 1000, n)
+    at_1000 = _steps_to_read_what_the_summary_shows(store)
+    assert store.counts()["current"] == 5
+    assert at_1000 <= 1.1 * at_100, (at_100, at_1000)
+
+
+def test_a_store_from_before_the_summary_index_is_indexed_on_opening(tmp_path):
+    path = tmp_path / "syncservice.sqlite"
+    keys = [("tilgang_afgang", u, 2016) for u in UNITS]
+    with Store.open(path) as s:
+        _grow(s, 30)
+        s.record_unchanged(staged(f"{UNITS[0]}/Tilgang.xlsx", content="v30"), NOW + dt.timedelta(hours=9))
+        before = (s.rejected_files(), s.newest_files(keys))
+        s.db.execute("DROP TABLE latest_judged")  # as a store written before the migration
+        s.db.execute("DROP TABLE file_reports")
+        s.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'index_what_the_summary_reads'")
+        s.db.conn.commit()
+    with Store.open(path) as s:
+        assert (s.rejected_files(), s.newest_files(keys)) == before
+        assert [r.path for r in before[0]] == [f"{UNITS[0]}/Tilgang.xlsx"]  # its newest judged file: v30, rejected
+        assert len(before[1]) == 5
+
