@@ -158,7 +158,7 @@ class Figures(Sequence[Figure]):
         return (self.figure(n, c) for c in columns for n in lines)
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, (Figures, tuple)):
+        if not isinstance(other, (Figures, tuple, list)):
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other))
 

@@ -44,3 +44,12 @@ def test_figures_kept_as_columns_are_recorded_as_tidy_rows_in_the_kinds_order(st
     again = store.record(staged(content="v2"), accepted(report(("effekt", "Herning", 2020), tuple(figs))), "b",
                          message, NOW)
     assert again.unchanged_reports == [("effekt", "Herning", 2020)]
+
+
+def test_a_version_is_read_back_as_columns_where_its_figures_form_a_table(store):
+    table = store.record(staged(), accepted(report(("effekt", "Herning", 2020), columns())), "a", message, NOW)
+    assert isinstance(store.version_figures(table.new_versions[0]), Figures)  # not one object per figure
+    ragged = tuple(columns(by_line=True))[:-1]  # the last line lacks a column
+    other = store.record(staged("Herning/Effekt.xlsx"), accepted(report(("effekt", "Herning", 2021), ragged)), "b",
+                         message, NOW)
+    assert store.version_figures(other.new_versions[0]) == list(ragged)
