@@ -309,6 +309,7 @@ class Store:
         with self._guard(f"record {staged.rel}"), self.db.atomic():
             file_id = self._insert_file(staged, result.verdict, archive_path, _iso(now),
                                         len(verdict.errors), len(verdict.warnings), _sheets_json(verdict))
+            self._index_judged(staged.rel, file_id, verdict)
             self.db.conn.executemany(
                 f"INSERT INTO findings ({_FINDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(file_id, f.severity, f.rule, f.sheet, json.dumps(list(f.cells)), f.column, f.value, text,
@@ -333,6 +334,14 @@ class Store:
                 raise ValueError(f"{staged.rel}: not unchanged (no earlier file with sha256 {staged.sha256[:12]})")
             file_id = self._insert_file(staged, UNCHANGED, prev[1], _iso(now), prev[2], prev[3], prev[4])
         return RecordResult(file_id, UNCHANGED)
+
+    def _index_judged(self, path: str, file_id: int, verdict: Verdict) -> None:
+        """Keep latest_judged and file_reports (store_schema.py) as history grows."""
+        self.db.execute("INSERT INTO latest_judged (path, file_id) VALUES (?, ?)"
+                        " ON CONFLICT (path) DO UPDATE SET file_id = excluded.file_id", [path, file_id])
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO file_reports (kind, unit, year, file_id) VALUES (?, ?, ?, ?)",
+            [(s.kind, s.unit, s.year, file_id) for s in verdict.sheets if s.kind and s.unit and s.year is not None])
 
     def _insert_file(self, staged: StagedFile, verdict: str, archive_path: str, now: str,
                      errors: int, warnings: int, sheets: str | None = None) -> int:
@@ -432,8 +441,8 @@ class Store:
         with self._guard("read rejected files"):
             rows = self.db.execute(
                 "SELECT f.id, f.path, f.file_name, f.received_at, f.sha256, f.archive_path, f.error_count"
-                " FROM files f JOIN (SELECT MAX(id) AS id FROM files WHERE verdict != ? GROUP BY path) n"
-                " ON n.id = f.id WHERE f.verdict = ? ORDER BY f.path", [UNCHANGED, REJECTED]).fetchall()
+                " FROM latest_judged n JOIN files f ON f.id = n.file_id WHERE f.verdict = ? ORDER BY f.path",
+                [REJECTED]).fetchall()
             return [RejectedFile(*row, errors=self._errors(row[0], limit_errors)) for row in rows]
 
     def _errors(self, file_id: int, limit: int) -> tuple[Finding, ...]:
@@ -492,17 +501,37 @@ class Store:
 
     # -- who has reported (syncservice/missing.py) ---------------------------------------------
 
-    def newest_files(self, until: str | None = None) -> dict[Key, tuple[str, str]]:
+    def newest_files(self, keys: Iterable[Key], until: str | None = None) -> dict[Key, tuple[str, str]]:
         """(kind, unit, year) → (path, verdict) of the newest judged file with a sheet for that
-        report, accepted or rejected, received before `until` (ISO, UTC) when given.
-
-        'unchanged' rows repeat an earlier judgement of the same bytes, so they are passed over,
-        as in rejected_files().
+        report, accepted or rejected, received before `until` (ISO, UTC) when given; for each
+        of `keys` that has one. Read per report from file_reports, newest first: the cost is
+        that of the reports asked for, not of every file ever received.
         """
-        sql = ("SELECT json_extract(s.value, '$.kind'), json_extract(s.value, '$.unit'),"
-               " json_extract(s.value, '$.year'), f.path, f.verdict FROM files f, json_each(f.sheets) s"
-               " WHERE f.verdict != :unchanged AND (:until IS NULL OR f.received_at < :until) ORDER BY f.id")
+        sql = ("SELECT f.path, f.verdict FROM file_reports r JOIN files f ON f.id = r.file_id"
+               " WHERE r.kind = ? AND r.unit = ? AND r.year = ? AND (? IS NULL OR f.received_at < ?)"
+               " ORDER BY r.file_id DESC LIMIT 1")
+        found = {}
         with self._guard("read the files received per report"):
-            rows = self.db.execute(sql, {"unchanged": UNCHANGED, "until": until}).fetchall()
-        return {(kind, unit, year): (path, verdict) for kind, unit, year, path, verdict in rows
-                if kind and unit and year is not None}
+            for key in dict.fromkeys(keys):
+                row = self.db.execute(sql, [*key, until, until]).fetchone()
+                if row:
+                    found[key] = (row[0], row[1])
+        return found
+
+    def report_versions(self, key: Key, until: str | None = None, *, newest_first: bool = True
+                        ) -> Iterator[StoredVersion]:
+        """The versions of one report accepted before `until` (ISO, UTC) when given, streamed
+        newest first (or oldest first): a caller that needs only the first few reads only those."""
+        sql = (_VERSION_SELECT + " WHERE v.kind = ? AND v.unit = ? AND v.year = ?"
+               " AND (? IS NULL OR v.accepted_at < ?) ORDER BY v.id " + ("DESC" if newest_first else "ASC"))
+        with self._guard("read the versions of a report"):
+            for row in self.db.conn.execute(sql, [*key, until, until]):
+                yield _version(row)
+
+    def stamp(self) -> dict[str, int]:
+        """The newest file and version ids: they change whenever anything is recorded, and
+        unlike counts() cost the same however large the store."""
+        with self._guard("read the newest ids"):
+            files = self.db.execute("SELECT MAX(id) FROM files").fetchone()[0] or 0
+            versions = self.db.execute("SELECT MAX(id) FROM versions").fetchone()[0] or 0
+        return {"files": files, "versions": versions}
