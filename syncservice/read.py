@@ -1,8 +1,9 @@
 """Read a staged workbook: refuse what is not a safe .xlsx/.xlsm, then stream each
 sheet's rows as Cells that keep their position.
 
-Only openpyxl's streaming parser is used (read-only mode), so a sheet claiming a
-million rows costs only the rows that exist, and locate can stop at the table's end.
+Only openpyxl's streaming parser is used (read-only mode, its XML read by sheet_xml.py),
+so a sheet claiming a million rows costs only the rows that exist, and locate can stop
+at the table's end.
 """
 
 from __future__ import annotations
@@ -20,21 +21,19 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import openpyxl.reader.excel
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, WorkSheetParser
-from openpyxl.xml.constants import SHEET_MAIN_NS
-from openpyxl.xml.functions import iterparse
 from openpyxl.xml import DEFUSEDXML
 
 from syncservice.models import ERROR, Cell, Finding
+from syncservice.sheet_xml import SheetParser, read_string_table
 
 assert DEFUSEDXML, "defusedxml must be installed: openpyxl relies on it against XML entity attacks"
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # An encrypted OOXML file is an OLE2 container with these streams (MS-OFFCRYPTO 2.3.4).
-SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 # The main part's content type of a workbook, template or macro workbook ([Content_Types].xml);
 # compared in lower case, as OPC says content types are.
@@ -144,40 +143,15 @@ def _ole2_has_encryption_info(data: bytes) -> bool:
     return False
 
 
-class _Parser(WorkSheetParser):
-    """openpyxl's streaming parser, also telling which cells hold formulas.
-
-    With data_only the stock parser returns a formula's cached value and forgets the
-    formula; a formula never calculated then looks like an empty cell, which the
-    contract says is an error of its own.
-    """
-
-    def parse(self):  # type: ignore[no-untyped-def]
-        """Only the rows, each dropped from the tree once read.
-
-        openpyxl's own loop clears a row but leaves the empty element attached to
-        <sheetData>, so its memory grows with the sheet (about 50 MB for 50,000 rows);
-        we need neither the rest of the sheet's XML nor the rows already read.
-        """
-        sheet_data = None
-        for event, element in iterparse(self.source, events=("start", "end")):
-            if event == "start":
-                if element.tag == SHEET_DATA_TAG:
-                    sheet_data = element
-                continue
-            if element.tag == ROW_TAG:
-                row = self.parse_row(element)
-                element.clear()
-                if sheet_data is not None:
-                    sheet_data.remove(element)  # the first child: cheap
-                yield row
-            elif element.tag == SHEET_DATA_TAG:
-                return  # nothing after the rows is needed
-
-    def parse_cell(self, element):  # type: ignore[no-untyped-def]
-        cell = super().parse_cell(element)
-        cell["formula"] = element.find(FORMULA_TAG) is not None
-        return cell
+@contextlib.contextmanager
+def _fast_shared_strings() -> Iterator[None]:
+    """openpyxl's load reads the shared strings with sheet_xml.read_string_table (the same strings)."""
+    original = openpyxl.reader.excel.read_string_table
+    openpyxl.reader.excel.read_string_table = read_string_table
+    try:
+        yield
+    finally:
+        openpyxl.reader.excel.read_string_table = original
 
 
 @contextlib.contextmanager
@@ -221,7 +195,7 @@ class OpenWorkbook:
         try:
             # openpyxl prints "N is out of range" to stdout on a bad style index while
             # loading: kept out of the console and out of `check --json`'s output
-            with _no_dimension_scan(), _quiet(), contextlib.redirect_stdout(io.StringIO()):
+            with _no_dimension_scan(), _fast_shared_strings(), _quiet(), contextlib.redirect_stdout(io.StringIO()):
                 self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
         except MemoryError:
             raise
@@ -264,7 +238,7 @@ class OpenWorkbook:
         with contextlib.ExitStack() as stack:
             try:
                 src = stack.enter_context(ws._get_source())
-                parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                parser = SheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                                  date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
                 parsed = parser.parse()
             except MemoryError:
@@ -288,8 +262,7 @@ class OpenWorkbook:
                 except Exception as exc:  # openpyxl and the XML/zip layers raise many kinds
                     raise Unreadable("file.corrupt", reason=type(exc).__name__) from None
                 cells = {}
-                for c in raw:
-                    value, formula = c["value"], c["formula"]
+                for row_no, column, value, formula, style in raw:
                     if not formula and (value is None or (type(value) is str and not value.strip())):
                         continue  # empty, or only spaces: a blank cell to a person
                     if (type(value) is float or type(value) is int) and not -FLOAT_MAX <= value <= FLOAT_MAX:
@@ -299,9 +272,8 @@ class OpenWorkbook:
                         # "not a number" and show it, where as a number it would pass them
                         # as inf or crash the arithmetic.
                         value = str(value)
-                    style = c["style_id"]
                     fmt = formats.get(style) or self._number_format(style)
-                    cells[c["column"]] = Cell(c["row"], c["column"], value, formula, fmt)
+                    cells[column] = Cell(row_no, column, value, formula, fmt)
                 yield idx, cells
 
     def _number_format(self, style_id: int) -> str:

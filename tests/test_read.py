@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import tracemalloc
+
+import openpyxl
 import pytest
 
 import book
+import hostile
+import syncservice.sheet_xml as sheet_xml
 from conftest import verdict_for
 from syncservice.read import OpenWorkbook
 
@@ -55,3 +61,63 @@ def test_libreoffice_two_row_merged_quarter_header(tmp_path):
     verdict = verdict_for(resaved)
     assert verdict.accepted, verdict.errors
     assert verdict.reports[0].through == 3
+
+
+# --- the sheet's XML: the C parser where no DOCTYPE can be, defusedxml everywhere else ---------
+
+
+@pytest.mark.parametrize("prolog", [
+    hostile.LAUGHS,                                             # right after the declaration
+    "<!-- a comment -->\n<?some instruction?>" + hostile.LAUGHS,  # behind a comment and an instruction
+    "\n\t " + hostile.LAUGHS.replace("<!DOCTYPE", "<!doctype"),   # lower case: still not the root
+], ids=["after-declaration", "after-comment-and-pi", "lower-case"])
+def test_entity_expansion_behind_any_prolog_is_refused_in_little_memory(tmp_path, prolog):
+    sheet = hostile._sheet(f'<row r="1">{hostile._inline("A1", "&lol9;")}</row>', prolog=prolog)
+    path = hostile._write_zip(tmp_path / "laughs.xlsx", hostile._package({"Ark1": sheet}))
+    tracemalloc.start()
+    try:
+        verdict = verdict_for(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [f.rule for f in verdict.errors] == ["file.corrupt"]
+    assert peak < 30 << 20, f"{peak >> 20} MB"
+
+
+def test_byte_order_mark_comment_and_instruction_before_the_root_read_as_usual(tmp_path):
+    rows = f'<row r="1">{hostile._inline("A1", "Navn &amp; nr.")}<c r="B1"><v>3.5</v></c></row>'
+    sheet = hostile._sheet(rows, prolog="<!-- skrevet af et program -->\n<?mso-application progid?>")
+    parts = hostile._package({"Ark1": sheet})
+    parts["xl/worksheets/sheet1.xml"] = b"\xef\xbb\xbf" + parts["xl/worksheets/sheet1.xml"]
+    path = hostile._write_zip(tmp_path / "prolog.xlsx", parts)
+    with OpenWorkbook(path) as wb:
+        (_, cells), = wb.rows(wb.sheets[0])
+    assert cells[1].value == "Navn & nr." and cells[2].value == 3.5
+
+
+def test_every_cell_reads_as_openpyxl_reads_it(tmp_path, monkeypatch):
+    """Values, positions and formula marks as openpyxl gives them, through the C parser and
+    through defusedxml's alike: numbers, shared and inline strings, booleans, dates, errors,
+    formulas with and without a cached value."""
+    rows = [["Tekst", 1, 2.5, True, dt.date(2016, 3, 31), "=B1+C1", "#DIV/0!", "  "],
+            [None, "x" * 300, -0.0, 10**15, "1.600", None, "æøå – ‘’", "=1/0"],
+            [dt.datetime(2016, 1, 1, 12, 30), 1e-7, -12345.678, False]]
+    path = book.save(tmp_path / "alt.xlsx", {"Ark": rows}, formats={"C1": "0.00", "E1": "DD-MM-YYYY"})
+    if book.SOFFICE:  # shared strings and cached formula values, as a spreadsheet program saves them
+        path = book.resave_with_libreoffice(path, tmp_path / "lo")
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    expected = {(c.row, c.column): c.value for row in values.iter_rows() for c in row
+                if c.value is not None and not (isinstance(c.value, str) and not c.value.strip())}
+    formulas = {(c.row, c.column) for row in openpyxl.load_workbook(path).worksheets[0].iter_rows()
+                for c in row if c.data_type == "f"}
+
+    def read() -> tuple[dict, set]:
+        with OpenWorkbook(path) as wb:
+            cells = [c for _, row in wb.rows(wb.sheets[0]) for c in row.values()]
+        return ({(c.row, c.col): c.value for c in cells if c.value is not None},
+                {(c.row, c.col) for c in cells if c.formula})
+
+    assert read() == (expected, formulas)
+    monkeypatch.setattr(sheet_xml, "root_without_doctype", lambda head: False)  # defusedxml's parser
+    assert read() == (expected, formulas)
+    assert expected[(1, 1)] == "Tekst" and expected[(1, 5)] == dt.datetime(2016, 3, 31) and (1, 6) in formulas

@@ -1,0 +1,189 @@
+"""A sheet's XML, parsed safely and fast: the rows of a worksheet and the shared strings.
+
+openpyxl's streaming parser reads them through defusedxml, whose parser is ElementTree's
+pure-Python one; here the C parser reads every part that cannot hold a DOCTYPE (and so
+no entity: every XML attack needs one), defusedxml the rest, and the common cells
+(numbers, shared strings) are read without openpyxl's general per-cell path. read.py
+opens the workbook and turns the rows into Cells.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from xml.etree.ElementTree import XMLPullParser  # the C parser: defusedxml's is pure Python
+
+from openpyxl.cell.text import Text
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser, _cast_number
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse  # defusedxml's, as openpyxl uses it
+
+SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
+STRING_ITEM_TAG = f"{{{SHEET_MAIN_NS}}}si"
+PLAIN_TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
+DIGITS = "0123456789"
+
+
+class SheetParser(WorkSheetParser):
+    """openpyxl's streaming parser, telling which cells hold formulas and reading the common cells itself.
+
+    With data_only the stock parser returns a formula's cached value and forgets the
+    formula; a formula never calculated then looks like an empty cell, which the
+    contract says is an error of its own.
+    """
+
+    def parse(self):  # type: ignore[no-untyped-def]
+        """Only the rows, each dropped from the tree once read.
+
+        openpyxl's own loop clears a row but leaves the empty element attached to
+        <sheetData>, so its memory grows with the sheet (about 50 MB for 50,000 rows);
+        we need neither the rest of the sheet's XML nor the rows already read.
+        """
+        sheet_data = None
+        for event, element in safe_iterparse(self.source):
+            if event == "start":
+                if element.tag == SHEET_DATA_TAG:
+                    sheet_data = element
+                continue
+            if element.tag == ROW_TAG:
+                row = self.parse_row(element)
+                element.clear()
+                if sheet_data is not None:
+                    sheet_data.remove(element)  # the first child: cheap
+                yield row
+            elif element.tag == SHEET_DATA_TAG:
+                return  # nothing after the rows is needed
+
+    def parse_row(self, row):  # type: ignore[no-untyped-def]
+        """(row number, [(row, column, value, formula, style_id) per cell])."""
+        number = row.get("r")
+        if number is None:
+            self.row_counter += 1
+        else:
+            try:
+                self.row_counter = int(number)
+            except ValueError:  # as openpyxl: '3.0' is row 3, '3.5' is an error
+                if not float(number).is_integer():
+                    raise ValueError(f"{number} is not a valid row number") from None
+                self.row_counter = int(float(number))
+        self.col_counter = 0
+        return self.row_counter, [self._cell(c) for c in row]
+
+    def _cell(self, element):  # type: ignore[no-untyped-def]
+        """One <c>: the common cells (a number not formatted as a date, a shared string)
+        read here, everything else by openpyxl's parse_cell, with the same result; a
+        large sheet is almost all common cells, and this takes half the time."""
+        coordinate = element.get("r")
+        kind = element.get("t", "n")
+        style = element.get("s")
+        style_id = int(style) if style else 0
+        formula = element.find(FORMULA_TAG) is not None
+        if coordinate is None or (kind != "n" and kind != "s") or style_id in self.date_formats:
+            cell = WorkSheetParser.parse_cell(self, element)
+            return cell["row"], cell["column"], cell["value"], formula, cell["style_id"]
+        letters = coordinate.rstrip(DIGITS)  # 'AB12' → 'AB', row 12 (as openpyxl's coordinate_to_tuple)
+        column = _COLUMNS.get(letters) or _column(letters)
+        row = int(coordinate[len(letters):])
+        self.col_counter = column
+        value = element.findtext(VALUE_TAG) or None
+        if value is not None:
+            value = _cast_number(value) if kind == "n" else self.shared_strings[int(value)]
+        return row, column, value, formula, style_id
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _column(letters: str) -> int:
+    _COLUMNS[letters] = column_index_from_string(letters)  # ValueError for anything but A..XFD
+    return _COLUMNS[letters]
+
+
+def read_string_table(source: Any) -> list[str]:
+    """openpyxl's read_string_table (the shared strings, as plain text), through safe_iterparse,
+    and a plain string (<si><t>text</t></si>, nearly all of them) taken as it stands rather
+    than through openpyxl's Text object: a third of opening a workbook of 50,000 names."""
+    strings = []
+    for event, node in safe_iterparse(source):
+        if event == "end" and node.tag == STRING_ITEM_TAG:
+            if len(node) == 1 and node[0].tag == PLAIN_TEXT_TAG and not len(node[0]):
+                text = node[0].text or ""
+            else:  # rich text runs, phonetic guides
+                text = Text.from_tree(node).content
+            strings.append(text.replace("x005F_", ""))  # as openpyxl does
+            node.clear()
+    return strings
+
+
+PROLOG_BYTES = 1 << 16  # where the root element of a sheet's XML must start for the fast parser
+XML_CHUNK = 1 << 16
+XML_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)""")
+
+
+def safe_iterparse(source: Any) -> Iterator[tuple[str, Any]]:
+    """(event, element) pairs of a sheet's XML, safely, at the speed of the C parser.
+
+    defusedxml refuses a DOCTYPE (and with it entity expansion and external entities),
+    but only through the pure-Python ElementTree parser (a fifth more time to read the
+    rows of a 50,000-row sheet). Every one of those attacks needs a DOCTYPE, and XML allows one only in
+    the prolog, before the root element. So where the first bytes show, in UTF-8, the
+    root element starting with no DOCTYPE before it, nothing in the document can declare
+    an entity, and the C parser reads it (expat rejects any entity but the five built-in
+    ones and character references as undefined). Anything else (a DOCTYPE, another
+    encoding, a prolog longer than PROLOG_BYTES) goes through defusedxml as before.
+    The fast path yields only "end" events: its cleared row elements are too small to
+    matter, where the slow path's are dropped from <sheetData> on its "start" event.
+    """
+    head = source.read(PROLOG_BYTES)
+    if not root_without_doctype(head):
+        yield from iterparse(_Replay(head, source), events=("start", "end"))
+        return
+    parser = XMLPullParser(events=("end",))
+    data = head
+    while data:
+        parser.feed(data)
+        yield from parser.read_events()
+        data = source.read(XML_CHUNK)
+    parser.close()
+    yield from parser.read_events()
+
+
+def root_without_doctype(head: bytes) -> bool:
+    """Whether `head`, UTF-8, reaches its root element's start tag with no DOCTYPE before it."""
+    at = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    if head.startswith(b"<?xml", at):
+        end = head.find(b"?>", at)
+        declared = XML_ENCODING.search(head, at, max(end, at))
+        if end < 0 or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8")):
+            return False
+        at = end + 2
+    while True:  # whitespace, comments and processing instructions may precede the root
+        while head[at:at + 1] in (b" ", b"\t", b"\r", b"\n"):
+            at += 1
+        if head.startswith(b"<!--", at):
+            end, step = head.find(b"-->", at + 4), 3
+        elif head.startswith(b"<?", at):
+            end, step = head.find(b"?>", at + 2), 2
+        else:  # '<!DOCTYPE', '<!...', text or the end of head: not the root; let defusedxml judge
+            return head[at:at + 1] == b"<" and head[at + 1:at + 2] not in (b"!", b"?", b"/", b"")
+        if end < 0:
+            return False
+        at = end + step
+
+
+class _Replay:
+    """A stream that gives `head` again, then the rest of `source`."""
+
+    def __init__(self, head: bytes, source: Any) -> None:
+        self._head, self._source = head, source
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._source.read(size)
+        if size is None or size < 0:
+            out, self._head = self._head + self._source.read(), b""
+        else:
+            out, self._head = self._head[:size], self._head[size:]
+        return out
