@@ -18,9 +18,10 @@ def typical(path: Path, unit: str = "Handicap og Socialpsykiatri, Fredensborg") 
     return book.save(path, {"Handleplan": book.handleplan(unit=unit, lines=lines)})
 
 
-def intake_outflow(path: Path, rows: int, seed: int = 1) -> Path:
+def intake_outflow(path: Path, rows: int, seed: int = 1, total: bool = False) -> Path:
     """A tilgang_afgang sheet of `rows` day services over four quarters, balanced,
-    written in streaming mode so building it stays cheap."""
+    written in streaming mode so building it stays cheap; with `total`, an 'I alt' row
+    under them holding each column's sum."""
     rng = random.Random(seed)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Tilgang og afgang")
@@ -32,6 +33,7 @@ def intake_outflow(path: Path, rows: int, seed: int = 1) -> Path:
     ws.append([None, "Antal borgere 1/1 2016", "1. kv. 2016", None, "2. kv. 2016", None, "3. kv. 2016", None,
                "4. kv. 2016", None, "Antal borgere 31/12 2016", "Pladser"])
     ws.append([None, None] + ["Tilgang", "Afgang"] * 4)
+    sums = [0] * 11
     for i in range(rows):
         start = rng.randint(5, 60)
         flows, count = [], start
@@ -40,6 +42,10 @@ def intake_outflow(path: Path, rows: int, seed: int = 1) -> Path:
             outflow = rng.randint(0, min(4, count + intake))
             count += intake - outflow
             flows += [intake, outflow]
-        ws.append([f"Dagtilbud {i + 1}", start, *flows, count, count + rng.randint(0, 10)])
+        figures = [start, *flows, count, count + rng.randint(0, 10)]
+        sums = [a + b for a, b in zip(sums, figures)]
+        ws.append([f"Dagtilbud {i + 1}", *figures])
+    if total:
+        ws.append(["I alt", *sums])
     wb.save(path)
     return path
