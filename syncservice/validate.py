@@ -7,6 +7,7 @@ plus the kind's own) run beside it. Nothing stops at the first problem.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -267,7 +268,7 @@ def _schema_findings(frame: Frame, kind: Kind, earlier: list[Finding]) -> list[F
     """Run the kind's pandera schema lazily; map every failure back to its cell."""
     if frame.lines.empty:
         return [Finding("table.empty", ERROR, frame.sheet, tuple(frame.header_cells.values())[:1])]
-    schema = kind.schema(frame)
+    schema = _spelt_out(kind.schema(frame), tuple(frame.lines.columns))
     try:
         schema.validate(frame.lines, lazy=True, inplace=True)  # no coercion: inplace only skips copies
         return []
@@ -300,6 +301,34 @@ def _schema_findings(frame: Frame, kind: Kind, earlier: list[Finding]) -> list[F
         seen.add((frame.sheet, ref))
         out.append(frame.finding(rule, [column], index, value=case.failure_case))
     return _dedupe(out)
+
+
+_SPELT_OUT: dict[tuple[int, tuple[str, ...]], tuple[Any, Any]] = {}
+
+
+def _spelt_out(schema: Any, columns: tuple[str, ...]) -> Any:
+    """The schema with each regex column (tilgang_afgang's quarters, ``^(in|out)_\\d$``)
+    written out as the columns it matches in this frame: the same checks on the same
+    columns, but pandera no longer matches and copies it on every validation, an eighth
+    of validating a small sheet. Kept per schema and set of columns."""
+    key = (id(schema), columns)
+    kept = _SPELT_OUT.get(key)
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    patterns = [name for name, column in schema.columns.items() if column.regex]
+    if not patterns:
+        return schema
+    spelt = {}
+    for name in patterns:
+        for match in (c for c in columns if re.match(name, c)):  # as pandera matches (str.match)
+            column = copy.deepcopy(schema.columns[name])  # set_name changes the column itself
+            column.regex = False
+            spelt[match] = column.set_name(match)
+    result = schema.remove_columns(patterns).add_columns(spelt)
+    if len(_SPELT_OUT) >= 64:  # kinds whose schema depends on the frame: bounded
+        _SPELT_OUT.clear()
+    _SPELT_OUT[key] = (schema, result)
+    return result
 
 
 def _duplicate(frame: Frame, index: int, line_cols: list[str]) -> list[Finding]:

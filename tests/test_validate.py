@@ -287,6 +287,16 @@ def test_a_typo_in_one_row_does_not_hide_a_balance_error_in_another(check):
     assert f.cells[-1] == "I8" and "22" in render(f)
 
 
+def test_a_negative_quarter_figure_is_reported_at_its_own_cell(check):
+    """The quarter columns are one pattern in the schema (in_1, out_1, ...): each still
+    answers for its own cells."""
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][6] = -3  # Krumtappen, K3 Tilgang
+    v = check(book.tilgang(lines=lines))
+    (f,) = only(v.errors, "value.negative")
+    assert f.cells == ("G8",) and f.column == "K3 Tilgang" and f.value == "-3"
+
+
 def test_a_row_with_an_unreadable_count_gets_no_balance_error_of_its_own(check):
     lines = [list(r) for r in book.TILGANG_LINES]
     lines[1][2] = "ca. 5"
