@@ -35,7 +35,9 @@ class Model(pa.DataFrameModel):
     flow: Series[float] = pa.Field(alias=r"^(in|out)_\d$", regex=True, nullable=False, ge=0)
     line_key: Series[str] = pa.Field(unique=True)
 
-    @pa.check("start", "end", r"^(in|out)_\d$", regex=True, name="value.not_whole")
+    # names are matched exactly: the third is the flow field's alias itself (with regex=True it
+    # was taken as a pattern over the aliases, matched none, and left intake and outflow unchecked)
+    @pa.check("start", "end", r"^(in|out)_\d$", name="value.not_whole")
     def whole(cls, series):  # counts of people are whole numbers
         return whole_number(series)
 

@@ -311,6 +311,13 @@ def test_a_count_that_is_not_whole_is_reported_once_not_again_as_a_balance(check
     assert [(f.rule, f.cells) for f in v.errors] == [("value.not_whole", ("B8",))]
 
 
+def test_half_a_person_in_a_quarters_intake_is_not_whole_at_its_cell(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][2], lines[0][8] = 1.5, 23.5  # K1 Tilgang, and an end count that balances with it
+    v = check(book.tilgang(lines=lines))
+    assert sorted(f.cells for f in only(v.errors, "value.not_whole")) == [("C8",), ("I8",)]
+
+
 def test_running_count_never_negative_at_that_quarters_afgang(check):
     lines = [["Nyt tilbud", 0, 0, 2, 3, 0, 0, 0, 1]]
     v = check(book.tilgang(lines=lines))
