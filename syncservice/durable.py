@@ -73,7 +73,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     is removed and the exception re-raised; `path` is untouched.
     """
     ensure_dir(path.parent)
-    _clear_stale_temps(path)
+    clear_stale_temps(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         write(tmp)
@@ -85,7 +85,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     fsync_dir(path.parent)
 
 
-def _clear_stale_temps(path: Path) -> None:
+def clear_stale_temps(path: Path) -> None:
     """Remove the temp files of earlier writes to `path` that a killed process left beside it
     (a reader of the share sees them). Only those untouched for STALE_SECONDS: a write in
     progress, here or in another process, keeps its temp file younger than that."""

@@ -122,6 +122,8 @@ class Pipeline:
         if cleared := clear_stale(config.path("state") / "staging",
                                   max(STALE_SECONDS, 2.0 * config.get("limits", "max_seconds"))):
             logger.info("removed {} staging copies left by an interrupted run", cleared)
+        # and a half-written consolidated workbook's temp file, though no rewrite is due now
+        durable.clear_stale_temps(config.path("consolidated"))
 
     def message(self, finding: Finding) -> str:
         return messages.render(finding, self.config.language)

@@ -183,3 +183,25 @@ def test_effekt_status_is_kept_with_the_version_and_a_new_status_is_a_new_versio
     second = service.process(save(service, "e.xlsx", {"E": book.effekt(status=["Grøn", "Grøn", "Rød", None, "Gul"])},
                                   mtime_bump=10**9))
     assert first.versions and second.versions and second.versions != first.versions
+
+
+def test_a_stale_temp_file_of_a_killed_rewrite_is_cleared_even_when_no_rewrite_is_due(tmp_path):
+    """A kill mid-rewrite leaves '.Samlet oversigt.xlsx.<hex>.tmp' where people on the share
+    see it; a later run clears it once it is surely not in use, rewrite due or not."""
+    import os
+    import time
+
+    from syncservice.config import defaults
+    from syncservice.pipeline import Pipeline
+    from syncservice.store import Store
+
+    config = defaults(tmp_path)
+    target = config.path("consolidated")
+    target.parent.mkdir(parents=True)
+    old, fresh = target.parent / f".{target.name}.0123abcd.tmp", target.parent / f".{target.name}.4567cdef.tmp"
+    for path in (old, fresh):
+        path.write_bytes(b"PK half")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    with Store.open(config.path("database")) as store:
+        Pipeline(config, store)
+    assert not old.exists() and fresh.exists()  # a fresh one may be another process's write in progress
