@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from json.encoder import encode_basestring
 from operator import add
 from pathlib import Path
 
@@ -85,13 +86,14 @@ def _sorted_rows_json(figures: Sequence[Figure]) -> Iterator[str]:
     """The figures as sorted rows [line_no, line, track, metric, period, value], as JSON text
     in pieces to be joined by ', ': exactly json.dumps(rows)[1:-1], so hashes stay as recorded.
 
-    Rows sort line by line, and within a line by (metric, period): from Figures whose columns
-    differ in (metric, period), the text is written in that order straight from the columns,
-    without sorting half a million tuples. Anything else is sorted as it is.
+    Rows sort line by line, and within a line by (metric, period): from many Figures whose
+    columns differ in (metric, period), the text is written in that order straight from the
+    columns, without sorting half a million tuples. Anything else is sorted as it is.
     """
-    if isinstance(figures, Figures) and figures.lines and figures.columns:
+    if isinstance(figures, Figures) and len(figures) >= 1000:  # below, sorting them is as quick
         keys = {(c.metric, c.period) for c in figures.columns}
-        if len(keys) == len(figures.columns) and all(all(map(math.isfinite, c.values)) for c in figures.columns):
+        if (len(keys) == len(figures.columns) and {*map(type, figures.lines), *map(type, figures.tracks)} == {str}
+                and all(all(map(math.isfinite, c.values)) for c in figures.columns)):
             yield from _columns_json(figures)
             return
     # + 0.0 turns -0.0 into 0.0: the same figure
@@ -103,10 +105,12 @@ def _sorted_rows_json(figures: Sequence[Figure]) -> Iterator[str]:
 def _columns_json(figures: Figures, chunk: int = 4096) -> Iterator[str]:
     columns = sorted(figures.columns, key=lambda c: (c.metric, c.period))
     middles = [f"{_json(c.metric)}, {_json(c.period)}, " for c in columns]
+    names = list(map(encode_basestring, figures.lines))  # what json.dumps(ensure_ascii=False) writes
+    tracks = {track: encode_basestring(track) for track in set(figures.tracks)}
     for start in range(0, len(figures.lines), chunk):
         stop = start + chunk
-        heads = [f"[{n}, {_json(line)}, {_json(track)}, "
-                 for n, line, track in zip(range(start, stop), figures.lines[start:stop], figures.tracks[start:stop])]
+        heads = [f"[{n}, {name}, {tracks[track]}, "
+                 for n, name, track in zip(range(start, stop), names[start:stop], figures.tracks[start:stop])]
         pieces = []
         for column, middle in zip(columns, middles):
             values = [v + 0.0 for v in column.values[start:stop]]  # -0.0 is 0.0: the same figure
@@ -203,6 +207,12 @@ def _as_columns(rows: Iterable[tuple]) -> Figures | None:
         return None
     return Figures(lines, map(int, sheet_rows), [FigureColumn(*key, tuple(v)) for key, v in zip(columns, values)],
                    tracks=tracks, by_line=True)
+
+def _version(row: tuple) -> StoredVersion:
+    *head, amount_unit, as_of, through, extra = row
+    return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through,
+                         extra=json.loads(extra or "{}"))
+
 
 def _version(row: tuple) -> StoredVersion:
     *head, amount_unit, as_of, through, extra = row
