@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -18,16 +19,18 @@ def typical(path: Path, unit: str = "Handicap og Socialpsykiatri, Fredensborg") 
     return book.save(path, {"Handleplan": book.handleplan(unit=unit, lines=lines)})
 
 
-def intake_outflow(path: Path, rows: int, seed: int = 1, total: bool = False) -> Path:
+def intake_outflow(path: Path, rows: int, seed: int = 1, total: bool = False, unit: str = "Stor enhed",
+                   changed: Collection[int] = ()) -> Path:
     """A tilgang_afgang sheet of `rows` day services over four quarters, balanced,
     written in streaming mode so building it stays cheap; with `total`, an 'I alt' row
-    under them holding each column's sum."""
+    under them holding each column's sum; lines (from 0) in `changed` have one more intake in
+    the first quarter than the same sheet without, as a corrected figure in a new version."""
     rng = random.Random(seed)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Tilgang og afgang")
     ws.append(["Til- og afgang på dagtilbud"])
     ws.append([])
-    ws.append(["Enhed:", "Stor enhed"])
+    ws.append(["Enhed:", unit])
     ws.append(["År:", 2016])
     ws.append([])
     ws.append([None, "Antal borgere 1/1 2016", "1. kv. 2016", None, "2. kv. 2016", None, "3. kv. 2016", None,
@@ -36,13 +39,20 @@ def intake_outflow(path: Path, rows: int, seed: int = 1, total: bool = False) ->
     sums = [0] * 11
     for i in range(rows):
         start = rng.randint(5, 60)
-        flows, count = [], start
+        flows, count, most = [], start, start
         for _ in range(4):
             intake = rng.randint(0, 4)
             outflow = rng.randint(0, min(4, count + intake))
             count += intake - outflow
+            most = max(most, count)
             flows += [intake, outflow]
-        figures = [start, *flows, count, count + rng.randint(0, 10)]
+        if i in changed:
+            flows[0] += 1
+            count += 1
+            most += 1
+        # places for the most citizens the service had at any time, so the sheet is accepted
+        # without warnings, as a finished sheet is (not with a warning on every fifth line)
+        figures = [start, *flows, count, most + rng.randint(0, 10)]
         sums = [a + b for a, b in zip(sums, figures)]
         ws.append([f"Dagtilbud {i + 1}", *figures])
     if total:
