@@ -157,8 +157,8 @@ class Service:
                     thread.join()  # the worker finishes the workbook in hand first
             store.close()
             self._write_status(force=True, state=status_mod.STOPPED, stopped=status_mod.now_text())
-            logger.info("syncservice stopped: {} files processed, consolidated workbook rewritten {} times",
-                        self.processed, self.summary_writes)
+            logger.info("syncservice stopped: {} processed, consolidated workbook rewritten {}",
+                        _times(self.processed, "file", "files"), _times(self.summary_writes, "time", "times"))
             logger.remove(errors)
 
     def _supervise(self, watcher: Watcher, worker: threading.Thread) -> None:
@@ -299,3 +299,6 @@ class Service:
             except OSError as exc:
                 logger.warning("cannot write {}: {}", status_path(self.config), exc)
 
+
+def _times(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
