@@ -29,8 +29,9 @@ def _by_key(figures: Iterable[Figure]) -> dict[tuple[str, str, str, str], Figure
 
 
 def _kroner(value: float) -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    """The figure as the finding's value; shown in the reader's language (numeric=True)."""
+    value = round(value, 2) + 0.0  # kroner and øre; -0.0 is 0
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def changed_figures(report: Report, previous: StoredVersion, old: Sequence[Figure]) -> list[Finding]:
@@ -43,8 +44,8 @@ def changed_figures(report: Report, previous: StoredVersion, old: Sequence[Figur
                  for key, new in _by_key(f for f in report.figures if f.metric in metrics).items())
         pairs = [(new, was.value) for new, was in found if was is not None and abs(was.value - new.value) > 0.005]
     return [Finding("change.figure", WARNING, report.sheet, (new.cell,), new.metric, _kroner(new.value),
-                    {"line": new.line, "period": new.period or "", "old": _kroner(was), "new": _kroner(new.value),
-                     "version": previous.version_id})
+                    {"line": new.line, "period": new.period or "", "old": round(float(was), 2),
+                     "new": round(new.value, 2), "version": previous.version_id}, numeric=True)
             for new, was in pairs]
 
 
@@ -59,7 +60,8 @@ def realised_decreased(report: Report, previous: StoredVersion, old: Sequence[Fi
                                                                 if f.metric == "Realiseret").items())
         pairs = [(new, was.value) for new, was in found if was is not None and new.value < was.value - 0.005]
     return [Finding("change.realised_decreased", WARNING, report.sheet, (new.cell,), "Realiseret",
-                    _kroner(new.value), {"line": new.line, "old": _kroner(was), "new": _kroner(new.value)})
+                    _kroner(new.value), {"line": new.line, "old": round(float(was), 2), "new": round(new.value, 2)},
+                    numeric=True)
             for new, was in pairs]
 
 
@@ -74,7 +76,8 @@ def start_vs_last_end(report: Report, last_year: StoredVersion | None, old: Sequ
         found = ((start, ends.get(start.line.casefold())) for start in report.figures if start.metric == "Primo")
         pairs = [(start, end.value) for start, end in found if end is not None and abs(end.value - start.value) > 0.005]
     return [Finding("change.start_vs_last_end", WARNING, report.sheet, (start.cell,), "Primo",
-                    _kroner(start.value), {"line": start.line, "end": _kroner(end), "year": report.year - 1})
+                    _kroner(start.value), {"line": start.line, "end": round(float(end), 2), "year": report.year - 1},
+                    numeric=True)
             for start, end in pairs]
 
 

@@ -127,7 +127,8 @@ def _verdict_text(path: Path, v: Verdict, render: Callable[[Finding], str], lang
         lines.append(f"  {w['sheet']} «{safe(s.sheet)}»: {s.kind}, {safe(s.unit) or '?'}, {s.year or '?'}")
     for f in (*v.errors, *v.warnings):
         where = safe(f.location) or w["file"]
-        detail = " · ".join(x for x in (safe(f.column), f"«{safe(f.value)}»" if f.value else "") if x)
+        found = messages.shown_value(f, language)
+        detail = " · ".join(x for x in (safe(f.column), f"«{safe(found)}»" if found else "") if x)
         label = w[f.severity].upper()
         lines.append(f"  {click.style(label, fg='red' if f.severity == 'error' else 'yellow')} {where}"
                      f"{'  ' + detail if detail else ''}  [{f.rule}]")

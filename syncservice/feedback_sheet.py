@@ -30,7 +30,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from syncservice.feedback_text import TEXT, heading, local_time, ordered, position
-from syncservice.messages import parts
+from syncservice.messages import parts, shown_value
 from syncservice.models import ERROR, WARNING, Finding, Verdict
 
 MAX_TEXT = 32_767  # Excel's limit for the text of one cell
@@ -168,7 +168,7 @@ def _finding_row(ws: Worksheet, row: int, f: Finding, language: str, *, linked: 
     words = TEXT[language]
     what, fix = parts(f, language)
     values = [words["error" if f.severity == ERROR else "warning"], f.sheet or words["whole_file"],
-              ranges(f.cells), f.column, f.value, what, fix, f.rule]
+              ranges(f.cells), f.column, shown_value(f, language), what, fix, f.rule]
     for col, value in enumerate(values, start=1):
         cell = text(ws, row, col, value)
         cell.alignment, cell.border = WRAP, GRID

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from syncservice.messages import shown_value
 from syncservice.models import ERROR, WARNING, Finding, Verdict
 
 TEXT = {
@@ -110,7 +111,8 @@ def text_report(rel: str, verdict: Verdict, *, language: str, now: dt.datetime,
         lines += ["", f"{label} ({len(group)})"]
         for n, f in enumerate(group, start=1):
             details = [f"{t['column']}: {plain(f.column)}"] if f.column else []
-            details += [f"{t['found']}: «{plain(f.value)}»"] if f.value else []
+            found = shown_value(f, language)
+            details += [f"{t['found']}: «{plain(found)}»"] if found else []
             where = plain(f.location) or t["whole_file"]
             lines += ["", f"{n}. {where}" + (f"  ({'; '.join(details)})" if details else ""),
                       f"   {plain(message(f))}"]

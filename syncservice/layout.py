@@ -6,11 +6,13 @@ runs it. Nothing here reads files or touches the store.
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from syncservice.models import ERROR, Figure, FigureColumn, Figures, Finding, Severity
@@ -129,8 +131,13 @@ class Frame:
             rule=rule, severity=severity, sheet=self.sheet,
             cells=tuple(self.ref(c, index) for c in cols),
             column=column if column is not None else self.names.get(cols[0], cols[0]) if cols else "",
-            value=_shown(value), params=params,
+            value=_shown(value), numeric=_is_number(value),
+            params={k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()},
         )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and value == value
 
 
 def _shown(value: Any) -> str:

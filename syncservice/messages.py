@@ -337,6 +337,52 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+# Per rule, the params that are figures (amounts, counts): written in the reader's language.
+# Other numbers (a year, a row, a version, a quarter) are written as they are: 2015, not 2.015.
+FIGURE_PARAMS: dict[str, frozenset[str]] = {
+    "total.mismatch": frozenset({"expected", "difference"}),
+    "handleplan.realised_exceeds_expected": frozenset({"expected"}),
+    "tilgang.balance": frozenset({"computed"}),
+    "tilgang.running_negative": frozenset({"count"}),
+    "tilgang.over_capacity": frozenset({"count"}),
+    "change.figure": frozenset({"old", "new"}),
+    "change.realised_decreased": frozenset({"old", "new"}),
+    "change.start_vs_last_end": frozenset({"end"}),
+}
+
+
+def number_text(value: float, language: str = "da", decimals: int | None = None) -> str:
+    """1234.5 → '1.234,5' in Danish, '1,234.5' in English: as Excel shows a number in a
+    sheet with thousands separators. `decimals` fixed, or as many as it has (at most 6)."""
+    text = f"{value:,.{decimals}f}" if decimals is not None else f"{value:,.6f}".rstrip("0").rstrip(".")
+    if text.lstrip("-").strip("0,.") == "":  # -0,00 is 0,00
+        text = text.lstrip("-")
+    if language == "da":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def shown_value(finding: Finding, language: str = "da") -> str:
+    """The value found as the reader should see it: a number cell's number in their
+    language, anything typed exactly as typed."""
+    if finding.numeric and finding.value:
+        try:
+            return number_text(float(finding.value), language)
+        except ValueError:
+            pass
+    return finding.value
+
+
+def figure_params(finding: Finding, language: str = "da") -> dict[str, Any]:
+    """The finding's params, its figures written in `language` (a store from before they
+    were kept as numbers holds them as text already: left as they are)."""
+    figures = FIGURE_PARAMS.get(finding.rule, frozenset())
+    decimals = finding.params.get("decimals")
+    return {k: number_text(v, language, decimals)
+            if k in figures and isinstance(v, (int, float)) and not isinstance(v, bool) else v
+            for k, v in finding.params.items()}
+
+
 def render(finding: Finding, language: str = "da") -> str:
     """The full message: what is wrong, then what to do."""
     if finding.rule not in CATALOGUE:  # a rule without text is a bug of ours; still say something useful
@@ -355,8 +401,9 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
     if entry is None:
         return f"{finding.rule}: {finding.value}", ""
     what, fix = entry.get(language) or entry["da"]
-    fields: dict[str, Any] = {"value": finding.value, "column": finding.column, "sheet": finding.sheet,
-                              "cells": ", ".join(finding.cells), **finding.params}
+    fields: dict[str, Any] = {"value": shown_value(finding, language), "column": finding.column,
+                              "sheet": finding.sheet, "cells": ", ".join(finding.cells),
+                              **figure_params(finding, language)}
     if finding.rule == "tilgang.quarters":
         missing = fields.get("missing", "")
         if isinstance(missing, list):

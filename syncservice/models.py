@@ -51,8 +51,11 @@ class Finding:
     sheet: str = ""
     cells: tuple[str, ...] = ()
     column: str = ""
-    value: str = ""  # the value found, as the person typed or sees it
+    value: str = ""  # the value found, as the person typed it; a number as Python writes it ("1234.5")
     params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # value is a number read from a number cell: shown in the reader's language ("1.234,5"),
+    # where text the person typed is always shown exactly as typed
+    numeric: bool = field(default=False, compare=False)
 
     @property
     def location(self) -> str:

@@ -147,7 +147,7 @@ SELECT v.id, v.kind, v.unit, v.year, v.file_id, f.path, f.file_name, v.sheet, v.
        v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through, v.extra
 FROM versions v JOIN files f ON f.id = v.file_id
 """
-_FINDING_COLUMNS = 'file_id, severity, rule, sheet, cells, "column", value, message, params'
+_FINDING_COLUMNS = 'file_id, severity, rule, sheet, cells, "column", value, message, params, numeric'
 _FIGURE_INSERT = ("INSERT INTO figures (version_id, seq, line_no, line, track, metric, period, value, sheet, cell)"
                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -221,10 +221,10 @@ def _version(row: tuple) -> StoredVersion:
 
 
 def _finding(rule: str, severity: Severity, sheet: str | None, cells: str | None, column: str | None,
-             value: str | None, params: str | None) -> Finding:
-    """A findings row (rule, severity, sheet, cells, column, value, params) → Finding."""
+             value: str | None, params: str | None, numeric: int | None) -> Finding:
+    """A findings row (rule, severity, sheet, cells, column, value, params, numeric) → Finding."""
     return Finding(rule, severity, sheet or "", tuple(json.loads(cells or "[]")), column or "", value or "",
-                   json.loads(params or "{}"))
+                   json.loads(params or "{}"), bool(numeric))
 
 
 class Store:
@@ -321,9 +321,9 @@ class Store:
                                         len(verdict.errors), len(verdict.warnings), _sheets_json(verdict))
             self._index_judged(staged.rel, file_id, verdict)
             self.db.conn.executemany(
-                f"INSERT INTO findings ({_FINDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO findings ({_FINDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(file_id, f.severity, f.rule, f.sheet, json.dumps(list(f.cells)), f.column, f.value, text,
-                  json.dumps(f.params, ensure_ascii=False, default=str)) for f, text in findings])
+                  json.dumps(f.params, ensure_ascii=False, default=str), int(f.numeric)) for f, text in findings])
             if accepted:
                 for report in verdict.reports:
                     self._record_report(file_id, staged, archive_path, report, _iso(now), result)
@@ -422,7 +422,7 @@ class Store:
         """What changed since the previous version, for every current version: the 'change.*'
         warnings recorded with its file for its sheet, in kind, unit, year, then recorded order."""
         sql = ('SELECT v.id, v.kind, v.unit, v.year, f.path, g.rule, g.severity, g.sheet, g.cells, g."column",'
-               " g.value, g.params FROM current c JOIN versions v ON v.id = c.version_id"
+               " g.value, g.params, g.numeric FROM current c JOIN versions v ON v.id = c.version_id"
                " JOIN files f ON f.id = v.file_id JOIN findings g ON g.file_id = v.file_id AND g.sheet = v.sheet"
                " WHERE g.rule LIKE 'change.%' ORDER BY c.kind, c.unit, c.year, g.id")
         with self._guard("read the changes of the current versions"):
@@ -457,7 +457,7 @@ class Store:
 
     def _errors(self, file_id: int, limit: int) -> tuple[Finding, ...]:
         rows = self.db.execute(
-            'SELECT rule, severity, sheet, cells, "column", value, params FROM findings'
+            'SELECT rule, severity, sheet, cells, "column", value, params, numeric FROM findings'
             " WHERE file_id = ? AND severity = 'error' ORDER BY id LIMIT ?", [file_id, limit]).fetchall()
         return tuple(_finding(*row) for row in rows)
 
@@ -487,12 +487,10 @@ class Store:
             out = []
             for file_id, received, path, verdict, errors, warnings, sheets in rows:
                 found = self.db.execute(
-                    'SELECT rule, severity, sheet, cells, "column", value, params, message FROM findings'
+                    'SELECT rule, severity, sheet, cells, "column", value, params, numeric, message FROM findings'
                     " WHERE file_id = ? ORDER BY severity = 'warning', id", [file_id]).fetchall()
                 out.append(LogEntry(file_id, received, path, verdict, errors, warnings, json.loads(sheets or "[]"),
-                                    tuple((Finding(r, sev, sh or "", tuple(json.loads(c or "[]")), col or "",
-                                                   v or "", json.loads(p or "{}")), m or "")
-                                          for r, sev, sh, c, col, v, p, m in found)))
+                                    tuple((_finding(*row[:-1]), row[-1] or "") for row in found)))
         return out
 
     def counts(self) -> dict[str, int]:

@@ -87,5 +87,12 @@ def index_what_the_summary_reads(db: Database) -> None:
                " AND json_extract(s.value, '$.unit') != '' AND json_extract(s.value, '$.year') IS NOT NULL")
 
 
+@migrations()
+def add_numeric_to_findings(db: Database) -> None:
+    # Whether a finding's value is a number read from a number cell, so it is shown in the
+    # reader's language (1.234,5) wherever it is read back; earlier findings show as stored.
+    db["findings"].add_column("numeric", int, not_null_default=0)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -17,8 +17,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from syncservice.models import Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.summary_blocks import landscape, width
-from syncservice.summary_cells import (HEADER, SUBTITLE, TITLE, WRAP, YEAR_FORMAT, centred, local_time, moment,
-                                       number, row_height, text)
+from syncservice.summary_cells import (COUNT_FORMAT, HEADER, SUBTITLE, TITLE, WRAP, YEAR_FORMAT, centred,
+                                       local_time, moment, number, row_height, text)
 
 HEADER_ROW = 4
 Columns = list[tuple[str, float]]  # (name, width)
@@ -47,11 +47,12 @@ def changes_sheet(wb: Workbook, changes: list[VersionChange], *, language: str,
     for c in changes:
         f = c.finding
         before, after = _before_after(c)
-        texts = [c.unit, c.kind, f.location, _where(f), before, after, message(f)]
+        texts = [c.unit, c.kind, f.location, _where(f), str(before), str(after), message(f)]
         row += 1
         _fit(ws, row, texts, [w for i, (_, w) in enumerate(columns) if i != 2])
         ws.append([text(ws, c.unit, WRAP), text(ws, c.kind, WRAP), number(ws, c.year, YEAR_FORMAT, centred(WRAP)),
-                   *(text(ws, t, WRAP) for t in texts[2:])])
+                   *(text(ws, t, WRAP) for t in texts[2:4]), *(_figure(ws, x) for x in (before, after)),
+                   text(ws, texts[-1], WRAP)])
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
 
 
@@ -138,14 +139,23 @@ def _where(f: Finding) -> str:
     return ", ".join(p for p in (str(f.params.get("line") or ""), column) if p)
 
 
-def _before_after(c: VersionChange) -> tuple[str, str]:
-    """What the earlier version said and what the current one says, as the warning recorded them."""
+def _before_after(c: VersionChange) -> tuple[float | str, float | str]:
+    """What the earlier version said and what the current one says, as the warning recorded
+    them: figures as numbers (a store from before they were kept as numbers: as its text)."""
     f, p = c.finding, c.finding.params
+    now: float | str = float(f.value) if f.numeric and f.value else f.value
     if f.rule == "change.start_vs_last_end":  # last year's end count → this year's start count
-        return str(p.get("end", "")), f.value
+        return p.get("end", ""), now
     if f.rule == "change.other_path":  # the other file → this file
         return str(p.get("other", "")), c.path
-    return str(p.get("old", "")), str(p.get("new", f.value))
+    return p.get("old", ""), p.get("new", now)
+
+
+def _figure(ws: WriteOnlyWorksheet, value: float | str) -> WriteOnlyCell:
+    """A figure before or after a change: a number cell where it is one, so it sorts and sums."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(ws, value, COUNT_FORMAT if float(value).is_integer() else "#,##0.00", WRAP)
+    return text(ws, value, WRAP)
 
 
 def _said(sentences: dict[str, str], language: str) -> str:

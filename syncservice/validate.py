@@ -392,17 +392,11 @@ def _total_findings(frame: Frame, totals: dict[str, list[Any]], total_rows: list
             tolerance = 0.5 * 10 ** -decimals.get(key, 0) + 1e-9 * max(1.0, abs(expected))
             if abs(float(value) - expected) > tolerance:
                 ref = f"{frame.letters[key]}{row_no}"
+                # figures as numbers, written in the reader's language with the column's decimals
                 out.append(Finding("total.mismatch", ERROR, frame.sheet, (ref,), frame.names[key],
-                                   _display(value), {"expected": _number_text(expected, decimals.get(key, 0)),
-                                                     "difference": _number_text(float(value) - expected,
-                                                                                decimals.get(key, 0))}))
+                                   _display(value), {"expected": expected, "difference": float(value) - expected,
+                                                     "decimals": decimals.get(key, 0)}, numeric=True))
     return out
-
-
-def _number_text(value: float, decimals: int) -> str:
-    """Danish: 1.234,5"""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def warning(frame: Frame, rule: str, columns: list[str], index: Any, **kw: Any) -> Finding:

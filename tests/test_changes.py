@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from syncservice import changes
+from syncservice import changes, messages
 from syncservice.models import FigureColumn, Figures, Report, StoredVersion
 
 PREVIOUS = StoredVersion(7, "tilgang_afgang", "Ballerup", 2016, 1, "Ballerup/Tilgang.xlsx", "Tilgang.xlsx",
@@ -24,7 +24,8 @@ def report(figures: Figures, kind: str = "tilgang_afgang") -> Report:
 
 
 def found(findings):
-    return [(f.rule, f.cells, f.value, f.params) for f in findings]
+    """As a Danish reader sees them: figures written 4,5."""
+    return [(f.rule, f.cells, messages.shown_value(f), messages.figure_params(f)) for f in findings]
 
 
 def both_ways(rule, new: Figures, old: Figures, kind: str = "tilgang_afgang"):

@@ -10,6 +10,7 @@ import pytest
 
 import book
 from syncservice.config import defaults
+from syncservice.messages import render
 from syncservice.pipeline import Pipeline
 from syncservice.store import Store
 
@@ -107,7 +108,7 @@ def test_changed_quarter_figure_is_a_warning_with_old_and_new(service):
     outcome = service.process(save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=10**9))
     assert outcome.status == "accepted"
     (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.figure"]
-    assert (f.cells, f.params["old"], f.params["new"], f.params["period"]) == (("E8",), "1", "2", "K2")
+    assert (f.cells, f.params["old"], f.params["new"], f.params["period"]) == (("E8",), 1, 2, "K2")
 
 
 def test_consolidated_workbook_lists_what_changed_since_the_previous_version(service):
@@ -117,8 +118,11 @@ def test_consolidated_workbook_lists_what_changed_since_the_previous_version(ser
     service.process(save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=10**9))
     wb = openpyxl.load_workbook(service.write_summary())
     (row,) = [list(r) for r in wb["Ændringer"].iter_rows(min_row=5, values_only=True)]
+    # before and after as numbers, so finance can sort and subtract them
     assert row[:7] == ["Handicap & Psykiatri, Ballerup", "tilgang_afgang", 2016, "TA!E8", "Krumtappen, Tilgang K2",
-                       "1", "2"]
+                       1, 2]
+    assert [c.number_format for c in next(wb["Ændringer"].iter_rows(min_row=5, min_col=6, max_col=7))] == [
+        "#,##0", "#,##0"]
     assert row[7].startswith("Tilgang K2 for Krumtappen var 1 i den forrige godkendte version og er nu 2.")
     (version,) = service.store.current_versions()
     assert [r[6] for r in wb["Kilder"].iter_rows(min_row=5, values_only=True)] == [version.version_id]
@@ -127,7 +131,7 @@ def test_consolidated_workbook_lists_what_changed_since_the_previous_version(ser
     service.process(save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=2 * 10**9))
     wb = openpyxl.load_workbook(service.write_summary())
     assert [r[3:7] for r in wb["Ændringer"].iter_rows(min_row=5, values_only=True)] == [
-        ("TA!G9", "Bibliotekscaféen, Tilgang K3", "0", "1")]
+        ("TA!G9", "Bibliotekscaféen, Tilgang K3", 0, 1)]
 
 
 def test_same_report_from_another_path_wins_and_names_the_other_file(service):
@@ -151,7 +155,8 @@ def test_start_count_differs_from_last_years_end_count(service):
     service.process(save(service, "ta2015.xlsx", {"TA": last}))
     outcome = service.process(save(service, "ta2016.xlsx", {"TA": book.tilgang()}))
     (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.start_vs_last_end"]
-    assert f.cells == ("B8",) and f.params["end"] == "10"
+    assert f.cells == ("B8",) and f.params["end"] == 10
+    assert render(f).startswith("Primo for Krumtappen er 18, men ultimo 2015 var 10.")
 
 
 def test_rejection_report_appears_beside_and_goes_to_the_archive_once_fixed(service):

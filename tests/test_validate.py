@@ -110,8 +110,10 @@ def test_total_row_mismatch_names_the_total_cell(check):
     v = check(book.handleplan(total=["Total", 25, 16.9, 17.6]))
     (f,) = only(v.errors, "total.mismatch")
     assert (f.cells, f.column, f.value) == (("C9",), "Realiseret", "16.9")
-    assert f.params["expected"] == "16,7"
-    assert "16,7" in render(f)
+    # the total and the sum in Danish, with the column's decimals; in English, as English writes them
+    assert render(f).startswith("Totalen i kolonnen Realiseret er 16,9, men rækkerne giver 16,7 (forskel 0,2).")
+    assert render(f, "en").startswith("The total in column Realiseret is 16.9, but the rows add up to 16.7 "
+                                      "(difference 0.2).")
 
 
 def test_total_within_half_a_unit_of_last_decimal_shown_is_accepted(check):
@@ -489,7 +491,8 @@ def test_tilgang_total_row_is_checked_and_left_out_of_the_figures(check):
     assert "I alt" not in {f.line for f in v.reports[0].figures}
     rows[-1][8] = 96
     (f,) = only(check(rows).errors, "total.mismatch")
-    assert (f.cells, f.params["expected"]) == (("I12",), "97")
+    assert (f.cells, f.params["expected"]) == (("I12",), 97)
+    assert "er 96, men rækkerne giver 97 (forskel -1)" in render(f)
 
 
 def test_quarter_labels_as_staff_write_them(check):
