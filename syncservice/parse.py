@@ -85,6 +85,7 @@ _WRAP = rf"""
     (?P<sign>[+{_MINUS}])?\s*                # '- 500.000', '−250', '+5'
     (?:{_CUR}\s*)?                          # '- kr. 500'
     {{body}}
+    (?P<trail>(?<=\d)[{_MINUS}])?            # '1.600,00-': SAP and other ledgers put the minus last
     \s*(?:(?P<pct>%)|{_CUR}|kroner)?        # '51%', '1.600 kr.'
 """
 _DANISH = re.compile(_WRAP.format(body=r"""
@@ -127,7 +128,8 @@ def format_decimals(number_format: str) -> int | None:
 def parse_number(value: object, number_format: str = "General") -> Number | None:
     """Cell value → Number, None for an empty cell; NotANumber for anything else.
 
-    '16,7' → 16.7/1, '1.600' → 1600/0, '- 500.000 kr.' → -500000, '51%' → 0.51/2, '-' → 0.
+    '16,7' → 16.7/1, '1.600' → 1600/0, '- 500.000 kr.' → -500000, '1.600,00-' → -1600/2,
+    '51%' → 0.51/2, '-' → 0.
     """
     if is_blank(value):
         return None
@@ -149,7 +151,7 @@ def parse_number(value: object, number_format: str = "General") -> Number | None
     if _DASH.fullmatch(text):
         return Number(0.0, 0)
     found = _DANISH.fullmatch(text)
-    if found is None or (parenthesised and found["sign"]):
+    if found is None or parenthesised + bool(found["trail"]) + bool(found["sign"]) > 1:  # '(-500)', '-500-'
         raise NotANumber("decimal_point" if _POINT.fullmatch(text) else "not_number", value)
 
     frac = "" if found["frac"] in (None, "-") else found["frac"]
@@ -159,7 +161,7 @@ def parse_number(value: object, number_format: str = "General") -> Number | None
     number = float(f"{digits}.{frac}e-2" if percent else f"{digits}.{frac}")
     if not math.isfinite(number):  # 400 digits typed as text: float() gives inf, as a cell never could
         raise NotANumber("not_number", value)
-    negative = parenthesised or (found["sign"] or "+") in _MINUS
+    negative = parenthesised or bool(found["trail"]) or (found["sign"] or "+") in _MINUS
     # + 0.0 turns '-0' into 0.0, never a negative zero in outputs
     return Number((-number if negative else number) + 0.0, len(frac) + (2 if percent else 0))
 
@@ -182,17 +184,23 @@ def parse_year(value: object) -> int | None:
 
 # Danish month names and their 3-letter abbreviations: 'marts' → 'mar', 'oktober' → 'okt'.
 _MONTH_NAMES = "januar februar marts april maj juni juli august september oktober november december"
-_MONTHS = {n: i for i, full in enumerate(_MONTH_NAMES.split(), 1) for n in (full, full[:3])} | {"sept": 9}
-_DATE_PREFIX = re.compile(r"^(?:pr\.?|den)\s*")  # 'pr. 30.11.2015', 'den 30. november 2015'
+# English ones too: an English Excel shows a date cell as '30-Nov-2015' and it gets pasted as text.
+_ENGLISH_MONTHS = "january february march april may june july august september october november december"
+_MONTHS = ({n: i for names in (_MONTH_NAMES, _ENGLISH_MONTHS) for i, full in enumerate(names.split(), 1)
+            for n in (full, full[:3])} | {"sept": 9})
+_WEEKDAYS = r"(?:man|tirs|ons|tors|fre|lør|søn)dag"
+# 'pr. 30.11.2015', 'den 30. november 2015', 'd. 30.11.2015', 'mandag den 30. november 2015'
+_DATE_PREFIX = re.compile(rf"^(?:(?:pr\.?|den|d\.|{_WEEKDAYS},?)\s*)+")
 _DMY = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})(?:\s*[./-]\s*|\s+)(\d{4})")  # '30/11 2015'
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DAY_MONTH_NAME = re.compile(r"(\d{1,2})\.?\s*([a-zæøå]+)\.?\s*(\d{4})")  # '30. nov. 2015'
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})\.?[\s/-]*([a-zæøå]+)\.?[\s/-]*(\d{4})")  # '30. nov. 2015', '30-Nov-2015'
 
 
 def parse_date(value: object) -> dt.date | None:
     """Excel date or Danish date text ('30.11.2015', '30/11 2015', '30. nov. 2015') → date, else None.
 
-    Two-digit years are refused: '30.11.15' could be read several ways.
+    Two-digit years are refused: '30.11.15' could be read several ways; so are years outside
+    1900..2200, as parse_year refuses them.
     """
     if isinstance(value, dt.datetime):
         return value.date()
@@ -208,6 +216,8 @@ def parse_date(value: object) -> dt.date | None:
     elif (m := _DAY_MONTH_NAME.fullmatch(text)) and m[2] in _MONTHS:
         day, month, year = int(m[1]), _MONTHS[m[2]], int(m[3])
     else:
+        return None
+    if not 1900 <= year <= 2200:  # '30.11.0201' is a slip of the keys, not the year 201
         return None
     try:
         return dt.date(year, month, day)

@@ -67,9 +67,15 @@ def test_danish_thousands_and_decimal_comma(text: str, value: float, decimals: i
     assert parse_number(text) == Number(value, decimals)
 
 
-@pytest.mark.parametrize("text", ["−250", "–250", "—250", "-250", "- 250", "(250)", "(250 kr.)"])
+@pytest.mark.parametrize("text", ["−250", "–250", "—250", "-250", "- 250", "(250)", "(250 kr.)", "250-", "250−"])
 def test_every_kind_of_minus_and_accounting_brackets_make_a_negative(text: str) -> None:
     assert parse_number(text) == Number(-250.0, 0)
+
+
+@pytest.mark.parametrize(("text", "value", "decimals"), [("1.600,00-", -1600.0, 2), ("1.600,00- kr.", -1600.0, 2),
+                                                        ("12,5-", -12.5, 1)])
+def test_a_minus_after_the_number_as_sap_exports_it(text: str, value: float, decimals: int) -> None:
+    assert parse_number(text) == Number(value, decimals)
 
 
 @pytest.mark.parametrize("text", ["1 600", "1\xa0600", "1\u202f600", "1 600 kr."])
@@ -111,7 +117,8 @@ def test_point_decimal_is_refused_with_its_own_reason(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["ca. 5", "?", "se note", "5 borgere", "1,2,3", "1.600 000", "+", "(-500)", "1..600", ",5", "x"],
+    ["ca. 5", "?", "se note", "5 borgere", "1,2,3", "1.600 000", "+", "(-500)", "1..600", ",5", "x",
+     "(500-)", "-500-", "250,--"],
 )
 def test_other_text_in_a_number_column_is_not_a_number(text: str) -> None:
     with pytest.raises(NotANumber) as caught:
@@ -360,6 +367,13 @@ def test_parse_year_takes_only_a_four_digit_year(value: object, expected: int | 
         "Pr. 30/11 2015",
         "den 30. nov 2015",
         " 30.11.2015 ",
+        "d. 30.11.2015",
+        "d.30/11 2015",
+        "mandag den 30. november 2015",
+        "Mandag, 30. november 2015",
+        "30-Nov-2015",  # an English Excel's date cell, pasted as text
+        "30-nov.-2015",
+        "30 November 2015",
     ],
 )
 def test_danish_date_forms(text: str) -> None:
@@ -377,7 +391,8 @@ def test_danish_month_names_and_abbreviations(text: str, expected: dt.date) -> N
 
 @pytest.mark.parametrize(
     "value",
-    ["31.02.2015", "30.13.2015", "30.11.15", "30/11", "30. foo 2015", "30.112015", "i går", "", None, 42],
+    ["31.02.2015", "30.13.2015", "30.11.15", "30/11", "30. foo 2015", "30.112015", "i går", "", None, 42,
+     "30.11.0201", "30.11.1899", "1.1.2201", "d. 30", "mandag", "november 2015"],
 )
 def test_invalid_ambiguous_or_other_dates_are_none(value: object) -> None:
     assert parse_date(value) is None
@@ -391,14 +406,14 @@ def test_excel_dates_come_back_as_dates() -> None:
 DATE_FORMS = [
     "{d}.{m}.{y}", "{d:02}.{m:02}.{y}", "{d}-{m}-{y}", "{d:02}-{m:02}-{y}", "{d}/{m} {y}",
     "{d}/{m}/{y}", "{d}.{m} {y}", "{y}-{m:02}-{d:02}", "{d}. {month} {y}", "{d}. {mon}. {y}",
-    "{d} {mon} {y}",
+    "{d} {mon} {y}", "{d}-{mon}-{y}",
 ]  # fmt: skip
 
 
 @given(
     day=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)),
     form=st.sampled_from(DATE_FORMS),
-    prefix=st.sampled_from(["", "pr. ", "Pr. ", "den "]),
+    prefix=st.sampled_from(["", "pr. ", "Pr. ", "den ", "d. ", "mandag den ", "Fredag, "]),
     upper=st.booleans(),
 )
 def test_every_accepted_date_form_round_trips(day: dt.date, form: str, prefix: str, upper: bool) -> None:
