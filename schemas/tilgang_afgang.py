@@ -19,6 +19,7 @@ _DATED = r"antal( borgere)?( pr\.?)? {day}[./-]{month}\.?([ ./-]*\d{{4}})?"
 START_DATED = _DATED.format(day="0?1", month="0?1")
 END_DATED = _DATED.format(day=r"\d{1,2}", month=r"\d{1,2}")
 DATE_IN_LABEL = re.compile(r"(\d{1,2})[./-](\d{1,2})\.?(?:[ ./-]*(\d{4}))?")
+QUARTER_END = {1: "31/3", 2: "30/6", 3: "30/9", 4: "31/12"}
 
 COLUMNS = (
     Column("name", "Tilbud", ("Tilbud", "Dagtilbud", "Navn"), "text", blank_first=True),
@@ -50,31 +51,53 @@ SCHEMA_WITH_CAPACITY = SCHEMA.add_columns({"capacity": pa.Column(float, [pa.Chec
 
 
 def quarters_in_sequence(frame: Frame) -> Iterator[Finding]:
-    """Quarters present are 1..n (n ≤ 4), each with Tilgang and Afgang; reported at the
-    first quarter header cell that breaks it."""
-    for expected, quarter in enumerate(sorted(frame.quarter_cells), start=1):
+    """Quarters present are 1..n (n ≤ 4), in column order, each with Tilgang and Afgang;
+    reported at the first quarter header cell that breaks it. The order is the one the
+    person wrote (K1 | K3 | K2 is broken at K3, a second K2 at the repeat), each flow on its
+    own, so a one-row header may put all intake columns before all outflow columns."""
+    flows = frame.quarter_flows or tuple((flow, q, frame.quarter_cells[q]) for q in sorted(frame.quarter_cells)
+                                         for flow in ("in", "out") if f"{flow}_{q}" in frame.letters)
+    breaks = []  # (column of the header cell, quarter, expected, cell, missing)
+    for flow in ("in", "out"):
+        for expected, (quarter, cell) in enumerate(((q, c) for f, q, c in flows if f == flow), start=1):
+            if quarter != expected or quarter > 4:
+                breaks.append((_column(cell), quarter, expected, cell, []))
+                break
+    for quarter, cell in frame.quarter_cells.items():
         missing = [flow for flow in ("in", "out") if f"{flow}_{quarter}" not in frame.letters]
-        if quarter != expected or quarter > 4 or missing:
-            yield Finding("tilgang.quarters", ERROR, frame.sheet, (frame.quarter_cells[quarter],), f"K{quarter}",
-                          frame.names.get(f"in_{quarter}", f"K{quarter}"),
-                          {"quarter": quarter, "expected": expected,
-                           "missing": ["Tilgang" if m == "in" else "Afgang" for m in missing]})
-            return
+        if missing:
+            breaks.append((_column(cell), quarter, quarter, cell, missing))
+    if breaks:
+        _, quarter, expected, cell, missing = min(breaks, key=lambda b: b[0])
+        yield Finding("tilgang.quarters", ERROR, frame.sheet, (cell,), f"K{quarter}",
+                      frame.names.get(f"in_{quarter}", f"K{quarter}"),
+                      {"quarter": quarter, "expected": expected,
+                       "missing": ["Tilgang" if m == "in" else "Afgang" for m in missing]})
+
+
+def _column(ref: str) -> int:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    return column_index_from_string(coordinate_from_string(ref)[0])
 
 
 def end_label_agrees(frame: Frame) -> Iterator[Finding]:
-    """A dated end-count label ('Antal borgere 30/9 2016') must be the quarter reported through."""
+    """A dated end-count label ('Antal borgere 30/9 2016') must be the quarter reported
+    through, in the report's year. Not judged while the quarters themselves are broken:
+    'through K5' is no quarter to hold a date to."""
     label = normalise_label(frame.header_labels.get("end", ""))
     m = DATE_IN_LABEL.search(label)
-    if not m or not frame.quarters:
+    if not m or not frame.quarters or next(quarters_in_sequence(frame), None) is not None:
         return
     month, year = int(m.group(2)), m.group(3)
     through = max(frame.quarters)
     if not 1 <= month <= 12:
         return
     if (month - 1) // 3 + 1 != through or (year and frame.meta.get("year") and int(year) != frame.meta["year"]):
+        expected = QUARTER_END[through] + (f" {frame.meta['year']}" if frame.meta.get("year") else "")
         yield Finding("tilgang.end_label", ERROR, frame.sheet, (frame.header_cells["end"],), "Ultimo",
-                      frame.header_labels["end"], {"through": through})
+                      frame.header_labels["end"],
+                      {"through": through, "year": frame.meta.get("year", ""), "expected": expected})
 
 
 def balance(frame: Frame) -> Iterator[Finding]:

@@ -94,6 +94,7 @@ class Frame:
     quarters: tuple[int, ...] = ()
     header_labels: Mapping[str, str] = field(default_factory=dict)  # frame column → label as written
     quarter_cells: Mapping[int, str] = field(default_factory=dict)  # quarter → its label's cell
+    quarter_flows: tuple[tuple[str, int, str], ...] = ()  # (flow, quarter, label cell) in column order
 
     def kroner(self, value: float) -> float:
         """An amount in the sheet's unit → kroner, to the øre."""

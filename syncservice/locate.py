@@ -51,6 +51,9 @@ class Header:
     years: tuple[int, ...] = ()
     quarters: tuple[int, ...] = ()
     quarter_cells: dict[int, str] = field(default_factory=dict)  # quarter → its label's cell
+    # (flow, quarter, its label's cell) of every Tilgang/Afgang column in column order, a
+    # repeated quarter kept: the order the person wrote them, for the sequence rule
+    quarter_flows: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,7 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     years: list[tuple[int, int]] = []
     quarter_cols: dict[str, int] = {}
     quarter_cells: dict[int, str] = {}
+    quarter_flows: list[tuple[str, int, str]] = []
 
     def take(key: str, col: int, label: str, row: int, name: str) -> None:
         columns[key], labels[key], cells[key], names[key] = col, label, cell_ref(row, col), name
@@ -312,6 +316,7 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
             flow = _flow(kind, bottom) if two_rows else None
             if two_rows and flow and current_quarter:
                 key = f"{flow}_{current_quarter[0]}"
+                quarter_flows.append((flow, current_quarter[0], cell_ref(row_no, current_quarter[1])))
                 if key not in columns:
                     take(key, col, f"{top or ''} {bottom}".strip(), row_no + 1,
                          f"K{current_quarter[0]} {bottom}")
@@ -320,6 +325,7 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
             split = split_quarter_prefix(top) if not two_rows else None
             if split and _flow(kind, split[1]):
                 key = f"{_flow(kind, split[1])}_{split[0]}"
+                quarter_flows.append((_flow(kind, split[1]), split[0], cell_ref(row_no, col)))
                 if key not in columns:
                     take(key, col, top, row_no, top)
                     quarter_cells.setdefault(split[0], cell_ref(row_no, col))
@@ -357,7 +363,7 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     return Header(kind, row_no, 2 if two_rows else 1, columns, labels, cells, names,
                   years=tuple(y for y, _ in years),
                   quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
-                  quarter_cells=quarter_cells)
+                  quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows))
 
 
 def _flow(kind: Kind, text: str) -> str | None:

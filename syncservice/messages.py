@@ -280,18 +280,16 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     },
     # --- tilgang_afgang ----------------------------------------------------------------
     "tilgang.quarters": {
-        "da": ("Kvartalerne skal være 1. til 4. i rækkefølge, hver med Tilgang og Afgang; "
-               "her står kvartal {quarter}, hvor kvartal {expected} skulle stå{missing_text}.",
+        "da": ("Kvartalerne skal være 1. til 4. i rækkefølge, hver med Tilgang og Afgang; {problem}.",
                "Ret kvartalsoverskrifterne, så de følger skabelonen."),
-        "en": ("Quarters must run 1 to 4 in order, each with Tilgang and Afgang; here is quarter {quarter} "
-               "where quarter {expected} belongs{missing_text}.",
+        "en": ("Quarters must run 1 to 4 in order, each with Tilgang and Afgang; {problem}.",
                "Correct the quarter headers so they follow the template."),
     },
     "tilgang.end_label": {
-        "da": ("Overskriften «{value}» passer ikke med, at der er indberettet til og med {through}. kvartal.",
-               "Ret datoen i overskriften til kvartalets sidste dag, fx 30/9."),
-        "en": ("The header «{value}» does not match reporting through quarter {through}.",
-               "Correct the date in the header to the quarter's last day, e.g. 30/9."),
+        "da": ("Overskriften «{value}» passer ikke med, at der er indberettet til og med {period}.",
+               "Ret datoen i overskriften til kvartalets sidste dag, {expected}."),
+        "en": ("The header «{value}» does not match reporting through {period}.",
+               "Correct the date in the header to the quarter's last day, {expected}."),
     },
     "tilgang.balance": {
         "da": ("For {line} giver primo + tilgang − afgang {computed}, men ultimo er {value}.",
@@ -408,8 +406,19 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
         missing = fields.get("missing", "")
         if isinstance(missing, list):
             missing = (" og " if language == "da" else " and ").join(missing)
-        fields["missing_text"] = ((f" (mangler {missing})" if language == "da" else f" (missing {missing})")
-                                  if missing else "")
+        quarter, expected = fields.get("quarter", "?"), fields.get("expected", "?")
+        if missing and quarter == expected:  # the quarter is where it belongs, half of it is not
+            fields["problem"] = (f"kvartal {quarter} mangler {missing}" if language == "da"
+                                 else f"quarter {quarter} lacks {missing}")
+        else:
+            fields["problem"] = ((f"her står kvartal {quarter}, hvor kvartal {expected} skulle stå" if language == "da"
+                                  else f"here is quarter {quarter} where quarter {expected} belongs")
+                                 + ((f" (mangler {missing})" if language == "da" else f" (missing {missing})")
+                                    if missing else ""))
+    if finding.rule == "tilgang.end_label":  # '3. kvartal 2016', or '3. kvartal' where År is not known
+        through, year = fields.get("through", "?"), fields.get("year") or ""
+        fields["period"] = (f"{through}. kvartal {year}" if language == "da"
+                            else f"quarter {through}" + (f" of {year}" if year else "")).strip()
     return _fill(what, fields), _fill(fix, fields)
 
 

@@ -359,6 +359,49 @@ def test_end_label_must_agree_with_quarter_reported_through(check):
     assert f.cells == ("I6",)
 
 
+def test_quarters_are_judged_in_the_order_written_not_sorted(check):
+    """K1 | K3 | K2: the second pair's figures were typed as K2's; reported at K3's label."""
+    v = check(book.tilgang(quarter_labels=["K1", "K3", "K2"]))
+    (f,) = only(v.errors, "tilgang.quarters")
+    assert f.cells == ("E6",)
+    assert "her står kvartal 3, hvor kvartal 2 skulle stå" in render(f)
+
+
+def test_a_repeated_quarter_is_reported_at_the_repeat_not_dropped(check):
+    """K1 | K2 | K2: the third pair was silently left out before, and the end label blamed."""
+    v = check(book.tilgang(quarter_labels=["1. kv. 2016", "2. kv. 2016", "2. kv. 2016"]))
+    assert [(f.rule, f.cells) for f in v.errors] == [("tilgang.quarters", ("G6",))]
+    assert "her står kvartal 2, hvor kvartal 3 skulle stå" in render(v.errors[0])
+
+
+def test_a_quarter_without_its_afgang_says_so(check):
+    rows = book.tilgang()
+    rows[6][7] = None  # no Afgang under 3. kv.
+    (f,) = only(check(rows).errors, "tilgang.quarters")
+    assert f.cells == ("G6",)
+    assert "kvartal 3 mangler Afgang" in render(f)
+
+
+def test_end_label_message_names_the_date_that_fits(check):
+    (f,) = only(check(book.tilgang(end_label="Antal borgere 30/9 2015")).errors, "tilgang.end_label")
+    assert f.cells == ("I6",)
+    assert render(f) == ("Overskriften «Antal borgere 30/9 2015» passer ikke med, at der er indberettet til og med "
+                         "3. kvartal 2016. Ret datoen i overskriften til kvartalets sidste dag, 30/9 2016.")
+    (f,) = only(check(book.tilgang(end_label="Antal borgere 30/6 2016")).errors, "tilgang.end_label")
+    assert "30/9 2016" in render(f)
+
+
+def test_one_row_header_may_put_every_tilgang_before_every_afgang(check):
+    rows = book.tilgang()
+    rows[5] = ["Tilbud", "Primo", "K1 Tilgang", "K2 Tilgang", "K3 Tilgang", "K1 Afgang", "K2 Afgang",
+               "K3 Afgang", "Ultimo"]
+    rows[6:] = [[r[0], r[1], r[2], r[4], r[6], r[3], r[5], r[7], r[8]] for r in book.TILGANG_LINES]
+    v = check(rows)
+    assert v.accepted, v.errors
+    figures = {(f.line, f.metric, f.period): f.value for f in v.reports[0].figures}
+    assert figures[("Det Nye Sted", "Afgang", "K2")] == 2 and figures[("Det Nye Sted", "Tilgang", "K3")] == 3
+
+
 def test_one_row_quarter_header(check):
     rows = book.tilgang()
     rows[5] = ["Tilbud", "Primo", "K1 Tilgang", "K1 Afgang", "K2 Tilgang", "K2 Afgang", "K3 Tilgang",
