@@ -245,12 +245,15 @@ def _near_miss(sheet: str, head: list[Row], kinds: list[Kind], below: int) -> Fi
                     found.append(spec)
             if kind.years is not None:  # the years count as one label
                 found += [c for c in cells.values() if YEAR_LABEL.match(_text(c))][:1]
+            flows_missing = False
             if kind.quarters is not None:  # and Tilgang/Afgang, in this row or the one below, as one
-                flows = kind.quarters.intake + kind.quarters.outflow
                 below_cells = dict(head).get(row_no + 1, {})
-                found += [c for c in [*cells.values(), *below_cells.values()]
-                          if label_matches(_text(c), flows) or (split_quarter_prefix(_text(c)) or ("", ""))[1]][:1]
-            missing = [c for c in wanted if c not in found]
+                flows = [c for c in [*cells.values(), *below_cells.values()] if _is_flow(kind, _text(c))][:1]
+                found += flows
+                # quarter labels over no Tilgang/Afgang that can be read ('Tilg.', 'K1 Tilg.'): say so
+                flows_missing = not flows and any(parse_quarter(_text(c)) or split_quarter_prefix(_text(c))
+                                                  for c in cells.values())
+            missing = [c for c in wanted if c not in found] + ([_flows_column(kind)] if flows_missing else [])
             slots = len(wanted) + (kind.years is not None) + (kind.quarters is not None)
             if missing and found and 2 * len(found) >= slots and (best is None or len(found) > best[0]):
                 best = (len(found), row_no, kind, missing, cells[min(cells)])
@@ -260,11 +263,31 @@ def _near_miss(sheet: str, head: list[Row], kinds: list[Kind], below: int) -> Fi
     cells = dict(head)[row_no]
     # the labels no column claims are where the person must look (the 'Områder')
     strays = [c for c in cells.values() if _text(c) and not _known_label(kind, _text(c))]
+    if any(c.key == "flows" for c in missing):  # and the 'Tilg.' under a quarter, or 'K1 Tilg.'
+        two_rows = any(parse_quarter(_text(c)) for c in cells.values())  # else the row below is data
+        strays += [c for c in [*cells.values(), *(dict(head).get(row_no + 1, {}).values() if two_rows else ())]
+                   if c not in strays and _text(c) and not _is_flow(kind, _text(c))
+                   and (not _known_label(kind, _text(c)) or split_quarter_prefix(_text(c)))]
     shown = " | ".join(_text(c) for c in cells.values())
     return Finding("sheet.header_incomplete", ERROR, sheet, tuple(c.ref for c in strays[:3]) or (first.ref,), "",
                    shown[:200],
                    {"row": row_no, "kind": kind.title, "missing": ", ".join(f"«{c.name}»" for c in missing),
                     "labels": "; ".join(" / ".join(c.labels) for c in missing)})
+
+
+def _is_flow(kind: Kind, label: str) -> bool:
+    """'Tilgang', 'Afgang', or one of them after a quarter ('K1 Tilgang')."""
+    assert kind.quarters is not None
+    flows = kind.quarters.intake + kind.quarters.outflow
+    split = split_quarter_prefix(label)
+    return label_matches(label, flows) or (split is not None and label_matches(split[1], flows))
+
+
+def _flows_column(kind: Kind) -> Column:
+    """Tilgang and Afgang as one column, for the near miss to name."""
+    assert kind.quarters is not None
+    labels = kind.quarters.intake + kind.quarters.outflow
+    return Column("flows", " og ".join(labels), labels, "count")
 
 
 def _known_label(kind: Kind, label: str) -> bool:

@@ -459,6 +459,22 @@ def test_an_end_count_header_of_ones_own_is_named_not_taken_for_the_start(check)
     assert f.cells == ("I6",) and "«Ultimo»" in render(f) and "Tilgang og afgang" in render(f)
 
 
+def test_tilgang_afgang_abbreviated_under_the_quarters_are_named_at_their_cells(check):
+    """'Tilg.' / 'Afg.' under the quarter labels: the sheet is plainly this kind's, so the
+    person is told which words to write and where, not shown handleplan's columns."""
+    rows = book.tilgang()
+    rows[6] = [None, None, "Tilg.", "Afg.", "Tilg.", "Afg.", "Tilg.", "Afg."]
+    (f,) = check(rows).errors
+    assert f.rule == "sheet.header_incomplete" and f.cells == ("C7", "D7", "E7")
+    assert "Tilgang og afgang" in render(f) and "(Tilgang / Afgang)" in render(f)
+    assert "Område" not in render(f)
+    rows = book.tilgang()
+    rows[5] = ["Tilbud", "Primo", "K1 Tilg.", "K1 Afg.", "Ultimo"]
+    rows[6:] = [[r[0], r[1], r[2], r[3], r[1] + r[2] - r[3]] for r in book.TILGANG_LINES]
+    (f,) = check(rows).errors
+    assert f.rule == "sheet.header_incomplete" and f.cells == ("C6", "D6")
+
+
 def test_an_effekt_header_without_a_known_initiative_label_names_it(check):
     rows = book.effekt()
     rows[5][1] = "Tiltaget"
