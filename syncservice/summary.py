@@ -27,6 +27,7 @@ from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion, Ve
 from syncservice.summary_blocks import KindLayout, Overview, landscape, width
 from syncservice.summary_cells import AMOUNT_UNITS, BOLD, text
 from syncservice.summary_data import DataRows
+from syncservice.summary_xml import splice
 from syncservice.summary_lists import changes_sheet, rejected_sheet, sources_sheet
 from syncservice.summary_missing import missing_sheet
 from syncservice.summary_overviews import OVERVIEWS
@@ -64,10 +65,10 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
     by_id = {v.version_id: v for v in versions}
     wb = Workbook(write_only=True)  # sheets come in the order they are created
     data: DataSheet | None = None
+    overviews: dict[str, Overview] = {}
     try:
-        overviews: dict[str, Overview] = {
-            o.kind: o(wb, layouts.get(o.kind, KindLayout()), by_id, amount_unit=amount_unit, now=now)
-            for o in OVERVIEWS}
+        for o in OVERVIEWS:
+            overviews[o.kind] = o(wb, layouts.get(o.kind, KindLayout()), by_id, amount_unit=amount_unit, now=now)
         changes_sheet(wb, changes, language=language, message=message, now=now)
         sources_sheet(wb, versions, language=language, now=now)
         rejected_sheet(wb, rejected, language=language, message=message, now=now)
@@ -83,11 +84,11 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
             overview.close()
         data.close()
         _save(wb, tmp, now)
-        data.rows.splice(tmp)
+        splice(tmp, [*(o.rows for o in overviews.values()), data.rows])
     except BaseException:
         _discard_temp_files(wb)
-        if data is not None:
-            data.rows.close()
+        for rows in [*(o.rows for o in overviews.values()), *([data.rows] if data is not None else [])]:
+            rows.close()
         raise
 
 

@@ -24,6 +24,7 @@ from syncservice.models import DataRow, StoredVersion
 from syncservice.summary_cells import (AMOUNT_UNITS, BLOCK, COUNT_FORMAT, GRAND, HEADER, HEADER_RIGHT, MUTED,
                                        PLAIN, SOURCE, SUBTITLE, TITLE, TOTAL, WRAP, YEAR_FORMAT, Look, blank,
                                        centred, local_time, number, row_height, text)
+from syncservice.summary_xml import SheetRows
 
 HEADER_ROW = 4  # title, unit and time, explanation, then the column header
 UNIT_TOTALS = "Totaler pr. enhed"
@@ -82,6 +83,7 @@ class Overview:
     def __init__(self, wb: Workbook, layout: KindLayout, versions: dict[int, StoredVersion], *,
                  amount_unit: str, now: dt.datetime) -> None:
         self.ws = wb.create_sheet(self.sheet_title)
+        self.rows = SheetRows(self.ws)  # every row goes through here, as XML: summary_xml.py
         self.layout = layout
         self.versions = versions
         self.amount_unit = amount_unit
@@ -201,8 +203,8 @@ class Overview:
                         for name, _ in figures)])
 
     def _append(self, cells: list) -> None:
-        self.ws.append(cells)
         self.row += 1
+        self.rows.append(self.row, cells)
 
     def _begin_block(self, r: DataRow) -> None:
         self.block = (r.unit, r.year)

@@ -376,6 +376,15 @@ def test_unit_totals_stand_together_below_the_blocks_on_a_page_of_their_own(book
     assert ws.auto_filter.ref == f"A4:I{heading - 2}"  # the filter covers the blocks only
 
 
+def test_a_long_line_name_gets_a_row_tall_enough_for_its_wrapped_text(book):
+    ws = book["Effekt"]
+    long = find_row(ws, 4, EFFEKT[0][1])[0].row  # 'Flere tilbud … kapacitetsplan' wraps in its column
+    short = find_row(ws, 4, EFFEKT[1][1])[0].row
+    assert ws.row_dimensions[long].height and ws.row_dimensions[long].height > 15
+    assert ws.row_dimensions[short].height is None  # the default height, as Excel gives a one-line row
+    assert ws.cell(long, 4).alignment.wrap_text
+
+
 def test_handleplan_chart_shows_target_realised_and_expected_per_unit(book):
     ws = book["Handleplan"]
     assert series_of(ws) == [("Mål", [25_000], [FREDENSBORG]), ("Realiseret", [16_700], [FREDENSBORG]),
