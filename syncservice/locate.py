@@ -312,7 +312,8 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
            need: _Needles | None = None) -> Header | None:
     two_rows = kind.quarters is not None and any(
         label_matches(_text(c), kind.quarters.intake + kind.quarters.outflow) for c in lower.values()
-    ) and not any(split_quarter_prefix(_text(c)) for c in upper.values())
+    ) and not any((split := split_quarter_prefix(_text(c))) and _flow(kind, split[1])
+                  for c in upper.values())  # 'K1 Tilgang' (or 'Tilgang K1') above: one row
     columns: dict[str, int] = {}
     labels: dict[str, str] = {}
     cells: dict[str, str] = {}

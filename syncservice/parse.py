@@ -260,6 +260,8 @@ _QUARTER = r"""
 """
 _QUARTER_ONLY = re.compile(_QUARTER, re.VERBOSE)
 _QUARTER_PREFIX = re.compile(_QUARTER + r"(?:\s*[:–-]\s*|\s+)(?P<rest>[^\W\d_].*)", re.VERBOSE)
+# the word first, the quarter as its suffix ('Tilgang K1', 'Afgang 2. kvt. 2016'): §1 lets a label carry one
+_QUARTER_SUFFIX = re.compile(r"(?P<rest>[^\W\d_]+)(?:\s*[:–-]\s*|\s+)" + _QUARTER, re.VERBOSE)
 
 
 def parse_quarter(text: object) -> tuple[int, int | None] | None:
@@ -269,8 +271,10 @@ def parse_quarter(text: object) -> tuple[int, int | None] | None:
 
 
 def split_quarter_prefix(text: object) -> tuple[int, str] | None:
-    """One-row header 'K1 Tilgang' / '1. kv. 2016 Afgang' → (1, 'tilgang'); else None."""
-    found = _QUARTER_PREFIX.fullmatch(normalise_label(text))
+    """One-row header 'K1 Tilgang' / '1. kv. 2016 Afgang', or the word first ('Tilgang K1',
+    'Afgang 1. kvt.') → (1, 'tilgang'); else None."""
+    label = normalise_label(text)
+    found = _QUARTER_PREFIX.fullmatch(label) or _QUARTER_SUFFIX.fullmatch(label)
     return (_quarter_of(found)[0], found["rest"]) if found else None
 
 

@@ -494,13 +494,16 @@ def test_words_and_numbers_are_not_quarters(text: object) -> None:
         ("1. kv. Tilgang", (1, "tilgang")),
         ("1. kv. 2016 Afgang", (1, "afgang")),
         ("K3\nAfgang:", (3, "afgang")),
+        ("Tilgang K1", (1, "tilgang")),  # the word first, the quarter its suffix
+        ("Afgang 2. kvt. 2016", (2, "afgang")),
+        ("Tilgang: Q3", (3, "tilgang")),
     ],
 )
 def test_one_row_quarter_headers_split_into_quarter_and_label(text: str, expected: tuple[int, str]) -> None:
     assert split_quarter_prefix(text) == expected
 
 
-@pytest.mark.parametrize("text", ["K1", "K1 2016", "Tilgang", "Kapacitet 2016", None])
+@pytest.mark.parametrize("text", ["K1", "K1 2016", "Tilgang", "Kapacitet 2016", "Tilgang i alt", "Antal borgere K1", None])
 def test_text_without_a_quarter_prefix_and_a_label_does_not_split(text: object) -> None:
     assert split_quarter_prefix(text) is None
 

@@ -413,6 +413,22 @@ def test_one_row_quarter_header(check):
     assert v.reports[0].through == 3
 
 
+def test_one_row_header_with_the_quarter_after_the_word(check):
+    """'Tilgang K1' is the label Tilgang with the quarter as its suffix (§1: a label may
+    carry one); it was 'no header row' with handleplan's columns as the example."""
+    rows = book.tilgang()
+    rows[5] = ["Tilbud", "Primo", "Tilgang K1", "Afgang K1", "Tilgang 2. kvt.", "Afgang 2. kvt.", "Tilgang Q3",
+               "Afgang Q3", "Ultimo"]
+    rows[6:] = [list(r) for r in book.TILGANG_LINES]
+    v = check(rows)
+    assert v.accepted, v.errors
+    figures = {(f.line, f.metric, f.period): f.value for f in v.reports[0].figures}
+    assert figures[("Det Nye Sted", "Tilgang", "K2")] == 3 and figures[("Det Nye Sted", "Afgang", "K2")] == 2
+    assert v.reports[0].through == 3
+    rows = book.tilgang(end_label="Ultimo 3. kv. 2016")  # a quarter after another word: still two rows
+    assert check(rows).accepted
+
+
 def test_over_capacity_is_a_warning(check):
     v = check(book.tilgang(capacity=[20, 15, 10, 60]))
     assert v.accepted, v.errors
