@@ -73,6 +73,9 @@ class Table:
     line_rows: tuple[int, ...]
     decimals: dict[str, int] = field(default_factory=dict)
     truncated: bool = False
+    # field → the empty cell right of its label ('År' written, the year forgotten): where
+    # a person must look, rather than at the header as for a label not written at all
+    meta_empty: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
         if row[0] > HEADER_SCAN_ROWS + 1:  # one extra row: a two-row header may start at row 30
             break
     header = _find_header(head, list(kinds))
-    meta = _metadata(head, header.row if header else HEADER_SCAN_ROWS + 1)
+    meta, meta_empty = _metadata(head, header.row if header else HEADER_SCAN_ROWS + 1)
     if header is None:
         if meta:
             near = _near_miss(sheet, head, list(kinds), max(c.row for c in meta.values()))
@@ -106,15 +109,18 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
     if truncated:
         problems = (Finding("sheet.too_many_rows", ERROR, sheet, (cell_ref(line_rows[-1], 1),),
                             params={"limit": max_rows}),)
-    return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated), problems)
+    return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated,
+                         {k: ref for k, ref in meta_empty.items() if k not in meta}), problems)
 
 
 # --- metadata ---------------------------------------------------------------------------
 
-def _metadata(head: list[Row], header_row: int) -> dict[str, Cell]:
+def _metadata(head: list[Row], header_row: int) -> tuple[dict[str, Cell], dict[str, str]]:
     """Label/value pairs above the table: the label in one cell, the value to its right,
-    or 'Label: value' in one cell. The first of a field wins."""
+    or 'Label: value' in one cell. The first of a field wins. Also, per field whose label
+    stands with nothing to its right, the cell where its value belongs."""
     found: dict[str, Cell] = {}
+    empty: dict[str, str] = {}
     for row_no, cells in head:
         if row_no >= header_row:
             break
@@ -132,12 +138,14 @@ def _metadata(head: list[Row], header_row: int) -> dict[str, Cell]:
                     right = [cells[c] for c in cols[i + 1:i + 4] if c <= col + 3]
                     if right:
                         found[key] = right[0]
+                    else:
+                        empty.setdefault(key, cell_ref(cell.row, cell.col + 1))
                     break
                 inline = _inline_value(cell, labels)
                 if inline is not None:
                     found[key] = inline
                     break
-    return found
+    return found, empty
 
 
 def _inline_value(cell: Cell, labels: tuple[str, ...]) -> Cell | None:

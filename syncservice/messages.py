@@ -158,6 +158,12 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("The field «{field}» is missing above the table.",
                "Write «{field}» in a cell above the table and its value in the cell to its right."),
     },
+    "meta.empty": {
+        "da": ("«{field}» står over tabellen, men cellen til højre for den er tom.",
+               "Skriv værdien i {cells}, lige til højre for «{field}»."),
+        "en": ("«{field}» stands above the table, but the cell to its right is empty.",
+               "Write the value in {cells}, just right of «{field}»."),
+    },
     "meta.unit": {
         "da": ("Enheden er tom.", "Skriv enhedens navn, fx «Handicap & Psykiatri, Ballerup»."),
         "en": ("The unit is empty.", "Write the unit's name, e.g. «Handicap & Psykiatri, Ballerup»."),

@@ -130,6 +130,10 @@ def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], di
         meta["year"] = table.header.years[0]
     for key in sorted(kind.required_meta):
         if key not in table.meta and not (key == "year" and "year" in meta):
+            if key in table.meta_empty:  # the label is there, its value is not
+                findings.append(Finding("meta.empty", ERROR, table.sheet, (table.meta_empty[key],), META_NAMES[key],
+                                        "", {"field": META_NAMES[key]}))
+                continue
             first = table.header.cells[min(table.header.columns, key=table.header.columns.get)]
             findings.append(Finding("meta.missing", ERROR, table.sheet, (first,), META_NAMES[key], "",
                                     {"field": META_NAMES[key]}))

@@ -32,7 +32,7 @@ TYPICAL: dict[str, dict[str, object]] = {
     "report.duplicate_sheet": {"unit": "Handicap & Psykiatri, Ballerup", "year": 2016, "kind": "tilgang_afgang",
                                "other_sheet": "Ark2"},
     "report.unknown_unit": {"closest": "Dagtilbud Vest"},
-    "meta.missing": {"field": "Enhed"},
+    "meta.missing": {"field": "Enhed"}, "meta.empty": {"field": "Opgjort pr."},
     "meta.unit": {"formula": False}, "meta.year": {"formula": False}, "meta.as_of": {"formula": False},
     "meta.amount_unit": {"formula": False},
     "value.not_number": {}, "value.decimal_point": {}, "value.date": {}, "value.formula_no_cache": {},

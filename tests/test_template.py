@@ -164,8 +164,8 @@ def test_an_unfilled_template_is_rejected_saying_the_table_is_empty(resaved, kin
     rules = sorted((f.rule, f.location) for f in verdict.errors)
     header = f"{ws.title}!A{total - (2 if kind == 'tilgang_afgang' else 1)}"
     expected = [("table.empty", header)]
-    if kind == "handleplan":  # Opgjort pr. is required, and left for the person to fill
-        expected.insert(0, ("meta.missing", header))
+    if kind == "handleplan":  # Opgjort pr. is required, and left for the person to fill: named where it goes
+        expected.insert(0, ("meta.empty", f"{ws.title}!B{meta['Opgjort pr.']}"))
     assert rules == expected
 
 
@@ -176,7 +176,7 @@ def test_a_prefilled_but_unfilled_template_names_each_empty_cell(resaved):
     missing = sorted(c for f in verdict.errors if f.rule == "value.missing" for c in f.cells)
     lines = range(total + 1, total + 1 + len(book.HANDLEPLAN_LINES))
     assert missing == sorted(f"{col}{r}" for r in lines for col in "BCD")
-    assert {f.rule for f in verdict.errors} == {"value.missing", "meta.missing"}  # + Opgjort pr., still empty
+    assert {f.rule for f in verdict.errors} == {"value.missing", "meta.empty"}  # + Opgjort pr., still empty
     # the lines as stored: 'Institutioner *' without its footnote marker
     assert [ws.cell(r, 1).value for r in lines] == [line[0].rstrip(" *") for line in book.HANDLEPLAN_LINES]
 

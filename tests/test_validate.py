@@ -178,6 +178,19 @@ def test_missing_required_metadata_is_named(check):
     assert "Beløb i" in render(f)
 
 
+def test_a_metadata_label_without_its_value_names_the_empty_cell_beside_it(check):
+    rows = book.handleplan()
+    rows[2] = ["Enhed:"]  # the label written, the unit forgotten
+    rows[4] = ["Opgjort pr.:", "   "]  # only spaces: blank to a person
+    v = check(rows)
+    assert not v.accepted
+    found = sorted((f.rule, f.cells, f.column) for f in v.errors)
+    assert found == [("meta.empty", ("B3",), "Enhed"), ("meta.empty", ("B5",), "Opgjort pr.")]
+    (unit,) = [f for f in v.errors if f.column == "Enhed"]
+    assert render(unit) == ("«Enhed» står over tabellen, men cellen til højre for den er tom. "
+                            "Skriv værdien i B3, lige til højre for «Enhed».")
+
+
 def test_bad_year_names_its_cell(check):
     v = check(book.handleplan(year="tyve femten"))
     (f,) = only(v.errors, "meta.year")
