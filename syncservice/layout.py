@@ -18,6 +18,7 @@ import pandas as pd
 from syncservice.models import ERROR, Figure, FigureColumn, Figures, Finding, Severity
 
 ColumnType = Literal["text", "amount", "count", "status"]
+_PERCENT_SUFFIX = re.compile(r"%|\b(?:pct|procent|andel)\b")
 
 # WORKBOOKS.md §1: the metadata labels are the same for every kind; a kind says which it requires.
 META_LABELS: Mapping[str, tuple[str, ...]] = {
@@ -44,11 +45,15 @@ class Column:
     metric: str = ""  # Nøgletal in the Data sheet; "" means not a figure
 
     def matches(self, label: str) -> bool:
-        from syncservice.parse import label_matches, normalise_label
+        from syncservice.parse import matched_synonym, normalise_label
 
-        if self.labels and label_matches(label, self.labels):
-            return True
         norm = normalise_label(label)
+        synonym = matched_synonym(label, self.labels) if self.labels else None
+        if synonym is not None:
+            # 'Opnået i %' beside 'Realiseret' is a share, not the amount: a figure column is
+            # never the one its label calls a percentage
+            suffix = norm[len(normalise_label(synonym)):]
+            return self.type not in ("amount", "count") or not _PERCENT_SUFFIX.search(suffix)
         return any(re.fullmatch(p, norm) for p in self.patterns)
 
 

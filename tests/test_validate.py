@@ -569,6 +569,19 @@ def test_english_messages(check):
     assert render(f, "en").startswith("«ca. 5» in column Realiseret is not a number.")
 
 
+def test_a_percentage_column_named_like_an_amount_column_is_not_taken_for_it(check):
+    # 'Opnået i %' (a share) before 'Realiseret': 'Opnået' is Realiseret's synonym, but with
+    # '%' after it the column is the share, and the amounts stay Realiseret's
+    lines = [[name, target, f"{round(100 * real / target)}%", real, expected]
+             for name, target, real, expected in book.HANDLEPLAN_LINES]
+    header = ["Område", "Mål", "Opnået i %", "Realiseret 30.11 2015", "Forventet 2015"]
+    v = check(book.handleplan(lines=lines, header=header, total=["Total", 25, "67%", 16.7, 17.6]))
+    assert v.accepted, [(f.rule, f.location) for f in v.errors]
+    figures = {(f.line, f.metric): f.value for f in v.reports[0].figures}
+    assert figures[("Støtte eget hjem", "Realiseret")] == 3_600_000
+    assert sum(v for (_, metric), v in figures.items() if metric == "Realiseret") == 16_700_000
+
+
 # --- what people really type --------------------------------------------------------------
 
 def test_tilgang_total_row_is_checked_and_left_out_of_the_figures(check):
