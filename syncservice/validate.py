@@ -44,6 +44,7 @@ NUMERIC = ("amount", "count")
 MAX_FIGURE = 1e15
 LAYOUT_RULES = ("sheet.", "table.")
 _ROW_OF = re.compile(r"(\d+)$")
+_SPACES = re.compile("[ \xa0\u202f\u2009]{2,}|[\xa0\u202f\u2009]")  # NBSP, narrow and thin space, or a run
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,9 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         return None
     if ctype in ("text", "status"):
         text = _display(value).strip()
-        return strip_footnote_marker(text) if line else text
+        # a line's name as a person reads it: 'Det\xa0Nye  Sted' is Det Nye Sted, in the Data sheet
+        # and against the previous version (spaces only: other characters are kept as written)
+        return _SPACES.sub(" ", strip_footnote_marker(text)) if line else text
     if type(value) is int or type(value) is float:  # the common case, kept cheap (50,000-row sheets)
         shown = decimals_shown(value, cell.number_format)
         if shown > decimals.get(key, -1):

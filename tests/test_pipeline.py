@@ -111,6 +111,23 @@ def test_changed_quarter_figure_is_a_warning_with_old_and_new(service):
     assert (f.cells, f.params["old"], f.params["new"], f.params["period"]) == (("E8",), 1, 2, "K2")
 
 
+def test_a_line_named_with_a_non_breaking_or_double_space_is_the_same_line(service):
+    """'Det\xa0Nye  Sted' (pasted from Word) is Det Nye Sted: the change is found against the
+    previous version, and the Data sheet has one line, not two that a pivot table splits."""
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[3][0] = "Det\xa0Nye  Sted"
+    lines[3][6], lines[3][8] = 4, 55  # K3 Tilgang 3 → 4, end count follows
+    outcome = service.process(save(service, "ta.xlsx", {"TA": book.tilgang(lines=lines)}, mtime_bump=10**9))
+    (f,) = [w for w in outcome.verdict.warnings if w.rule == "change.figure"]
+    assert f.cells == ("G11",) and "for Det Nye Sted var 3" in render(f)
+    _, figs = figures(service)
+    assert figs[("Det Nye Sted", "Tilgang", "K3")] == 4
+    wb = openpyxl.load_workbook(service.write_summary())
+    assert {r[3] for r in wb["Data"].iter_rows(min_row=2, values_only=True)} == {
+        "Krumtappen", "Bibliotekscaféen", "Larsbjerggård", "Det Nye Sted"}
+
+
 def test_consolidated_workbook_lists_what_changed_since_the_previous_version(service):
     service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
     lines = [list(r) for r in book.TILGANG_LINES]
