@@ -6,6 +6,7 @@ Reads only as far as the table goes: a stream of rows in, a `Table` (or why not)
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,12 +15,14 @@ from typing import Any
 from syncservice.layout import META_LABELS, Column, Kind
 from syncservice.models import ERROR, WARNING, Cell, Finding, cell_ref
 from syncservice.parse import (
+    NotANumber,
     decimals_shown,
     format_decimals,
     is_blank,
     label_matches,
     matched_synonym,
     normalise_label,
+    parse_number,
     parse_quarter,
     split_quarter_prefix,
 )
@@ -104,11 +107,17 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
             return Located(None, (Finding("sheet.no_header", ERROR, sheet, (cell.ref,)),))
         return Located(None, (Finding("sheet.skipped", WARNING, sheet),))
     keys = tuple(header.columns)
-    lines, line_rows, decimals, truncated = _lines(head, rows, header, keys, max_rows)
+    lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows)
     problems: tuple[Finding, ...] = ()
     if truncated:
         problems = (Finding("sheet.too_many_rows", ERROR, sheet, (cell_ref(line_rows[-1], 1),),
                             params={"limit": max_rows}),)
+    if stray is not None:
+        blank_row, lead = stray
+        column = next((header.names[k] for k in header.kind.line_columns if header.columns.get(k) == lead.col), "")
+        problems += (Finding("table.rows_after_blank", WARNING, sheet,
+                             (cell_ref(blank_row, min(header.columns.values())), lead.ref), column, _text(lead),
+                             {"blank_row": blank_row, "row": lead.row}),)
     return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated,
                          {k: ref for k, ref in meta_empty.items() if k not in meta}), problems)
 
@@ -423,8 +432,10 @@ def _claim(specs: tuple[Column, ...], taken: dict[str, Any], label: str) -> Colu
 # --- lines ------------------------------------------------------------------------------
 
 def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str, ...], max_rows: int
-           ) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool]:
-    """Table rows below the header, up to the first blank row or a footnote row."""
+           ) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool, tuple[int, Cell] | None]:
+    """Table rows below the header, up to the first blank row or a footnote row; and,
+    where the table ends at a blank row with what looks like more lines right under it,
+    (that blank row, the first cell of the line under it)."""
     first = header.row + header.depth
     columns = [header.columns[k] for k in keys]
     wanted = set(columns)
@@ -433,21 +444,25 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str
     line_rows: list[int] = []
     expected = first
 
+    def done() -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool]:
+        return lines, line_rows, _decimals(formats, lines, keys), False
+
     def rows() -> Iterator[Row]:
         yield from (r for r in head if r[0] >= first)
         yield from rest
 
-    for row_no, cells in rows():
+    stream = rows()
+    for row_no, cells in stream:
         if row_no != expected:  # a missing row in the file is a blank row
-            break
+            return (*done(), _stray_line(header, keys, expected, itertools.chain([(row_no, cells)], stream)))
         present = [c for c in cells if c in wanted]
         if not present:
-            break
+            return (*done(), _stray_line(header, keys, expected, stream))
         lead = cells[min(present)]
         if isinstance(lead.value, str) and FOOTNOTE.match(lead.value):
             break
         if len(lines) >= max_rows:
-            return lines, line_rows, _decimals(formats, lines, keys), True
+            return lines, line_rows, _decimals(formats, lines, keys), True, None
         line = []
         for key, col in zip(keys, columns):
             cell = cells.get(col)
@@ -459,7 +474,47 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str
         lines.append(tuple(line))
         line_rows.append(row_no)
         expected += 1
-    return lines, line_rows, _decimals(formats, lines, keys), False
+    return (*done(), None)
+
+
+# A blank row or two between lines is what people leave; a table further down is set off by more,
+# or by a title or header row of its own
+STRAY_LOOKAHEAD = 2
+
+
+def _stray_line(header: Header, keys: tuple[str, ...], blank_row: int, after: Iterator[Row]
+                ) -> tuple[int, Cell] | None:
+    """(the blank row, the first cell of the row under it) when the first filled row within
+    STRAY_LOOKAHEAD rows under the blank row that ended the table looks like one of its
+    lines: a name in a line column and a number in a figure column ('Botilbud | 5 | 4,5',
+    or the 'I alt' row). The table still ends at the blank row (WORKBOOKS.md §1); this only
+    says what it left out."""
+    columns = {header.columns[k]: k for k in keys}
+    types = {spec.key: spec.type for spec in header.kind.columns}
+    for row_no, cells in after:
+        if row_no > blank_row + STRAY_LOOKAHEAD:
+            return None
+        present = sorted(c for c in cells if c in columns)
+        if not present:
+            continue
+        lead = cells[present[0]]
+        if isinstance(lead.value, str) and FOOTNOTE.match(lead.value):
+            return None
+        named = [cells[c] for c in present if columns[c] in header.kind.line_columns and _text(cells[c]).strip()]
+        figures = [cells[c] for c in present if types.get(columns[c]) not in ("text", "status")]
+        if named and any(_is_figure(c) for c in figures):
+            return blank_row, named[-1]  # the initiative rather than its track
+        return None
+    return None
+
+
+def _is_figure(cell: Cell) -> bool:
+    if cell.formula or (type(cell.value) in (int, float)):
+        return True
+    try:
+        return parse_number(cell.value) is not None
+    except NotANumber:
+        return False
 
 
 def _decimals(formats: dict[str, set[str]], lines: list[tuple[Any, ...]], keys: tuple[str, ...]) -> dict[str, int]:

@@ -137,6 +137,14 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "da": ("Tabellen har ingen rækker under overskriften.", "Udfyld tabellen under overskriftsrækken."),
         "en": ("The table has no rows under its header.", "Fill in the table below the header row."),
     },
+    "table.rows_after_blank": {
+        "da": ("Tabellen slutter ved den tomme række {blank_row}, så række {row} («{value}») og rækkerne under "
+               "den er ikke læst med.",
+               "Slet den tomme række, hvis rækkerne under den hører til tabellen."),
+        "en": ("The table ends at the empty row {blank_row}, so row {row} («{value}») and the rows below it "
+               "were not read.",
+               "Delete the empty row if the rows below it belong to the table."),
+    },
     "report.duplicate_sheet": {
         "da": ("Indberetningen for {unit} {year} ({kind}) findes også på arket «{other_sheet}».",
                "Slet det ene ark, eller ret Enhed/År, så hvert ark er sin egen indberetning."),

@@ -28,7 +28,7 @@ TYPICAL: dict[str, dict[str, object]] = {
     "sheet.skipped": {}, "sheet.no_header": {}, "table.empty": {},
     "sheet.header_incomplete": {"row": 8, "kind": "Handleplan", "missing": "«Område»",
                                 "labels": "Område / Tiltag / Indsats"},
-    "sheet.too_many_rows": {"limit": 200_000},
+    "sheet.too_many_rows": {"limit": 200_000}, "table.rows_after_blank": {"blank_row": 13, "row": 14},
     "report.duplicate_sheet": {"unit": "Handicap & Psykiatri, Ballerup", "year": 2016, "kind": "tilgang_afgang",
                                "other_sheet": "Ark2"},
     "report.unknown_unit": {"closest": "Dagtilbud Vest"},

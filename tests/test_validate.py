@@ -582,6 +582,27 @@ def test_a_percentage_column_named_like_an_amount_column_is_not_taken_for_it(che
     assert sum(v for (_, metric), v in figures.items() if metric == "Realiseret") == 16_700_000
 
 
+def test_lines_left_out_under_a_blank_row_are_named_not_dropped_in_silence(check):
+    # the table ends at the first blank row (WORKBOOKS.md §1); a blank row left between the
+    # lines used to drop those under it, and an 'I alt' under them, without a word
+    rows = book.handleplan(total=False)
+    rows.insert(13, [])  # between 'Alkohol/stof' (row 13) and 'Træning børn', now row 15
+    rows.append(["I alt", 25, 16.7, 17.6])
+    v = check(rows)
+    assert v.accepted  # a warning: the sheet's figures are those above the blank row
+    (f,) = only(v.warnings, "table.rows_after_blank")
+    assert (f.sheet, f.cells, f.column, f.value) == ("Ark1", ("A14", "A15"), "Område", "Træning børn")
+    assert render(f) == ("Tabellen slutter ved den tomme række 14, så række 15 («Træning børn») og rækkerne under "
+                         "den er ikke læst med. Slet den tomme række, hvis rækkerne under den hører til tabellen.")
+    assert {f.line for f in v.reports[0].figures} == {r[0].rstrip(" *") for r in book.HANDLEPLAN_LINES[:5]}
+
+
+def test_text_or_a_footnote_under_the_blank_row_after_a_table_is_no_stray_line(check):
+    for below in (["Efterladt", "x", "y", "z"], ["* Kun i 2015", 1], ["Handleplan 2014"]):
+        v = check(book.handleplan() + [[], below, ["BPA", 1, 1, 1]])
+        assert v.accepted and not v.warnings, (below, v.warnings)
+
+
 # --- what people really type --------------------------------------------------------------
 
 def test_tilgang_total_row_is_checked_and_left_out_of_the_figures(check):
