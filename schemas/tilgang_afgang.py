@@ -93,11 +93,19 @@ def end_label_agrees(frame: Frame) -> Iterator[Finding]:
     through = max(frame.quarters)
     if not 1 <= month <= 12:
         return
-    if (month - 1) // 3 + 1 != through or (year and frame.meta.get("year") and int(year) != frame.meta["year"]):
+    dated = (month - 1) // 3 + 1
+    if dated != through or (year and frame.meta.get("year") and int(year) != frame.meta["year"]):
         expected = QUARTER_END[through] + (f" {frame.meta['year']}" if frame.meta.get("year") else "")
+        # a year's template filled in through the date's quarter: the later quarters' columns are
+        # there but empty (0 on every line), so the person is told they may delete them
+        lines = frame.lines
+        empty = [q for q in frame.quarters if q > dated
+                 and not (lines[f"in_{q}"].fillna(0).any() or lines[f"out_{q}"].fillna(0).any())]
         yield Finding("tilgang.end_label", ERROR, frame.sheet, (frame.header_cells["end"],), "Ultimo",
                       frame.header_labels["end"],
-                      {"through": through, "year": frame.meta.get("year", ""), "expected": expected})
+                      {"through": through, "year": frame.meta.get("year", ""), "expected": expected,
+                       **({"empty": empty} if empty and empty[-1] == through and len(empty) == through - dated
+                          else {})})
 
 
 def balance(frame: Frame) -> Iterator[Finding]:

@@ -301,9 +301,9 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     },
     "tilgang.end_label": {
         "da": ("Overskriften «{value}» passer ikke med, at der er indberettet til og med {period}.",
-               "Ret datoen i overskriften til kvartalets sidste dag, {expected}."),
+               "Ret datoen i overskriften til kvartalets sidste dag, {expected}{empty_text}."),
         "en": ("The header «{value}» does not match reporting through {period}.",
-               "Correct the date in the header to the quarter's last day, {expected}."),
+               "Correct the date in the header to the quarter's last day, {expected}{empty_text}."),
     },
     "tilgang.balance": {
         "da": ("For {line} giver primo + tilgang − afgang {computed}, men ultimo er {value}.",
@@ -433,6 +433,15 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
         through, year = fields.get("through", "?"), fields.get("year") or ""
         fields["period"] = (f"{through}. kvartal {year}" if language == "da"
                             else f"quarter {through}" + (f" of {year}" if year else "")).strip()
+        empty = fields.get("empty") or []
+        if isinstance(empty, list) and empty:  # the later quarters' columns are there, but empty
+            quarters = (" og " if language == "da" else " and ").join(
+                f"{q}. kvartal" if language == "da" else f"quarter {q}" for q in empty)
+            fields["empty_text"] = (f", eller slet de tomme kolonner for {quarters}, hvis det ikke er indberettet endnu"
+                                    if language == "da" else
+                                    f", or delete the empty columns of {quarters} if it is not reported yet")
+        else:
+            fields["empty_text"] = ""
     return _fill(what, fields), _fill(fix, fields)
 
 

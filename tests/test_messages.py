@@ -48,7 +48,7 @@ TYPICAL: dict[str, dict[str, object]] = {
     "effekt.years_too_few": {"count": 1},
     "effekt.years_sequence": {"expected": 2022},
     "tilgang.quarters": {"quarter": 3, "expected": 2, "missing": "Afgang"},
-    "tilgang.end_label": {"through": 3, "year": 2016, "expected": "30/9 2016"},
+    "tilgang.end_label": {"through": 3, "year": 2016, "expected": "30/9 2016", "empty": [3]},
     "tilgang.balance": {"computed": 22, "line": "Krumtappen"},
     "tilgang.running_negative": {"count": -1, "quarter": 2, "line": "Krumtappen"},
     "tilgang.over_capacity": {"count": 22, "line": "Krumtappen"},
@@ -57,7 +57,8 @@ TYPICAL: dict[str, dict[str, object]] = {
     "change.realised_decreased": {"line": "BPA", "old": "200.000", "new": "150.000"},
     "change.start_vs_last_end": {"line": "Krumtappen", "end": "22", "year": 2015},
 }
-DERIVED = {"tilgang.quarters": {"problem"}, "tilgang.end_label": {"period"}}  # filled in by render() from the params
+# filled in by render() from the params
+DERIVED = {"tilgang.quarters": {"problem"}, "tilgang.end_label": {"period", "empty_text"}}
 PYTHONISH = re.compile(r"Traceback|Error:|Exception|KeyError|ValueError|\bNone\b|\bnan\b|\bself\b|__|\{|\}")
 
 

@@ -404,6 +404,21 @@ def test_end_label_message_names_the_date_that_fits(check):
     assert "30/9 2016" in render(f)
 
 
+def test_a_years_template_filled_through_q3_is_told_it_may_delete_the_empty_k4(check):
+    """K1..K4 columns, K4 left empty, 'Antal borgere 30/9 2016': the quarters present say K4,
+    so the label disagrees; the person is also told the empty K4 columns may go."""
+    lines = [r[:8] + [None, None, r[8]] for r in book.TILGANG_LINES]
+    v = check(book.tilgang(quarters=4, lines=lines, end_label="Antal borgere 30/9 2016"))
+    (f,) = only(v.errors, "tilgang.end_label")
+    assert f.cells == ("K6",)
+    assert render(f).endswith("Ret datoen i overskriften til kvartalets sidste dag, 31/12 2016, eller slet de "
+                              "tomme kolonner for 4. kvartal, hvis det ikke er indberettet endnu.")
+    lines[0][8], lines[0][10] = 1, 23  # a figure in K4: it is reported, the label is what is wrong
+    (f,) = only(check(book.tilgang(quarters=4, lines=lines, end_label="Antal borgere 30/9 2016")).errors,
+                "tilgang.end_label")
+    assert render(f).endswith("sidste dag, 31/12 2016.")
+
+
 def test_one_row_header_may_put_every_tilgang_before_every_afgang(check):
     rows = book.tilgang()
     rows[5] = ["Tilbud", "Primo", "K1 Tilgang", "K2 Tilgang", "K3 Tilgang", "K1 Afgang", "K2 Afgang",
