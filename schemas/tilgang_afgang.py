@@ -57,22 +57,30 @@ def quarters_in_sequence(frame: Frame) -> Iterator[Finding]:
     own, so a one-row header may put all intake columns before all outflow columns."""
     flows = frame.quarter_flows or tuple((flow, q, frame.quarter_cells[q]) for q in sorted(frame.quarter_cells)
                                          for flow in ("in", "out") if f"{flow}_{q}" in frame.letters)
-    breaks = []  # (column of the header cell, quarter, expected, cell, missing)
+    breaks = []  # (column of the header cell, quarter, expected, cell, missing, twice)
     for flow in ("in", "out"):
+        seen: set[tuple[int, str]] = set()
         for expected, (quarter, cell) in enumerate(((q, c) for f, q, c in flows if f == flow), start=1):
+            if (quarter, cell) in seen:  # 'Tilgang §103' | 'Tilgang §104' under one quarter's label
+                breaks.append((_column(cell), quarter, quarter, cell, [], [_FLOW_NAMES[flow]]))
+                break
+            seen.add((quarter, cell))
             if quarter != expected or quarter > 4:
-                breaks.append((_column(cell), quarter, expected, cell, []))
+                breaks.append((_column(cell), quarter, expected, cell, [], []))
                 break
     for quarter, cell in frame.quarter_cells.items():
         missing = [flow for flow in ("in", "out") if f"{flow}_{quarter}" not in frame.letters]
         if missing:
-            breaks.append((_column(cell), quarter, quarter, cell, missing))
+            breaks.append((_column(cell), quarter, quarter, cell, missing, []))
     if breaks:
-        _, quarter, expected, cell, missing = min(breaks, key=lambda b: b[0])
+        _, quarter, expected, cell, missing, twice = min(breaks, key=lambda b: b[0])
         yield Finding("tilgang.quarters", ERROR, frame.sheet, (cell,), f"K{quarter}",
                       frame.names.get(f"in_{quarter}", f"K{quarter}"),
                       {"quarter": quarter, "expected": expected,
-                       "missing": ["Tilgang" if m == "in" else "Afgang" for m in missing]})
+                       "missing": [_FLOW_NAMES[m] for m in missing], **({"twice": twice} if twice else {})})
+
+
+_FLOW_NAMES = {"in": "Tilgang", "out": "Afgang"}
 
 
 def _column(ref: str) -> int:

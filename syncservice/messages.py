@@ -421,7 +421,11 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
         if isinstance(missing, list):
             missing = (" og " if language == "da" else " and ").join(missing)
         quarter, expected = fields.get("quarter", "?"), fields.get("expected", "?")
-        if missing and quarter == expected:  # the quarter is where it belongs, half of it is not
+        twice = fields.get("twice") or []
+        if isinstance(twice, list) and twice:  # two Tilgang columns under one quarter's label
+            fields["problem"] = (f"kvartal {quarter} har to kolonner med {twice[0]}" if language == "da"
+                                 else f"quarter {quarter} has two {twice[0]} columns")
+        elif missing and quarter == expected:  # the quarter is where it belongs, half of it is not
             fields["problem"] = (f"kvartal {quarter} mangler {missing}" if language == "da"
                                  else f"quarter {quarter} lacks {missing}")
         else:

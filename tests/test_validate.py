@@ -387,6 +387,17 @@ def test_a_repeated_quarter_is_reported_at_the_repeat_not_dropped(check):
     assert "her står kvartal 2, hvor kvartal 3 skulle stå" in render(v.errors[0])
 
 
+def test_two_tilgang_columns_under_one_quarter_are_named_not_half_dropped(check):
+    """'Tilgang §103' | 'Tilgang §104' under 1. kv.: the second column was silently left out."""
+    lines = [[r[0], r[1], 0, r[2], r[3], r[1] + r[2] - r[3]] for r in book.TILGANG_LINES]
+    rows = book.tilgang(quarters=1, lines=lines)
+    rows[5] = [None, "Antal borgere 1/1 2016", "1. kv. 2016", None, None, "Antal borgere 31/3 2016"]
+    rows[6] = [None, None, "Tilgang §103", "Tilgang §104", "Afgang"]
+    (f,) = check(rows).errors
+    assert (f.rule, f.cells) == ("tilgang.quarters", ("C6",))
+    assert "kvartal 1 har to kolonner med Tilgang" in render(f)
+
+
 def test_a_quarter_without_its_afgang_says_so(check):
     rows = book.tilgang()
     rows[6][7] = None  # no Afgang under 3. kv.
