@@ -191,7 +191,12 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     for key, values in data.items():
         ctype = types.get(key) or ("amount" if key.startswith("y") else "count")
         # arrays, not Series: the frame is built in a quarter of the time (a sheet of twenty lines)
-        frame_data[key] = pd.array(values, dtype="str") if ctype in ("text", "status") else np.array(values, "float64")
+        if ctype in ("text", "status"):
+            frame_data[key] = pd.array(values, dtype="str")
+        else:
+            frame_data[key] = np.array(values, "float64")
+            if ctype == "count":
+                frame_data[key] = _snap_whole(frame_data[key])
     # one key per line for uniqueness: names compared as a person would (case, spaces, '*')
     keys = zip(*(data[k] for k in line_cols)) if line_cols else iter(())
     frame_data[LINE_KEY] = pd.array(
@@ -206,6 +211,15 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
         quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows,
     )
     return frame, totals, total_rows, decimals
+
+
+def _snap_whole(counts: np.ndarray) -> np.ndarray:
+    """A count a formula left a hair off whole (=A8*3/3 giving 18.000000000000004) is that
+    whole number: the cell shows 18, and the person cannot see, let alone fix, the rest."""
+    whole = np.rint(counts)
+    with np.errstate(invalid="ignore"):  # NaN (empty or unreadable) stays NaN
+        near = np.abs(counts - whole) <= 1e-9 * np.maximum(1.0, np.abs(whole))
+    return np.where(near, whole, counts)
 
 
 def _is_total(cell: Any, labels: set[str]) -> bool:

@@ -326,6 +326,17 @@ def test_a_count_that_is_not_whole_is_reported_once_not_again_as_a_balance(check
     assert [(f.rule, f.cells) for f in v.errors] == [("value.not_whole", ("B8",))]
 
 
+def test_a_count_a_formula_left_a_hair_off_whole_is_that_whole_number(check):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][1], lines[0][8] = 18.000000000000004, 21.999999999999996  # what =A1*3/3 can give; Excel shows 18, 22
+    v = check(book.tilgang(lines=lines))
+    assert v.accepted, v.errors
+    figures = {(f.line, f.metric): f.value for f in v.reports[0].figures}
+    assert (figures[("Krumtappen", "Primo")], figures[("Krumtappen", "Ultimo")]) == (18.0, 22.0)  # exactly
+    lines[0][1], lines[0][8] = 18.001, 22.001  # a thousandth of a person is typed, not noise
+    assert {f.cells for f in only(check(book.tilgang(lines=lines)).errors, "value.not_whole")} == {("B8",), ("I8",)}
+
+
 def test_half_a_person_in_a_quarters_intake_is_not_whole_at_its_cell(check):
     lines = [list(r) for r in book.TILGANG_LINES]
     lines[0][2], lines[0][8] = 1.5, 23.5  # K1 Tilgang, and an end count that balances with it
