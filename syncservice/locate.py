@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from syncservice.layout import META_LABELS, Column, Kind
@@ -24,6 +24,7 @@ from syncservice.parse import (
     normalise_label,
     parse_number,
     parse_quarter,
+    parse_year,
     split_quarter_prefix,
 )
 from syncservice.read import Row
@@ -106,6 +107,8 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
             cell = next(iter(meta.values()))
             return Located(None, (Finding("sheet.no_header", ERROR, sheet, (cell.ref,)),))
         return Located(None, (Finding("sheet.skipped", WARNING, sheet),))
+    if "year" in meta and header.depth == 1:
+        header = _of_the_year(header, dict(head).get(header.row, {}), parse_year(meta["year"].value))
     keys = tuple(header.columns)
     lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows)
     problems: tuple[Finding, ...] = ()
@@ -405,6 +408,40 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                   years=tuple(y for y, _ in years),
                   quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
                   quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows))
+
+
+_YEAR_IN_LABEL = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def _of_the_year(header: Header, cells: dict[int, Cell], year: int | None) -> Header:
+    """Where the header holds a column twice, one per year ('Forventet 2014 | Forventet
+    2015', last year's perhaps hidden), the one whose label names the report's year (År)
+    rather than the first: a 2015 report's figures are those of 2015."""
+    if year is None:
+        return header
+    columns, labels, cells_of = dict(header.columns), dict(header.labels), dict(header.cells)
+    for spec in header.kind.columns:
+        key = spec.key
+        if key not in columns or not spec.labels or _label_year(spec, labels[key]) in (None, year):
+            continue
+        used = set(columns.values())
+        for col in sorted(cells):
+            text = _text(cells[col])
+            if col not in used and spec.matches(text) and _label_year(spec, text) == year:
+                columns[key], labels[key], cells_of[key] = col, text, cell_ref(header.row, col)
+                break
+    if columns == header.columns:
+        return header
+    return replace(header, columns=columns, labels=labels, cells=cells_of)
+
+
+def _label_year(spec: Column, label: str) -> int | None:
+    """The year in the suffix after a column's word ('Forventet 2015' → 2015), if any."""
+    synonym = matched_synonym(label, spec.labels)
+    if synonym is None:
+        return None
+    found = _YEAR_IN_LABEL.findall(normalise_label(label)[len(normalise_label(synonym)):])
+    return int(found[-1]) if found else None
 
 
 def _flow(kind: Kind, text: str) -> str | None:

@@ -640,6 +640,18 @@ def test_text_or_a_footnote_under_the_blank_row_after_a_table_is_no_stray_line(c
         assert v.accepted and not v.warnings, (below, v.warnings)
 
 
+def test_of_two_year_columns_for_one_figure_the_reports_year_is_read(check):
+    # last year's forecast kept beside this year's (hidden, or simply left): a 2015 report
+    # is read from 'Forventet 2015', not from the first 'Forventet' in the row
+    lines = [[*line[:3], 99, line[3]] for line in book.HANDLEPLAN_LINES]
+    header = ["Område", "Mål", "Realiseret 30.11 2015", "Forventet 2014", "Forventet 2015"]
+    v = check(book.handleplan(lines=lines, header=header, total=["Total", 25, 16.7, 990, 17.6]))
+    assert v.accepted, [(f.rule, f.location) for f in v.errors]
+    expected = {f.line: (f.value, f.cell) for f in v.reports[0].figures if f.metric == "Forventet"}
+    assert expected["Støtte eget hjem"] == (3_600_000, "E10")  # the total is row 9
+    assert sum(value for value, _ in expected.values()) == 17_600_000
+
+
 # --- what people really type --------------------------------------------------------------
 
 def test_tilgang_total_row_is_checked_and_left_out_of_the_figures(check):
