@@ -244,6 +244,16 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("The row has figures but no name in column {column}.",
                "Write the name, or delete the row if it does not belong."),
     },
+    "row.looks_like_total": {
+        "da": ("Rækken «{value}» ligner en totalrække, men dens tal er ikke summen af de andre rækker, "
+               "så den er talt med som en almindelig række.",
+               "Er det en total, så skriv blot «I alt» i cellen og ret tallene. Er det en almindelig række, "
+               "er der intet at gøre."),
+        "en": ("The row «{value}» looks like a total row, but its figures are not the sum of the other rows, "
+               "so it is counted as an ordinary row.",
+               "If it is a total, write just «I alt» in the cell and correct the figures. If it is an ordinary "
+               "row, there is nothing to do."),
+    },
     "row.duplicate": {
         "da": ("«{value}» står to gange; første gang i række {first_row} ({first_cell}).",
                "Slå de to rækker sammen, eller giv dem forskellige navne."),

@@ -173,9 +173,15 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     columns = [(i, key, types.get(key) or ("amount" if key.startswith("y") else "count"), key in line_cols,
                 key in quarter_keys) for i, key in enumerate(table.keys)]
     line_positions = [table.keys.index(k) for k in line_cols]
+    named_totals: list[tuple[int, Cell, str]] = []  # (line, cell, column) named like a total and more: 'I alt Ballerup'
     for values, row_no in zip(table.lines, table.line_rows):
         is_total = any(_is_total(values[i], total_labels) for i in line_positions)
         target, target_rows = (totals, total_rows) if is_total else (data, rows)
+        if not is_total:
+            named = [(values[i], header.names[line_cols[n]]) for n, i in enumerate(line_positions)
+                     if _is_total(values[i], total_labels, suffix=True)]
+            if named:
+                named_totals.append((len(rows), *named[0]))
         target_rows.append(row_no)
         for i, key, ctype, is_line, is_quarter in columns:
             value = values[i]
@@ -186,6 +192,9 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
             if value is None and is_quarter:
                 value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
             target[key].append(value)
+
+    numeric = [k for k in data if (types.get(k) or ("amount" if k.startswith("y") else "count")) in NUMERIC]
+    findings.extend(_move_named_totals(named_totals, data, rows, totals, total_rows, numeric, decimals, table.sheet))
 
     frame_data = {}
     for key, values in data.items():
@@ -222,11 +231,47 @@ def _snap_whole(counts: np.ndarray) -> np.ndarray:
     return np.where(near, whole, counts)
 
 
-def _is_total(cell: Any, labels: set[str]) -> bool:
-    """'Total', 'I alt', 'Alle', 'Sum' in a line column (any case, footnote marker or not)."""
-    if not isinstance(cell, Cell) or not isinstance(cell.value, str) or len(cell.value) > 20:  # names are longer
-        return False
-    return normalise_label(strip_footnote_marker(cell.value)) in labels
+def _is_total(cell: Any, labels: set[str], *, suffix: bool = False) -> bool:
+    """'Total', 'I alt', 'Alle', 'Sum' in a line column (any case, footnote marker or not);
+    with `suffix`, such a word with more after it ('I alt Ballerup', 'Total 2016')."""
+    if not isinstance(cell, Cell) or not isinstance(cell.value, str) or len(cell.value) > (40 if suffix else 20):
+        return False  # names are longer
+    label = normalise_label(strip_footnote_marker(cell.value))
+    if not suffix:
+        return label in labels
+    return any(label.startswith(t) and len(label) > len(t) and not label[len(t)].isalpha() for t in labels)
+
+
+def _move_named_totals(candidates: list[tuple[int, Cell, str]], data: dict[str, list[Any]], rows: list[int],
+                       totals: dict[str, list[Any]], total_rows: list[int], numeric: list[str],
+                       decimals: dict[str, int], sheet: str) -> list[Finding]:
+    """A line named like a total with more after it ('I alt Ballerup') is the total row it
+    looks like when every figure is the sum of the other lines: counted once, not twice.
+    Otherwise it stays a line (an initiative may be called 'Alle borgere …'), with a warning:
+    a total counted as a line doubles every sum finance reads."""
+    if not candidates or not numeric:
+        return []
+    skip = {c for c, _, _ in candidates}
+    others = [i for i in range(len(rows)) if i not in skip]
+    sums = {k: math.fsum(v for i in others if isinstance(v := data[k][i], float) and v == v) for k in numeric}
+
+    def is_sum(c: int, key: str) -> bool:
+        value = 0.0 if data[key][c] is None else data[key][c]
+        tolerance = 0.5 * 10 ** -decimals.get(key, 0) + 1e-9 * max(1.0, abs(sums[key]))
+        return isinstance(value, float) and abs(value - sums[key]) <= tolerance
+
+    moved, warnings = [], []
+    for c, cell, column in candidates:
+        if any(sums.values()) and all(is_sum(c, k) for k in numeric):
+            moved.append(c)
+        else:
+            warnings.append(Finding("row.looks_like_total", WARNING, sheet, (cell.ref,), column,
+                                    _display(cell.value).strip()))
+    for c in sorted(moved, reverse=True):
+        total_rows.append(rows.pop(c))
+        for key in data:
+            totals[key].append(data[key].pop(c))
+    return warnings
 
 
 def _letter(col: int) -> str:

@@ -40,6 +40,7 @@ TYPICAL: dict[str, dict[str, object]] = {
     "value.too_large": {},
     "row.name_missing": {},
     "row.duplicate": {"first_row": 9, "first_cell": "A9"},
+    "row.looks_like_total": {},
     "total.mismatch": {"expected": "16,7", "difference": "0,3"},
     "handleplan.negative": {},
     "handleplan.realised_exceeds_expected": {"expected": 3.4},

@@ -666,6 +666,36 @@ def test_tilgang_total_row_is_checked_and_left_out_of_the_figures(check):
     assert "er 96, men rækkerne giver 97 (forskel -1)" in render(f)
 
 
+def test_a_total_named_with_more_after_it_is_the_total_it_looks_like(check):
+    rows = book.tilgang()
+    rows.append(["I alt Ballerup", 90, 0, 1, 5, 2, 6, 1, 97])  # every figure the sum of the lines above
+    v = check(rows)
+    assert v.accepted and not v.warnings, (v.errors, v.warnings)
+    assert {f.line for f in v.reports[0].figures} == {"Krumtappen", "Bibliotekscaféen", "Larsbjerggård",
+                                                      "Det Nye Sted"}  # counted once, not twice
+    rows[-1] = ["Total (2016)", 90, 0, 1, 5, 2, 6, 1, 97]
+    assert check(rows).accepted and "Total (2016)" not in {f.line for f in check(rows).reports[0].figures}
+
+
+def test_a_line_named_like_a_total_that_is_not_the_sum_stays_a_line_with_a_warning(check):
+    rows = book.tilgang()
+    rows.append(["I alt Ballerup", 91, 0, 1, 5, 2, 6, 1, 98])  # one more at the start: not the sum
+    v = check(rows)
+    assert v.accepted
+    (f,) = only(v.warnings, "row.looks_like_total")
+    assert (f.cells, f.column, f.value) == (("A12",), "Tilbud", "I alt Ballerup")
+    assert render(f).startswith("Rækken «I alt Ballerup» ligner en totalrække, men dens tal er ikke summen")
+    assert "I alt Ballerup" in {f.line for f in v.reports[0].figures}
+
+
+def test_an_initiative_called_alle_something_is_an_initiative(check):
+    lines = [list(r) for r in book.EFFEKT_LINES] + [["5", "Alle borgere i job", -100, -200, -300, -400, -500]]
+    v = check(book.effekt(lines=lines))
+    assert v.accepted, v.errors
+    assert "Alle borgere i job" in {f.line for f in v.reports[0].figures}
+    assert [f.rule for f in v.warnings] == ["row.looks_like_total"]  # worth a look, never a rejection
+
+
 def test_quarter_labels_as_staff_write_them(check):
     for labels in (["K1", "K2", "K3"], ["Q1", "Q2", "Q3"], ["1. kvartal", "2. kvartal", "3. kvartal"]):
         v = check(book.tilgang(quarter_labels=labels))
