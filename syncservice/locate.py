@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +22,8 @@ from syncservice.parse import (
     label_matches,
     matched_synonym,
     normalise_label,
+    parse_amount_unit,
+    parse_date,
     parse_number,
     parse_quarter,
     parse_year,
@@ -153,22 +155,30 @@ def _metadata(head: list[Row], header_row: int) -> tuple[dict[str, Cell], dict[s
                     else:
                         empty.setdefault(key, cell_ref(cell.row, cell.col + 1))
                     break
-                inline = _inline_value(cell, labels)
+                inline = _inline_value(cell, labels, _INLINE_PARSERS.get(key))
                 if inline is not None:
                     found[key] = inline
                     break
     return found, empty
 
 
-def _inline_value(cell: Cell, labels: tuple[str, ...]) -> Cell | None:
-    """'Enhed: Dagtilbud Vest' → a Cell holding 'Dagtilbud Vest' at the same position."""
+# Without a colon, 'Status pr. 30.11.2015' is label and value only where the rest reads as
+# the field's value: 'Organisation og ledelse' over a table is a title, not a unit
+_INLINE_PARSERS: dict[str, Callable[[str], Any]] = {"year": parse_year, "as_of": parse_date,
+                                                     "amount_unit": parse_amount_unit}
+
+
+def _inline_value(cell: Cell, labels: tuple[str, ...], parse: Callable[[str], Any] | None = None) -> Cell | None:
+    """'Enhed: Dagtilbud Vest' → a Cell holding 'Dagtilbud Vest' at the same position;
+    'Status pr. 30.11.2015' too, where `parse` reads what follows the label."""
     text = str(cell.value).strip()
     for label in labels:
         # any whitespace between the label's words, as normalise_label allows: 'Opgjort\npr.:'
         bare = r"\s+".join(map(re.escape, label.rstrip(".:").split()))
-        m = re.match(rf"^\s*{bare}\.?\s*:\s*(\S.*)$", text, re.IGNORECASE)
-        if m:
-            return Cell(cell.row, cell.col, m.group(1).strip(), cell.formula, cell.number_format)
+        m = re.match(rf"^\s*{bare}\.?\s*(:)?\s*(\S.*)$", text, re.IGNORECASE)
+        if m and (m.group(1) or (parse is not None and text[m.start(2) - 1].isspace()
+                                 and parse(m.group(2).strip()) is not None)):
+            return Cell(cell.row, cell.col, m.group(2).strip(), cell.formula, cell.number_format)
     return None
 
 

@@ -219,6 +219,21 @@ def test_metadata_labels_without_colon_and_in_one_cell(check):
     assert v.reports[0].key == ("handleplan", "Fredensborg", 2015)
 
 
+def test_label_and_value_in_one_cell_without_a_colon_where_the_value_reads(check):
+    # 'Status pr. 30.11' is how seed 000 writes it; the value reads as a date, a year or
+    # an amount unit, so it is the field's; 'Organisation og ledelse' is a title, not a unit
+    rows = book.handleplan()
+    rows[0] = ["Organisation og ledelse"]
+    rows[3] = ["Budgetår 2015"]
+    rows[4] = ["Status pr. 30.11.2015"]
+    rows[5] = ["Beløb i mio. kr."]
+    v = check(rows)
+    assert v.accepted, [(f.rule, f.location) for f in v.errors]
+    (report,) = v.reports
+    assert report.key == ("handleplan", "Handicap og Socialpsykiatri, Fredensborg", 2015)
+    assert (report.as_of, report.amount_unit) == (dt.date(2015, 11, 30), "mio. kr.")
+
+
 # --- handleplan warnings ------------------------------------------------------------------
 
 def test_realised_above_expected_is_a_warning(check):
