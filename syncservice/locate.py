@@ -100,7 +100,8 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
         if row[0] > HEADER_SCAN_ROWS + 1:  # one extra row: a two-row header may start at row 30
             break
     header = _find_header(head, list(kinds))
-    meta, meta_empty = _metadata(head, header.row if header else HEADER_SCAN_ROWS + 1)
+    meta, meta_empty = _metadata(head, header.row if header else HEADER_SCAN_ROWS + 1,
+                                 header.kind.required_meta if header else frozenset())
     if header is None:
         if meta:
             near = _near_miss(sheet, head, list(kinds), max(c.row for c in meta.values()))
@@ -129,12 +130,18 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
 
 # --- metadata ---------------------------------------------------------------------------
 
-def _metadata(head: list[Row], header_row: int) -> tuple[dict[str, Cell], dict[str, str]]:
+def _metadata(head: list[Row], header_row: int, required: frozenset[str] = frozenset()
+              ) -> tuple[dict[str, Cell], dict[str, str]]:
     """Label/value pairs above the table: the label in one cell, the value to its right,
     or 'Label: value' in one cell. The first of a field wins. Also, per field whose label
-    stands with nothing to its right, the cell where its value belongs."""
+    stands with nothing to its right, the cell where its value belongs.
+
+    A required field found nowhere else is taken from 'Status pr. 30.11' (label, no colon,
+    figures that do not read as its value), so the person hears that 30.11 is no date,
+    at that cell, rather than that «Opgjort pr.» is missing."""
     found: dict[str, Cell] = {}
     empty: dict[str, str] = {}
+    unread: dict[str, Cell] = {}
     for row_no, cells in head:
         if row_no >= header_row:
             break
@@ -159,6 +166,14 @@ def _metadata(head: list[Row], header_row: int) -> tuple[dict[str, Cell], dict[s
                 if inline is not None:
                     found[key] = inline
                     break
+                if key in required and key in _INLINE_PARSERS:
+                    inline = _inline_value(cell, labels, lambda rest: rest[:1].isdigit() or None)
+                    if inline is not None:
+                        unread.setdefault(key, inline)
+                        break
+    for key, cell in unread.items():
+        if key not in found and key not in empty:
+            found[key] = cell
     return found, empty
 
 

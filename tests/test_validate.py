@@ -234,6 +234,17 @@ def test_label_and_value_in_one_cell_without_a_colon_where_the_value_reads(check
     assert (report.as_of, report.amount_unit) == (dt.date(2015, 11, 30), "mio. kr.")
 
 
+def test_a_date_without_its_year_after_the_label_is_named_as_no_date_at_its_cell(check):
+    # seed 000 writes 'Status pr. 30.11': the person did write the as-of date, without a year
+    rows = book.handleplan()
+    rows[4] = ["Status pr. 30.11"]
+    v = check(rows)
+    (f,) = only(v.errors, "meta.as_of")
+    assert (f.cells, f.value) == (("A5",), "30.11")
+    assert render(f) == "«30.11» er ikke en dato. Skriv datoen som 30.11.2025, eller som en Excel-dato."
+    assert not [f for f in v.errors if f.rule == "meta.missing"]
+
+
 # --- handleplan warnings ------------------------------------------------------------------
 
 def test_realised_above_expected_is_a_warning(check):
