@@ -174,14 +174,15 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
                 key in quarter_keys) for i, key in enumerate(table.keys)]
     line_positions = [table.keys.index(k) for k in line_cols]
     named_totals: list[tuple[int, Cell, str]] = []  # (line, cell, column) named like a total and more: 'I alt Ballerup'
+    initials = {t[:1] for t in total_labels}
     for values, row_no in zip(table.lines, table.line_rows):
-        is_total = any(_is_total(values[i], total_labels) for i in line_positions)
+        looks = [(_total_label(values[i], total_labels, initials), n) for n, i in enumerate(line_positions)]
+        is_total = any(kind == TOTAL for kind, _ in looks)
         target, target_rows = (totals, total_rows) if is_total else (data, rows)
         if not is_total:
-            named = [(values[i], header.names[line_cols[n]]) for n, i in enumerate(line_positions)
-                     if _is_total(values[i], total_labels, suffix=True)]
+            named = [n for kind, n in looks if kind == TOTAL_AND_MORE]
             if named:
-                named_totals.append((len(rows), *named[0]))
+                named_totals.append((len(rows), values[line_positions[named[0]]], header.names[line_cols[named[0]]]))
         target_rows.append(row_no)
         for i, key, ctype, is_line, is_quarter in columns:
             value = values[i]
@@ -231,15 +232,21 @@ def _snap_whole(counts: np.ndarray) -> np.ndarray:
     return np.where(near, whole, counts)
 
 
-def _is_total(cell: Any, labels: set[str], *, suffix: bool = False) -> bool:
-    """'Total', 'I alt', 'Alle', 'Sum' in a line column (any case, footnote marker or not);
-    with `suffix`, such a word with more after it ('I alt Ballerup', 'Total 2016')."""
-    if not isinstance(cell, Cell) or not isinstance(cell.value, str) or len(cell.value) > (40 if suffix else 20):
-        return False  # names are longer
+NOT_TOTAL, TOTAL, TOTAL_AND_MORE = 0, 1, 2
+
+
+def _total_label(cell: Any, labels: set[str], initials: set[str]) -> int:
+    """TOTAL for 'Total', 'I alt', 'Alle', 'Sum' in a line column (any case, footnote marker
+    or not); TOTAL_AND_MORE for such a word with more after it ('I alt Ballerup', 'Total 2016')."""
+    if not isinstance(cell, Cell) or not isinstance(cell.value, str) or len(cell.value) > 40:
+        return NOT_TOTAL  # names are longer
+    if cell.value.lstrip()[:1].casefold() not in initials:  # most names: one look at the first letter
+        return NOT_TOTAL
     label = normalise_label(strip_footnote_marker(cell.value))
-    if not suffix:
-        return label in labels
-    return any(label.startswith(t) and len(label) > len(t) and not label[len(t)].isalpha() for t in labels)
+    if label in labels:
+        return TOTAL if len(cell.value) <= 20 else NOT_TOTAL
+    more = any(label.startswith(t) and len(label) > len(t) and not label[len(t)].isalpha() for t in labels)
+    return TOTAL_AND_MORE if more else NOT_TOTAL
 
 
 def _move_named_totals(candidates: list[tuple[int, Cell, str]], data: dict[str, list[Any]], rows: list[int],
