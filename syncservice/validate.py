@@ -170,8 +170,9 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     rows: list[int] = []
     totals: dict[str, list[Any]] = {key: [] for key in table.keys}
     total_rows: list[int] = []
-    columns = [(i, key, types.get(key) or ("amount" if key.startswith("y") else "count"), key in line_cols,
-                key in quarter_keys) for i, key in enumerate(table.keys)]
+    # effekt's year columns (y2020…) are amounts; tilgang_afgang's quarter columns counts
+    ctypes = {key: types.get(key) or ("amount" if key.startswith("y") else "count") for key in table.keys}
+    columns = [(i, key, ctypes[key], key in line_cols, key in quarter_keys) for i, key in enumerate(table.keys)]
     line_positions = [table.keys.index(k) for k in line_cols]
     named_totals: list[tuple[int, Cell, str]] = []  # (line, cell, column) named like a total and more: 'I alt Ballerup'
     initials = {t[:1] for t in total_labels}
@@ -194,12 +195,12 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
                 value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
             target[key].append(value)
 
-    numeric = [k for k in data if (types.get(k) or ("amount" if k.startswith("y") else "count")) in NUMERIC]
+    numeric = [k for k in data if ctypes[k] in NUMERIC]
     findings.extend(_move_named_totals(named_totals, data, rows, totals, total_rows, numeric, decimals, table.sheet))
 
     frame_data = {}
     for key, values in data.items():
-        ctype = types.get(key) or ("amount" if key.startswith("y") else "count")
+        ctype = ctypes[key]
         # arrays, not Series: the frame is built in a quarter of the time (a sheet of twenty lines)
         if ctype in ("text", "status"):
             frame_data[key] = pd.array(values, dtype="str")
@@ -264,8 +265,7 @@ def _move_named_totals(candidates: list[tuple[int, Cell, str]], data: dict[str, 
 
     def is_sum(c: int, key: str) -> bool:
         value = 0.0 if data[key][c] is None else data[key][c]
-        tolerance = 0.5 * 10 ** -decimals.get(key, 0) + 1e-9 * max(1.0, abs(sums[key]))
-        return isinstance(value, float) and abs(value - sums[key]) <= tolerance
+        return isinstance(value, float) and abs(value - sums[key]) <= _total_tolerance(decimals.get(key, 0), sums[key])
 
     moved, warnings = [], []
     for c, cell, column in candidates:
@@ -462,14 +462,18 @@ def _total_findings(frame: Frame, totals: dict[str, list[Any]], total_rows: list
             if isinstance(value, float) and math.isnan(value):
                 continue
             expected = float(sums[key])
-            tolerance = 0.5 * 10 ** -decimals.get(key, 0) + 1e-9 * max(1.0, abs(expected))
-            if abs(float(value) - expected) > tolerance:
+            if abs(float(value) - expected) > _total_tolerance(decimals.get(key, 0), expected):
                 ref = f"{frame.letters[key]}{row_no}"
                 # figures as numbers, written in the reader's language with the column's decimals
                 out.append(Finding("total.mismatch", ERROR, frame.sheet, (ref,), frame.names[key],
                                    _display(value), {"expected": expected, "difference": float(value) - expected,
                                                      "decimals": decimals.get(key, 0)}, numeric=True))
     return out
+
+
+def _total_tolerance(decimals: int, expected: float) -> float:
+    """Half a unit of the last decimal shown in the column, and float noise on large sums."""
+    return 0.5 * 10 ** -decimals + 1e-9 * max(1.0, abs(expected))
 
 
 def warning(frame: Frame, rule: str, columns: list[str], index: Any, **kw: Any) -> Finding:
