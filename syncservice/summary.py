@@ -27,7 +27,7 @@ from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion, Ve
 from syncservice.summary_blocks import KindLayout, Overview, landscape, width
 from syncservice.summary_cells import AMOUNT_UNITS, BOLD, text
 from syncservice.summary_data import DataRows
-from syncservice.summary_xml import splice
+from syncservice.summary_xml import SheetRows, splice
 from syncservice.summary_lists import changes_sheet, rejected_sheet, sources_sheet
 from syncservice.summary_missing import missing_sheet
 from syncservice.summary_overviews import OVERVIEWS
@@ -84,12 +84,17 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
             overview.close()
         data.close()
         _save(wb, tmp, now)
-        splice(tmp, [*(o.rows for o in overviews.values()), data.rows])
+        splice(tmp, _rows_as_xml(overviews, data))
     except BaseException:
         _discard_temp_files(wb)
-        for rows in [*(o.rows for o in overviews.values()), *([data.rows] if data is not None else [])]:
+        for rows in _rows_as_xml(overviews, data):
             rows.close()
         raise
+
+
+def _rows_as_xml(overviews: dict[str, Overview], data: DataSheet | None) -> list[SheetRows]:
+    """The sheets whose rows are written as XML, to be spliced into the package (or discarded)."""
+    return [*(o.rows for o in overviews.values()), *([data.rows] if data is not None else [])]
 
 
 def scan(rows: Iterator[DataRow]) -> dict[str, KindLayout]:

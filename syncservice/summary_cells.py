@@ -33,6 +33,7 @@ AMOUNT_UNITS: dict[str, tuple[float, str]] = {
     "mio. kr.": (1_000_000.0, "#,##0.0"),
 }
 COUNT_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.00"  # a figure in kroner and øre, where it is not whole
 PERCENT_FORMAT = "0.0%"
 YEAR_FORMAT = "0"
 TIME_FORMAT = "dd.mm.yyyy hh:mm"  # the dots are literal in a date format: the same in every locale

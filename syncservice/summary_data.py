@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from syncservice.models import DataRow
-from syncservice.summary_cells import clean_text
+from syncservice.summary_cells import COUNT_FORMAT, DECIMAL_FORMAT, clean_text
 from syncservice.summary_xml import SheetRows
 
 
@@ -25,8 +25,8 @@ class DataRows(SheetRows):
         self.count = 0
         self._texts: dict[str, str] = {}
         # Style ids for the value column, registered in the workbook's stylesheet by openpyxl.
-        self._whole = _style_id(ws, "#,##0")
-        self._decimal = _style_id(ws, "#,##0.00")
+        self._whole = _style_id(ws, COUNT_FORMAT)
+        self._decimal = _style_id(ws, DECIMAL_FORMAT)
 
     def add(self, r: DataRow) -> None:
         n = self.count + 2

@@ -17,8 +17,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from syncservice.models import Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.summary_blocks import landscape, width
-from syncservice.summary_cells import (COUNT_FORMAT, HEADER, SUBTITLE, TITLE, WRAP, YEAR_FORMAT, centred,
-                                       local_time, moment, number, row_height, text)
+from syncservice.summary_cells import (COUNT_FORMAT, DECIMAL_FORMAT, HEADER, SUBTITLE, TITLE, WRAP, YEAR_FORMAT,
+                                       centred, local_time, moment, number, row_height, text)
 
 HEADER_ROW = 4
 Columns = list[tuple[str, float]]  # (name, width)
@@ -154,7 +154,7 @@ def _before_after(c: VersionChange) -> tuple[float | str, float | str]:
 def _figure(ws: WriteOnlyWorksheet, value: float | str) -> WriteOnlyCell:
     """A figure before or after a change: a number cell where it is one, so it sorts and sums."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return number(ws, value, COUNT_FORMAT if float(value).is_integer() else "#,##0.00", WRAP)
+        return number(ws, value, COUNT_FORMAT if float(value).is_integer() else DECIMAL_FORMAT, WRAP)
     return text(ws, value, WRAP)
 
 
