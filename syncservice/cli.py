@@ -16,6 +16,7 @@ from typing import Any
 import click
 from loguru import logger
 
+from schemas import KINDS
 from syncservice import config as config_mod
 from syncservice import messages
 from syncservice.errors import DiskError, ServiceError
@@ -66,9 +67,11 @@ def main() -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
+@click.option("-r", "--recursive", is_flag=True, help="For a folder: also the workbooks in its subfolders.")
 @config_option
-def check(files: tuple[Path, ...], as_json: bool, config_path: Path | None) -> None:
-    """Validate workbooks without recording anything.
+def check(files: tuple[Path, ...], as_json: bool, recursive: bool, config_path: Path | None) -> None:
+    """Validate workbooks without recording anything. A folder stands for the workbooks in
+    it (with -r, in its subfolders too).
 
     Exit 0 when all are accepted, 1 when any is rejected, 2 for a usage error.
     """
@@ -78,9 +81,7 @@ def check(files: tuple[Path, ...], as_json: bool, config_path: Path | None) -> N
     logger.remove()
     render = _renderer(config.language)
     verdicts = []
-    for path in files:
-        if not path.exists():
-            raise click.BadParameter(f"no such file: {path}", param_hint="FILES")
+    for path in _expand(files, recursive):
         verdicts.append((path, check_path(path, config)))
     if as_json:
         click.echo(json.dumps([_verdict_json(p, v, render) for p, v in verdicts], ensure_ascii=False, indent=2))
@@ -88,6 +89,29 @@ def check(files: tuple[Path, ...], as_json: bool, config_path: Path | None) -> N
         for path, verdict in verdicts:
             click.echo(_verdict_text(path, verdict, render, config.language))
     sys.exit(0 if all(v.accepted for _, v in verdicts) else 1)
+
+
+def _expand(paths: tuple[Path, ...], recursive: bool) -> list[Path]:
+    """The files to check: each file as given, each folder's workbooks (lock, temporary and
+    hidden files left out, as the watcher leaves them out)."""
+    from syncservice.read import OTHER_FORMATS, READABLE
+    from syncservice.stage import is_ignored
+
+    workbook_types = READABLE | set(OTHER_FORMATS)
+    out: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise click.BadParameter(f"no such file: {path}", param_hint="FILES")
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(p for p in (path.rglob("*") if recursive else path.iterdir())
+                       if p.suffix.lower() in workbook_types and p.is_file() and not is_ignored(p, path, ()))
+        if not found:
+            more = "" if recursive else " (-r also looks in its subfolders)"
+            raise click.BadParameter(f"{path} is a folder with no workbooks in it{more}", param_hint="FILES")
+        out.extend(found)
+    return out
 
 
 def _renderer(language: str) -> Callable[[Finding], str]:
@@ -201,7 +225,7 @@ def summary(config_path: Path | None) -> None:
 
 @main.command()
 @click.option("--unit", help="Only this unit.")
-@click.option("--kind", help="Only this kind (handleplan, effekt, tilgang_afgang).")
+@click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only this kind.")
 @config_option
 def history(unit: str | None, kind: str | None, config_path: Path | None) -> None:
     """The versions of each report, newest first."""

@@ -112,3 +112,35 @@ def test_check_json_stays_json_when_openpyxl_prints_about_a_broken_style(tmp_pat
     assert "out of range" not in result.output
     (report,) = json.loads(result.output)
     assert report["file"].endswith("stil.xlsx") and report["verdict"] in ("accepted", "rejected")
+
+
+def test_check_of_a_folder_takes_the_workbooks_in_it(tmp_path):
+    folder = tmp_path / "indberetninger"
+    (folder / "gammelt").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "Handleplan Fredensborg 2015.xlsx", folder)
+    shutil.copy(EXAMPLES / "Effekt Herning 2020.xlsx", folder / "gammelt")
+    (folder / "~$Handleplan Fredensborg 2015.xlsx").write_bytes(b"lock")  # Excel's owner file: never a workbook
+    (folder / "noter.txt").write_text("ikke en projektmappe")
+    result = run("check", "--json", str(folder))
+    assert result.exit_code == 0, result.output
+    assert [Path(d["file"]).name for d in json.loads(result.output)] == ["Handleplan Fredensborg 2015.xlsx"]
+    result = run("check", "--json", "-r", str(folder))
+    assert [Path(d["file"]).relative_to(folder).as_posix() for d in json.loads(result.output)] == [
+        "Handleplan Fredensborg 2015.xlsx", "gammelt/Effekt Herning 2020.xlsx"]
+
+
+def test_check_of_a_folder_without_workbooks_says_it_is_a_folder_and_exits_2(tmp_path):
+    (tmp_path / "tom" / "under").mkdir(parents=True)
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "tom")])
+    assert result.exit_code == 2
+    assert "is a folder with no workbooks in it" in result.output and "-r" in result.output
+    assert "unreadable" not in result.output and "kunne ikke læses" not in result.output
+
+
+def test_history_of_an_unknown_kind_is_a_usage_error_listing_the_kinds(tmp_path):
+    (tmp_path / "config.toml").write_text("")
+    result = CliRunner().invoke(main, ["history", "--kind", "handleplaner", "--config", str(tmp_path / "config.toml")])
+    assert result.exit_code == 2
+    assert "handleplaner" in result.output
+    for kind in ("effekt", "handleplan", "tilgang_afgang"):
+        assert kind in result.output
