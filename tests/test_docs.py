@@ -65,3 +65,23 @@ def test_every_link_in_the_readme_resolves_inside_the_clone():
         resolved = (ROOT / target).resolve()
         assert resolved.is_relative_to(ROOT), f"{target} points outside the project"
         assert resolved.exists(), f"{target} does not exist"
+
+
+def _command_rows() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    return {m.group(1): line for line in table.splitlines()
+            if (m := re.match(r"\| `syncservice ([a-z-]+)", line))}
+
+
+def test_the_readme_command_table_lists_every_command_and_option():
+    import click
+
+    from syncservice.cli import main
+
+    rows = _command_rows()
+    assert set(rows) == set(main.commands), "the README's command table and the CLI differ"
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name not in ("config_path", "help"):
+                assert any(opt in rows[name] for opt in param.opts), f"{name} {param.opts[0]} is not in the README"
