@@ -90,10 +90,18 @@ def template(kind: str | None, unit: str | None, year: int | None, through: int 
     write(made, target, language=config.language)
     da = config.language == "da"
     click.echo(f"{'Skabelon skrevet' if da else 'Template written'}: {safe(target)}")
+    database = config.path("database")
     if made.source is not None:
         s = made.source
         click.echo(f"  {'forudfyldt fra' if da else 'pre-filled from'} {s.kind} · {safe(s.unit)} · {s.year}, "
-                   f"version {s.version_id} ({safe(s.path)})")
+                   f"version {s.version_id} ({safe(s.path)}) {'i' if da else 'in'} {safe(database)}")
+    elif database.exists():
+        click.echo(f"  {'intet at forudfylde fra i' if da else 'nothing to pre-fill from in'} {safe(database)}")
+    else:
+        # run from another folder than the service's, the default config finds no store: say so
+        click.echo(f"  {'ingen database fundet i' if da else 'no store found at'} {safe(database)}; "
+                   f"{'skabelonen er ikke forudfyldt (angiv tjenestens config med --config)' if da else 'the template is not pre-filled (give the service config with --config)'}",
+                   err=True)
     _warn_unknown_unit(config, made.unit)
 
 

@@ -350,3 +350,20 @@ def test_template_for_a_unit_nobody_expects_warns_naming_the_closest(tmp_path):
                                        "-o", str(out), "--config", str(tmp_path / "config.toml")])
     assert result.exit_code == 0 and out.exists()
     assert "Mente du «Dagtilbud Vest»" in result.output
+
+
+def test_template_run_where_there_is_no_store_says_which_store_it_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not the service's folder: the default config finds no store here
+    result = CliRunner().invoke(main, ["template", "handleplan", "--unit", "X", "--year", "2026"])
+    assert result.exit_code == 0
+    assert "ingen database fundet i" in result.output
+    assert str(tmp_path / "state" / "syncservice.sqlite") in result.output and "--config" in result.output
+
+
+def test_template_from_the_store_names_the_store_it_read(tmp_path):
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    Store.open(tmp_path / "state" / "syncservice.sqlite").close()
+    result = CliRunner().invoke(main, ["template", "handleplan", "--unit", "X", "--year", "2026",
+                                       "-o", str(tmp_path / "t.xlsx"), "--config", str(tmp_path / "config.toml")])
+    assert result.exit_code == 0
+    assert f"intet at forudfylde fra i {tmp_path / 'state' / 'syncservice.sqlite'}" in result.output
