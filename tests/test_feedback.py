@@ -400,7 +400,8 @@ def test_remove_report_with_nothing_to_remove(tmp_path):
 
 # --- what it looks like -------------------------------------------------------------------------
 
-@pytest.mark.skipif(not book.SOFFICE, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(not book.SOFFICE or not shutil.which("pdftoppm"),
+                    reason="LibreOffice (soffice) or poppler-utils (pdftoppm) is not installed")
 def test_report_renders_in_libreoffice(case, tmp_path):
     staged, verdict, feedback = case
     xlsx = write(staged, verdict, feedback)[0]
@@ -410,7 +411,6 @@ def test_report_renders_in_libreoffice(case, tmp_path):
                         "--outdir", str(out), str(xlsx)], check=True, capture_output=True, timeout=180)
     pdf = out / (xlsx.stem + ".pdf")
     assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf.read_bytes())) >= 1
-    if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", str(pdf), str(out / "page")],
-                       check=True, capture_output=True, timeout=60)
-        assert list(out.glob("page*.png"))
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", str(pdf), str(out / "page")],
+                   check=True, capture_output=True, timeout=60)
+    assert list(out.glob("page*.png"))

@@ -600,7 +600,8 @@ def test_memory_stays_flat_however_many_figures(tmp_path):
         book.close()
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+                    reason="LibreOffice (soffice) or poppler-utils (pdftoppm, pdftotext, pdfinfo) is not installed")
 def test_libreoffice_renders_the_workbook(seeded, book, tmp_path):
     profile = tmp_path / "lo-profile"  # own profile: runs beside another soffice
     (profile / "user").mkdir(parents=True)
@@ -613,17 +614,14 @@ def test_libreoffice_renders_the_workbook(seeded, book, tmp_path):
                     "--outdir", str(tmp_path), str(seeded)], check=True, capture_output=True, timeout=180)
     pdf = tmp_path / (seeded.stem + ".pdf")
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
-    if shutil.which("pdfinfo"):
-        info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
-        pages = int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
-        # a page or more per sheet, and each overview's unit totals and chart on a page of their own
-        assert pages >= len(book.sheetnames) + 3
-    if shutil.which("pdftotext"):
-        # The file holds locale-neutral codes ('#,##0.0'); the reader's locale puts in Danish separators.
-        shown = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True,
-                               text=True, timeout=60).stdout
-        assert "25.000,0" in shown and "70,4%" in shown
-    if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
-                       check=True, timeout=120)
-        assert len(list(tmp_path.glob("page*.png"))) == 2  # the Handleplan blocks, then its totals and chart
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+    # a page or more per sheet, and each overview's unit totals and chart on a page of their own
+    assert pages >= len(book.sheetnames) + 3
+    # The file holds locale-neutral codes ('#,##0.0'); the reader's locale puts in Danish separators.
+    shown = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True,
+                           text=True, timeout=60).stdout
+    assert "25.000,0" in shown and "70,4%" in shown
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
+                   check=True, timeout=120)
+    assert len(list(tmp_path.glob("page*.png"))) == 2  # the Handleplan blocks, then its totals and chart
