@@ -160,7 +160,7 @@ class Pipeline:
         now = self.clock()
         if seen is not None and seen.sha256 == staged.sha256:
             self.store.record_unchanged(staged, now)
-            return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started))
+            return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
         verdict = _check(staged, self.config, self.kinds)
         if verdict.accepted:
             verdict = self._with_history_warnings(verdict)
@@ -175,7 +175,7 @@ class Pipeline:
         self._feedback(staged, verdict, now)
         status = ACCEPTED if verdict.accepted else REJECTED
         return self._log(Outcome(staged.rel, status, time.monotonic() - started, tuple(result.new_versions),
-                                 verdict))
+                                 verdict), now)
 
     def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime) -> None:
         """The person's report beside their file: written on rejection, cleared (into the
@@ -227,16 +227,18 @@ class Pipeline:
         now = self.clock()
         self.store.record(placeholder, verdict, "", self.message, now)
         self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
-        return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict))
+        return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict), now)
 
-    def _log(self, outcome: Outcome) -> Outcome:
+    def _log(self, outcome: Outcome, now: dt.datetime) -> Outcome:
+        """The outcome in the human log and, with its verdict, in the JSON log, timed `now`: the
+        time the verdict was recorded with, so the JSON log, the store and the report agree."""
         versions = ",".join(map(str, outcome.versions)) or "-"
         logger.info("{} | {} | {:.2f}s | version {}", outcome.rel, outcome.status, outcome.seconds, versions)
         if outcome.verdict is not None:
-            logger.bind(validation=True).info(json.dumps(self._log_record(outcome), ensure_ascii=False))
+            logger.bind(validation=True).info(json.dumps(self._log_record(outcome, now), ensure_ascii=False))
         return outcome
 
-    def _log_record(self, outcome: Outcome) -> dict:
+    def _log_record(self, outcome: Outcome, now: dt.datetime) -> dict:
         verdict = outcome.verdict
         assert verdict is not None
 
@@ -244,7 +246,8 @@ class Pipeline:
             return {"sheet": f.sheet, "cells": list(f.cells), "column": f.column, "value": f.value,
                     "rule": f.rule, "message": self.message(f)}
 
-        return {"time": self.clock().isoformat(timespec="seconds"), "file": outcome.rel,
+        utc = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)  # as the store writes it
+        return {"time": utc.isoformat(timespec="seconds"), "file": outcome.rel,
                 "sha256": verdict.file.sha256 if verdict.file else "", "verdict": outcome.status,
                 "versions": list(outcome.versions),
                 "sheets": [{"sheet": s.sheet, "kind": s.kind, "unit": s.unit, "year": s.year} for s in verdict.sheets],

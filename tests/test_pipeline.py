@@ -227,3 +227,36 @@ def test_a_stale_temp_file_of_a_killed_rewrite_is_cleared_even_when_no_rewrite_i
     with Store.open(config.path("database")) as store:
         Pipeline(config, store)
     assert not old.exists() and fresh.exists()  # a fresh one may be another process's write in progress
+
+
+def test_json_log_time_is_the_verdicts_time_as_in_the_store_and_the_report(tmp_path):
+    """A clock that moves on between calls: the JSON log, the store and the report all say
+    the time the verdict was recorded, not a later reading of the clock."""
+    import datetime as dt
+    import json
+
+    from loguru import logger
+
+    from syncservice.config import defaults
+    from syncservice.feedback_text import local_time
+
+    ticks = iter(dt.datetime(2016, 10, 3, 14, 5, tzinfo=dt.UTC) + dt.timedelta(minutes=n) for n in range(1000))
+    config = defaults(tmp_path)
+    (tmp_path / "watched").mkdir()
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}", filter=lambda r: "validation" in r["extra"])
+    try:
+        with Store.open(config.path("database")) as store:
+            pipeline = Pipeline(config, store, clock=lambda: next(ticks))
+            rows = [list(r) for r in book.TILGANG_LINES]
+            rows[0][8] = 99
+            book.save(pipeline.watched / "ta.xlsx", {"TA": book.tilgang(lines=rows)})
+            pipeline.ingest()
+            (entry,) = store.log()
+    finally:
+        logger.remove(sink)
+    (record,) = [json.loads(line) for line in lines]
+    assert record["time"] == entry.received_at
+    received = dt.datetime.fromisoformat(entry.received_at)
+    text = (config.path("feedback") / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
+    assert f"Kontrolleret: {local_time(received, 'da')}" in text
