@@ -229,6 +229,29 @@ def test_a_stale_temp_file_of_a_killed_rewrite_is_cleared_even_when_no_rewrite_i
     assert not old.exists() and fresh.exists()  # a fresh one may be another process's write in progress
 
 
+def test_a_rows_file_left_by_a_kill_during_the_rewrite_is_cleared_at_start(tmp_path):
+    """SIGKILL while summary_xml splices the rows leaves '.<name>.<hex>.tmp.rows' beside the
+    workbook (summary_xml.splice); the next start clears it with the temp file it belongs to."""
+    import os
+    import time
+
+    from syncservice.config import defaults
+
+    config = defaults(tmp_path)
+    target = config.path("consolidated")
+    target.parent.mkdir(parents=True)
+    tmp, rows = target.parent / f".{target.name}.0123abcd.tmp", target.parent / f".{target.name}.0123abcd.tmp.rows"
+    fresh = target.parent / f".{target.name}.4567cdef.tmp.rows"
+    for path in (tmp, rows, fresh):
+        path.write_bytes(b"PK half")
+    for path in (tmp, rows):
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    with Store.open(config.path("database")) as store:
+        Pipeline(config, store)
+    assert not tmp.exists() and not rows.exists()
+    assert fresh.exists()  # may be a rewrite in progress in another process
+
+
 def test_json_log_time_is_the_verdicts_time_as_in_the_store_and_the_report(tmp_path):
     """A clock that moves on between calls: the JSON log, the store and the report all say
     the time the verdict was recorded, not a later reading of the clock."""
