@@ -24,7 +24,7 @@ from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
-from syncservice.models import ERROR, WARNING, Finding, StagedFile, Verdict
+from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
 from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
                                stage)
 from syncservice.store import Store
@@ -177,18 +177,54 @@ class Pipeline:
         return self._log(Outcome(staged.rel, status, time.monotonic() - started, tuple(result.new_versions),
                                  verdict), now)
 
-    def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime) -> None:
+    def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime, *,
+                  accepted: bool | None = None) -> bool:
         """The person's report beside their file: written on rejection, cleared (into the
-        archive) on acceptance. A report that cannot be written is logged; the verdict stands."""
+        archive) on acceptance; True when done. A report that cannot be written is logged and
+        stays owed in the store (recorded with the verdict), so write_owed_reports() writes it
+        on the next pass; the verdict stands."""
         folder = self.config.path("feedback")
         try:
-            if verdict.accepted:
+            if verdict.accepted if accepted is None else accepted:
                 feedback.remove_report(staged.rel, folder, self.config.path("archive"), now)
             else:
                 feedback.write_report(staged, verdict, folder, language=self.config.language, now=now,
                                       message=self.message)
         except (DiskError, OSError) as exc:
-            logger.error("{}: the feedback report could not be written: {}", staged.rel, exc)
+            logger.error("{}: the feedback report could not be written: {} (the next pass tries again)",
+                         staged.rel, exc)
+            return False
+        try:
+            self.store.feedback_done(staged.rel)
+        except StoreError as exc:  # still owed: the next pass writes the same report again
+            logger.error("{}: {}", staged.rel, exc)
+            return False
+        return True
+
+    def write_owed_reports(self) -> int:
+        """Write (or remove) every report the store says is still owed: the feedback folder was
+        not writable, or the process was killed between recording a verdict and its report.
+        Each from the verdict as recorded (its findings, its time) and the archived copy; run
+        at the start of every pass. Returns how many were settled."""
+        try:
+            owed = self.store.feedback_owed()
+        except StoreError as exc:
+            logger.error("{} (the next pass tries again)", exc)
+            return 0
+        done = 0
+        for item in owed:
+            archived = Path(item.archive_path) if item.archive_path else self.watched / item.path
+            staged = StagedFile(self.watched / item.path, item.path,
+                                archived if archived.is_absolute() else self.config.base / archived,
+                                item.sha256, item.size, item.mtime_ns)
+            verdict = Verdict(staged, tuple(SheetInfo(s["sheet"], s["kind"], s["unit"], s["year"]) for s in item.sheets),
+                              errors=tuple(f for f in item.findings if f.severity == ERROR),
+                              warnings=tuple(f for f in item.findings if f.severity == WARNING))
+            done += self._feedback(staged, verdict, dt.datetime.fromisoformat(item.received_at),
+                                   accepted=item.verdict == ACCEPTED)
+        if done:
+            logger.info("{} owed feedback report(s) settled", done)
+        return done
 
     def _with_history_warnings(self, verdict: Verdict) -> Verdict:
         """WORKBOOKS.md §5: what changed since the version each report replaces."""
@@ -285,6 +321,7 @@ class Pipeline:
                ) -> Tally:
         """Process every pending file, then rewrite the consolidated workbook once."""
         tally = Tally()
+        self.write_owed_reports()  # what an earlier pass could not write, or a kill cut short
         known = self.store.seen_index()
         for path in (self.pending() if paths is None else paths):
             outcome = self.process(path, known=known)

@@ -252,7 +252,9 @@ class Service:
         self._write_status()
 
     def _end_pass(self, pipeline: Pipeline) -> None:
-        """The burst is over: rewrite the consolidated workbook once, if the store moved on."""
+        """The burst is over: write the reports still owed (the catch-up pass at start is one),
+        then rewrite the consolidated workbook once, if the store moved on."""
+        pipeline.write_owed_reports()
         try:
             if pipeline.summary_stale():
                 started = self.clock()

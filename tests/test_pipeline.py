@@ -283,3 +283,74 @@ def test_json_log_time_is_the_verdicts_time_as_in_the_store_and_the_report(tmp_p
     received = dt.datetime.fromisoformat(entry.received_at)
     text = (config.path("feedback") / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
     assert f"Kontrolleret: {local_time(received, 'da')}" in text
+
+
+def _rejected_tilgang(service, name="ta.xlsx"):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 99
+    return save(service, name, {"TA": book.tilgang(lines=lines)})
+
+
+def test_a_report_the_feedback_folder_refused_is_written_on_the_next_pass(service):
+    """A regular file where the feedback folder should be: no report can be made, as root too.
+    Once the folder can be made again, the next pass writes the report the verdict owes,
+    though the workbook itself is unchanged, with the verdict's findings."""
+    folder = service.config.path("feedback")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+    _rejected_tilgang(service)
+    (outcome,) = service.ingest().outcomes
+    assert outcome.status == "rejected" and folder.is_file()
+    folder.unlink()
+    tally = service.ingest()
+    assert [o.status for o in tally.outcomes] == []  # the workbook is unchanged: nothing to read again
+    text = (folder / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
+    for error in outcome.verdict.errors:
+        assert render(error) in text
+    assert (folder / "ta - FEJL.xlsx").is_file()  # marked up from the archived copy
+    assert service.store.feedback_owed() == []
+
+
+class Killed(BaseException):
+    """What SIGKILL does to the process, as far as the store can tell."""
+
+
+def test_a_kill_between_recording_the_verdict_and_its_report_is_made_good_at_start(service, monkeypatch):
+    import datetime as dt
+
+    from syncservice import feedback
+    from syncservice.feedback_text import local_time
+
+    _rejected_tilgang(service)
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(feedback, "write_report", killed)
+        with pytest.raises(Killed):
+            service.ingest()
+    folder = service.config.path("feedback")
+    assert not (folder / "ta - FEJL.txt").exists()
+    (rejected,) = service.store.rejected_files()
+    restarted = Pipeline(service.config, service.store)
+    restarted.ingest()
+    text = (folder / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
+    assert "TA!B8" in text or "'TA'!B8" in text
+    assert f"Kontrolleret: {local_time(dt.datetime.fromisoformat(rejected.received_at), 'da')}" in text
+    assert service.store.feedback_owed() == []
+
+
+def test_an_owed_report_is_not_written_over_a_newer_verdict(service):
+    """Owed for an older rejection, then the file is fixed and accepted: no stale report appears."""
+    folder = service.config.path("feedback")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+    _rejected_tilgang(service)
+    service.ingest()
+    folder.unlink()
+    save(service, "ta.xlsx", {"TA": book.tilgang()}, mtime_bump=10**9)
+    (outcome,) = service.ingest().outcomes
+    assert outcome.status == "accepted"
+    assert not folder.exists() or not list(folder.rglob("*FEJL*"))
+    assert service.store.feedback_owed() == []
