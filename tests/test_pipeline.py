@@ -354,3 +354,18 @@ def test_an_owed_report_is_not_written_over_a_newer_verdict(service):
     assert outcome.status == "accepted"
     assert not folder.exists() or not list(folder.rglob("*FEJL*"))
     assert service.store.feedback_owed() == []
+
+
+def test_nfc_and_nfd_forms_of_one_name_keep_their_own_reports(service):
+    """Two files whose names differ only in Unicode form (a Mac saves NFD): each its own report,
+    and accepting the one leaves the other's beside it."""
+    nfc, nfd = "Tilgang \u00c5r.xlsx", "Tilgang A\u030ar.xlsx"
+    for name in (nfc, nfd):
+        _rejected_tilgang(service, name)
+    assert [o.status for o in service.ingest().outcomes] == ["rejected", "rejected"]
+    folder = service.config.path("feedback")
+    assert len(list(folder.glob("*FEJL.txt"))) == 2
+    save(service, nfc, {"TA": book.tilgang()}, mtime_bump=10**9)
+    assert [o.status for o in service.ingest().outcomes] == ["accepted"]
+    (left,) = folder.glob("*FEJL.txt")
+    assert "#" in left.name and nfd in left.read_text(encoding="utf-8-sig")
