@@ -24,6 +24,7 @@ from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
+from syncservice.logs import json_text
 from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
 from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
                                stage)
@@ -271,7 +272,7 @@ class Pipeline:
         versions = ",".join(map(str, outcome.versions)) or "-"
         logger.info("{} | {} | {:.2f}s | version {}", outcome.rel, outcome.status, outcome.seconds, versions)
         if outcome.verdict is not None:
-            logger.bind(validation=True).info(json.dumps(self._log_record(outcome, now), ensure_ascii=False))
+            logger.bind(validation=True).info(json_text(self._log_record(outcome, now)))
         return outcome
 
     def _log_record(self, outcome: Outcome, now: dt.datetime) -> dict:
