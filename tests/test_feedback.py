@@ -336,7 +336,7 @@ def test_text_twin_lists_every_finding_with_sheet_cell_and_message(case):
     assert "Tilgang 2016 - FEJL.xlsx" in text  # points to the marked-up copy
     for f in (*verdict.errors, *verdict.warnings):
         assert f.location in text and render(f) in text, f.rule
-    assert "Tilgang og afgang!B8" in text and "Herlev's tal!C9" in text
+    assert "'Tilgang og afgang'!B8" in text and "'Herlev''s tal'!C9" in text  # quoted as Excel writes them
     assert text.index("FEJL (5)") < text.index("ADVARSLER (3)")
 
 
@@ -382,7 +382,7 @@ def test_a_workbook_openpyxl_refuses_falls_back_to_text(tmp_path):
     verdict = Verdict(None, errors=(Finding("value.not_number", ERROR, "Ark1", ("C9",), "Mål", "ca. 5"),))
     written = write(staged, verdict, tmp_path / "feedback")
     assert [p.suffix for p in written] == [".txt"]
-    assert "Ark1!C9" in written[0].read_text(encoding="utf-8-sig")
+    assert "'Ark1'!C9" in written[0].read_text(encoding="utf-8-sig")
 
 
 def test_text_only_report_removes_the_older_marked_copy(case, tmp_path):
