@@ -254,7 +254,10 @@ class Service:
     def _end_pass(self, pipeline: Pipeline) -> None:
         """The burst is over: write the reports still owed (the catch-up pass at start is one),
         then rewrite the consolidated workbook once, if the store moved on."""
-        pipeline.write_owed_reports()
+        try:
+            pipeline.write_owed_reports()
+        except Exception:  # a fault of ours must not keep the consolidated workbook from being rewritten
+            logger.exception("writing the reports still owed failed")
         try:
             if pipeline.summary_stale():
                 started = self.clock()
