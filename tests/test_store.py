@@ -110,8 +110,8 @@ def test_rejected_file_is_listed_with_its_first_errors(store):
     assert listed.errors == tuple(errors[:5])
     assert listed.errors[2].params == {"n": 2}
     stored = store.db.execute("SELECT severity, message FROM findings ORDER BY id").fetchall()
-    assert stored[0] == ("error", "number.invalid at Ark1!C0")
-    assert stored[-1] == ("warning", "capacity.exceeded at Ark1!F7")
+    assert stored[0] == ("error", "number.invalid at 'Ark1'!C0")
+    assert stored[-1] == ("warning", "capacity.exceeded at 'Ark1'!F7")
 
 
 def test_rejected_then_fixed_file_leaves_rejected_list(store):
