@@ -6,8 +6,6 @@ exit code their class carries (syncservice.errors), as click does for its own.
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +18,8 @@ from schemas import KINDS
 from syncservice import config as config_mod
 from syncservice import messages
 from syncservice.errors import DiskError, ServiceError
+from syncservice.logs import json_text, printable
 from syncservice.models import Finding, Verdict
-
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -43,8 +40,9 @@ def _setup_logging(config: config_mod.Config, *, quiet: bool = False) -> None:
 
 
 def safe(text: Any) -> str:
-    """Text from a workbook shown in a terminal: no control or bidi-override characters."""
-    return CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(text))
+    """Text from a workbook or a file name shown in a terminal: each control or bidi character
+    as its escape ('\\n', '\\x1b'), so it can neither forge a line nor drive the terminal."""
+    return printable(text)
 
 
 class ServiceGroup(click.Group):
@@ -52,7 +50,7 @@ class ServiceGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ServiceError as exc:
-            click.echo(f"syncservice: {exc}", err=True)
+            click.echo(f"syncservice: {safe(exc)}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -84,7 +82,7 @@ def check(files: tuple[Path, ...], as_json: bool, recursive: bool, config_path: 
     for path in _expand(files, recursive):
         verdicts.append((path, check_path(path, config)))
     if as_json:
-        click.echo(json.dumps([_verdict_json(p, v, render) for p, v in verdicts], ensure_ascii=False, indent=2))
+        click.echo(json_text([_verdict_json(p, v, render) for p, v in verdicts], indent=2))
     else:
         for path, verdict in verdicts:
             click.echo(_verdict_text(path, verdict, render, config.language))
@@ -267,11 +265,11 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps([{
+        click.echo(json_text([{
             "time": e.received_at, "file": e.path, "verdict": e.verdict, "sheets": e.sheets,
             "errors": [_logged_json(f, m) for f, m in e.findings if f.severity == "error"],
             "warnings": [_logged_json(f, m) for f, m in e.findings if f.severity == "warning"],
-        } for e in entries], ensure_ascii=False, indent=2))
+        } for e in entries], indent=2))
         return
     da = config.language == "da"
     if not entries:
@@ -279,13 +277,14 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
         return
     words = {"accepted": "godkendt", "rejected": "afvist", "unchanged": "uændret"} if da else {}
     header = ("Tidspunkt", "Fil", "Afgørelse", "Fejl", "Adv.") if da else ("Time", "File", "Verdict", "Err", "Warn")
-    width = max(20, min(50, max(len(e.path) for e in entries)))
+    width = max(20, min(50, max(len(safe(e.path)) for e in entries)))
     click.echo(click.style(f"{header[0]:<20} {header[1]:<{width}} {header[2]:<10} {header[3]:>4} {header[4]:>4}",
                            bold=True))
     for e in entries:
         colour = {"accepted": "green", "rejected": "red"}.get(e.verdict)
         when = e.received_at.replace("T", " ")[:19]
-        path = safe(e.path) if len(e.path) <= width else "…" + safe(e.path)[-(width - 1):]
+        path = safe(e.path)
+        path = path if len(path) <= width else "…" + path[-(width - 1):]
         click.echo(f"{when:<20} {path:<{width}} {click.style(f'{words.get(e.verdict, e.verdict):<10}', fg=colour)}"
                    f" {e.error_count:>4} {e.warning_count:>4}")
         for f, message in e.findings[:5]:

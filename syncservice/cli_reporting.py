@@ -7,7 +7,6 @@ not import syncservice.cli at import time (cli.py imports it at its end: a cycle
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ import click
 
 from syncservice import config as config_mod
 from syncservice import messages
+from syncservice.logs import json_text
 from syncservice.models import WARNING, Finding
 
 config_option = click.option(
@@ -141,7 +141,7 @@ def missing(on: dt.datetime | None, as_json: bool, config_path: Path | None) -> 
     with _store(config) as store:
         rows = standings(store, config.get("reporting", "units"), config.get("reporting", "deadlines"), day)
     if as_json:
-        click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+        click.echo(json_text([r.as_json() for r in rows], indent=2))
         return
     language = config.language if config.language in HEADINGS else "da"
     if not rows:

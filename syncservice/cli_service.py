@@ -7,7 +7,6 @@ its --config option the same way cli.py does.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 from dataclasses import asdict
@@ -18,6 +17,7 @@ import click
 
 from syncservice import config as config_mod
 from syncservice import status as status_mod
+from syncservice.logs import json_text
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -77,7 +77,7 @@ def status(as_json: bool, config_path: Path | None) -> None:
 
     info["reporting"] = status_counts(config)  # {status: count}, None when nobody must report
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        click.echo(json_text(info, indent=2))
     else:
         click.echo(_status_text(info, last, config.language))
         if info["reporting"] is not None:

@@ -87,12 +87,15 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def clear_stale_temps(path: Path) -> None:
     """Remove the temp files of earlier writes to `path` that a killed process left beside it
-    (a reader of the share sees them). Only those untouched for STALE_SECONDS: a write in
-    progress, here or in another process, keeps its temp file younger than that."""
+    (a reader of the share sees them): '.<name>.<random>.tmp', and what a writer made beside
+    that one ('.<name>.<random>.tmp.rows', summary_xml.splice). Only those untouched for
+    STALE_SECONDS: a write in progress, here or in another process, keeps its temp files
+    younger than that."""
     cutoff = time.time() - STALE_SECONDS
-    for old in path.parent.glob(f".{glob.escape(path.name)}.{'?' * 8}.tmp"):
+    head = f".{glob.escape(path.name)}.{'?' * 8}.tmp"
+    for old in [*path.parent.glob(head), *path.parent.glob(head + ".*")]:
         try:
-            if old.lstat().st_mtime < cutoff:
+            if old.lstat().st_mtime < cutoff and not old.is_dir():
                 old.unlink()
         except OSError:
             pass

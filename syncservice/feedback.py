@@ -4,15 +4,19 @@ Verdict → feedback/<the watched folders>/<stem> - FEJL.xlsx (an annotated copy
 workbook, made by feedback_sheet.py) and <stem> - FEJL.txt (the same findings as plain text,
 for anyone without Excel). In English (`language = "en"`) the names end in ' - ERRORS'.
 
-The names keep only the stem: 'Budget.xls' and 'Budget.xlsx' share one report, so saving
-the rejected .xls as .xlsx (what the message asks for) replaces the report and, once
-accepted, removes it. The person's own file is never opened; only the staged copy is.
+Each source path gets its own report, under a name stable for that path and readable by
+its person: 'Tilgang 2016.xlsx' → 'Tilgang 2016 - FEJL.xlsx', 'Makro.xlsm' → 'Makro.xlsm
+- FEJL.xlsx'. Where that name would not say the path faithfully (another Unicode form,
+characters a share refuses, '..' or a backslash), a short hash of the exact path is added,
+'Tilgang 2016 #1a2b3c4d - FEJL.xlsx', so two paths never share a report and accepting one
+never removes the other's. The person's own file is never opened; only the staged copy is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -31,6 +35,10 @@ from syncservice.models import Finding, StagedFile, Verdict
 SUFFIX = {"da": " - FEJL", "en": " - ERRORS"}
 
 _SEPARATORS = re.compile(r"[\\/]+")
+# Kept whole in the report's name, so 'Budget.xls' and 'Budget.xlsx' get two reports; an
+# '.xlsx' (what the template is) shows as its stem.
+_SHOWN_WHOLE = (".xlsm", ".xls", ".ods", ".csv")
+_TAG = re.compile(r" #[0-9a-f]{8}$")
 
 
 def report_paths(rel: str, feedback_dir: Path, language: str = "da") -> tuple[Path, Path]:
@@ -38,14 +46,30 @@ def report_paths(rel: str, feedback_dir: Path, language: str = "da") -> tuple[Pa
 
     Every part of `rel` is a name from staff, so each is made safe (archive.safe_name);
     '..', '.' and empty parts are dropped, so the result is always inside feedback_dir.
+    One name per rel: a name that is not the rel's own (safe_name changed a part, or a
+    part was dropped) carries ' #' and 8 hex digits of the rel's SHA-256, and a name that
+    is the rel's own never ends that way.
     """
     parts = [p for p in _SEPARATORS.split(rel) if p.strip(". ")]
     folders = [safe_name(p) for p in parts[:-1]]
     name = safe_name(parts[-1]) if parts else "file"
-    stem, dot, _ = name.rpartition(".")
-    base = (stem if dot and stem else name) + SUFFIX.get(language, SUFFIX["da"])
+    shown = name[:-5] if name.casefold().endswith(".xlsx") and len(name) > 5 else name
+    if not _plain(rel, shown):
+        shown += " #" + hashlib.sha256(rel.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    base = shown + SUFFIX.get(language, SUFFIX["da"])
     folder = feedback_dir.joinpath(*folders)
     return folder / f"{base}.xlsx", folder / f"{base}.txt"
+
+
+def _plain(rel: str, shown: str) -> bool:
+    """The readable name says `rel` exactly, and no other rel's plain name is the same."""
+    parts = rel.split("/")
+    if not all(p not in ("", ".", "..") and p == safe_name(p) for p in parts) or _TAG.search(shown):
+        return False
+    name = parts[-1]
+    if name.endswith(".xlsx"):  # shown as its stem: that stem must not read as another kind of file
+        return len(name) > 5 and not shown.casefold().endswith(_SHOWN_WHOLE)
+    return name.endswith(_SHOWN_WHOLE)  # shown whole (exactly this spelling of the extension)
 
 
 def write_report(staged: StagedFile, verdict: Verdict, feedback_dir: Path, *, language: str, now: dt.datetime,

@@ -7,6 +7,7 @@ All frozen: a stage never edits what an earlier stage produced.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,45 @@ from openpyxl.utils import get_column_letter
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
+
+
+MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
+_WORD = re.compile(r"[\w.]+")  # letters and digits of any script, '_' and '.'
+_CELL_LIKE = re.compile(r"([A-Z]{1,3})([0-9]+)")
+_R1C1_START = re.compile(r"(RC|R|C)([0-9]*)")
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet's name as Excel writes it in a reference: 'TA', 'Data.2016', 'Æbler' bare;
+    "'Tilgang og afgang'", "'Herlev''s tal'", "'2016'", "'Ark1'", "'R2C3'" quoted.
+
+    Excel quotes a name unless it is only letters, digits, '_' and '.', starts with neither
+    an ASCII digit nor '.', and cannot be read as a cell: an A1 cell within the sheet's
+    limits (ARK1 is one), or the start of an R1C1 address (R, C, RC, R2, C3, R2C3…).
+    A quote inside is doubled. The rules as rust_xlsxwriter's quote_sheetname states them.
+    """
+    if _needs_quotes(name):
+        return "'" + name.replace("'", "''") + "'"
+    return name
+
+
+def _needs_quotes(name: str) -> bool:
+    if not _WORD.fullmatch(name) or name[0] in "0123456789.":
+        return True
+    upper = name.upper()
+    if cell := _CELL_LIKE.fullmatch(upper):
+        letters, row = cell.groups()
+        column = 0
+        for ch in letters:
+            column = column * 26 + ord(ch) - 64
+        if column <= MAX_COL and 1 <= int(row) <= MAX_ROW:
+            return True
+    if upper in ("R", "C", "RC"):
+        return True
+    if (start := _R1C1_START.match(upper)) and start.group(2):
+        limit = MAX_ROW if start.group(1) == "R" else MAX_COL
+        return 1 <= int(start.group(2)) <= limit
+    return False
 
 
 def cell_ref(row: int, col: int) -> str:
@@ -59,10 +99,11 @@ class Finding:
 
     @property
     def location(self) -> str:
-        """'Tilgang og afgang!H7' or '' for a problem with the file itself."""
+        """"'Tilgang og afgang'!H7", 'TA!B8,C8' as Excel writes a reference; the sheet alone
+        for a problem with a sheet; '' for a problem with the file itself."""
         if not self.sheet:
             return ""
-        return f"{self.sheet}!{','.join(self.cells)}" if self.cells else self.sheet
+        return f"{quote_sheet(self.sheet)}!{','.join(self.cells)}" if self.cells else self.sheet
 
 
 @dataclass(frozen=True)

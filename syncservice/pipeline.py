@@ -24,7 +24,8 @@ from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
-from syncservice.models import ERROR, WARNING, Finding, StagedFile, Verdict
+from syncservice.logs import json_text
+from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
 from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
                                stage)
 from syncservice.store import Store
@@ -160,7 +161,7 @@ class Pipeline:
         now = self.clock()
         if seen is not None and seen.sha256 == staged.sha256:
             self.store.record_unchanged(staged, now)
-            return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started))
+            return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
         verdict = _check(staged, self.config, self.kinds)
         if verdict.accepted:
             verdict = self._with_history_warnings(verdict)
@@ -175,20 +176,56 @@ class Pipeline:
         self._feedback(staged, verdict, now)
         status = ACCEPTED if verdict.accepted else REJECTED
         return self._log(Outcome(staged.rel, status, time.monotonic() - started, tuple(result.new_versions),
-                                 verdict))
+                                 verdict), now)
 
-    def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime) -> None:
+    def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime, *,
+                  accepted: bool | None = None) -> bool:
         """The person's report beside their file: written on rejection, cleared (into the
-        archive) on acceptance. A report that cannot be written is logged; the verdict stands."""
+        archive) on acceptance; True when done. A report that cannot be written is logged and
+        stays owed in the store (recorded with the verdict), so write_owed_reports() writes it
+        on the next pass; the verdict stands."""
         folder = self.config.path("feedback")
         try:
-            if verdict.accepted:
+            if verdict.accepted if accepted is None else accepted:
                 feedback.remove_report(staged.rel, folder, self.config.path("archive"), now)
             else:
                 feedback.write_report(staged, verdict, folder, language=self.config.language, now=now,
                                       message=self.message)
         except (DiskError, OSError) as exc:
-            logger.error("{}: the feedback report could not be written: {}", staged.rel, exc)
+            logger.error("{}: the feedback report could not be written: {} (the next pass tries again)",
+                         staged.rel, exc)
+            return False
+        try:
+            self.store.feedback_done(staged.rel)
+        except StoreError as exc:  # still owed: the next pass writes the same report again
+            logger.error("{}: {}", staged.rel, exc)
+            return False
+        return True
+
+    def write_owed_reports(self) -> int:
+        """Write (or remove) every report the store says is still owed: the feedback folder was
+        not writable, or the process was killed between recording a verdict and its report.
+        Each from the verdict as recorded (its findings, its time) and the archived copy; run
+        at the start of every pass. Returns how many were settled."""
+        try:
+            owed = self.store.feedback_owed()
+        except StoreError as exc:
+            logger.error("{} (the next pass tries again)", exc)
+            return 0
+        done = 0
+        for item in owed:
+            archived = Path(item.archive_path) if item.archive_path else self.watched / item.path
+            staged = StagedFile(self.watched / item.path, item.path,
+                                archived if archived.is_absolute() else self.config.base / archived,
+                                item.sha256, item.size, item.mtime_ns)
+            verdict = Verdict(staged, tuple(SheetInfo(s["sheet"], s["kind"], s["unit"], s["year"]) for s in item.sheets),
+                              errors=tuple(f for f in item.findings if f.severity == ERROR),
+                              warnings=tuple(f for f in item.findings if f.severity == WARNING))
+            done += self._feedback(staged, verdict, dt.datetime.fromisoformat(item.received_at),
+                                   accepted=item.verdict == ACCEPTED)
+        if done:
+            logger.info("{} owed feedback report(s) settled", done)
+        return done
 
     def _with_history_warnings(self, verdict: Verdict) -> Verdict:
         """WORKBOOKS.md §5: what changed since the version each report replaces."""
@@ -227,16 +264,18 @@ class Pipeline:
         now = self.clock()
         self.store.record(placeholder, verdict, "", self.message, now)
         self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
-        return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict))
+        return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict), now)
 
-    def _log(self, outcome: Outcome) -> Outcome:
+    def _log(self, outcome: Outcome, now: dt.datetime) -> Outcome:
+        """The outcome in the human log and, with its verdict, in the JSON log, timed `now`: the
+        time the verdict was recorded with, so the JSON log, the store and the report agree."""
         versions = ",".join(map(str, outcome.versions)) or "-"
         logger.info("{} | {} | {:.2f}s | version {}", outcome.rel, outcome.status, outcome.seconds, versions)
         if outcome.verdict is not None:
-            logger.bind(validation=True).info(json.dumps(self._log_record(outcome), ensure_ascii=False))
+            logger.bind(validation=True).info(json_text(self._log_record(outcome, now)))
         return outcome
 
-    def _log_record(self, outcome: Outcome) -> dict:
+    def _log_record(self, outcome: Outcome, now: dt.datetime) -> dict:
         verdict = outcome.verdict
         assert verdict is not None
 
@@ -244,7 +283,8 @@ class Pipeline:
             return {"sheet": f.sheet, "cells": list(f.cells), "column": f.column, "value": f.value,
                     "rule": f.rule, "message": self.message(f)}
 
-        return {"time": self.clock().isoformat(timespec="seconds"), "file": outcome.rel,
+        utc = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)  # as the store writes it
+        return {"time": utc.isoformat(timespec="seconds"), "file": outcome.rel,
                 "sha256": verdict.file.sha256 if verdict.file else "", "verdict": outcome.status,
                 "versions": list(outcome.versions),
                 "sheets": [{"sheet": s.sheet, "kind": s.kind, "unit": s.unit, "year": s.year} for s in verdict.sheets],
@@ -282,6 +322,7 @@ class Pipeline:
                ) -> Tally:
         """Process every pending file, then rewrite the consolidated workbook once."""
         tally = Tally()
+        self.write_owed_reports()  # what an earlier pass could not write, or a kill cut short
         known = self.store.seen_index()
         for path in (self.pending() if paths is None else paths):
             outcome = self.process(path, known=known)

@@ -252,7 +252,12 @@ class Service:
         self._write_status()
 
     def _end_pass(self, pipeline: Pipeline) -> None:
-        """The burst is over: rewrite the consolidated workbook once, if the store moved on."""
+        """The burst is over: write the reports still owed (the catch-up pass at start is one),
+        then rewrite the consolidated workbook once, if the store moved on."""
+        try:
+            pipeline.write_owed_reports()
+        except Exception:  # a fault of ours must not keep the consolidated workbook from being rewritten
+            logger.exception("writing the reports still owed failed")
         try:
             if pipeline.summary_stale():
                 started = self.clock()

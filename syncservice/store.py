@@ -65,6 +65,22 @@ class LogEntry:
     findings: tuple[tuple[Finding, str], ...]  # (finding, its message as recorded)
 
 
+@dataclass(frozen=True)
+class OwedReport:
+    """A verdict whose report (rejected) or report's removal (accepted) is still owed."""
+
+    file_id: int
+    path: str
+    verdict: str  # accepted or rejected
+    received_at: str  # ISO, UTC: the verdict's time
+    sha256: str
+    size: int
+    mtime_ns: int
+    archive_path: str  # as recorded; '' when the file was never copied (too large)
+    sheets: list[dict]
+    findings: tuple[Finding, ...]  # errors and warnings, in recorded order
+
+
 def content_hash(report: Report) -> str:
     """Hash of what a report says, not of the file: the same figures re-saved by Excel hash the same.
 
@@ -355,11 +371,13 @@ class Store:
 
     def _insert_file(self, staged: StagedFile, verdict: str, archive_path: str, now: str,
                      errors: int, warnings: int, sheets: str | None = None) -> int:
+        # a judged file owes its person the report (or its removal) until feedback_done()
         return self.db.execute(
             "INSERT INTO files (path, file_name, sha256, size, mtime_ns, saved_at, received_at, verdict,"
-            " archive_path, error_count, warning_count, sheets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " archive_path, error_count, warning_count, sheets, feedback_due)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [staged.rel, staged.name, staged.sha256, staged.size, staged.mtime_ns, _iso_ns(staged.mtime_ns),
-             now, verdict, archive_path, errors, warnings, sheets or "[]"]).lastrowid
+             now, verdict, archive_path, errors, warnings, sheets or "[]", int(verdict != UNCHANGED)]).lastrowid
 
     def _record_report(self, file_id: int, staged: StagedFile, archive_path: str, report: Report,
                        now: str, result: RecordResult) -> None:
@@ -387,6 +405,30 @@ class Store:
         result.new_versions.append(version_id)
         if current:
             result.replaced.append((key, current[0]))
+
+    # -- the reports owed to staff (pipeline._feedback) ---------------------------------------
+
+    def feedback_done(self, path: str) -> None:
+        """The report for `path`'s newest verdict is written (or removed): nothing is owed there."""
+        with self._guard(f"record the report for {path}"), self.db.atomic():
+            self.db.execute("UPDATE files SET feedback_due = 0 WHERE path = ? AND feedback_due = 1", [path])
+
+    def feedback_owed(self) -> list[OwedReport]:
+        """Per path that is owed its report, its newest judged verdict with every finding, oldest
+        verdict first. Cheap when nothing is owed (a partial index holds only what is)."""
+        with self._guard("read the reports owed"):
+            rows = self.db.execute(
+                "SELECT f.id, f.path, f.verdict, f.received_at, f.sha256, f.size, f.mtime_ns, f.archive_path, f.sheets"
+                " FROM (SELECT DISTINCT path FROM files WHERE feedback_due = 1) d"
+                " JOIN latest_judged n ON n.path = d.path JOIN files f ON f.id = n.file_id ORDER BY f.id").fetchall()
+            out = []
+            for file_id, *head, sheets in rows:
+                found = self.db.execute(
+                    'SELECT rule, severity, sheet, cells, "column", value, params, numeric FROM findings'
+                    " WHERE file_id = ? ORDER BY id", [file_id]).fetchall()
+                out.append(OwedReport(file_id, *head, json.loads(sheets or "[]"),
+                                      tuple(_finding(*row) for row in found)))
+        return out
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -94,5 +94,16 @@ def add_numeric_to_findings(db: Database) -> None:
     db["findings"].add_column("numeric", int, not_null_default=0)
 
 
+@migrations()
+def add_feedback_due_to_files(db: Database) -> None:
+    # A judged file whose report is still owed to the person: written (rejected) or taken away
+    # (accepted). Set in the transaction that records the verdict, cleared once the feedback
+    # folder says so; the next pass and every start settle what is still set (a feedback folder
+    # that could not be written, a kill between recording and writing). Files recorded before
+    # this column owe nothing.
+    db["files"].add_column("feedback_due", int, not_null_default=0)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_files_feedback_due ON files (path) WHERE feedback_due = 1")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -108,6 +108,38 @@ def test_report_name_from_staff_is_data_never_a_path(tmp_path, rel):
         assert path.name.endswith((" - FEJL.xlsx", " - FEJL.txt"))
 
 
+@pytest.mark.parametrize("first, second", [
+    ("Ballerup/Tilgang \u00c5r.xlsx", "Ballerup/Tilgang A\u030ar.xlsx"),  # NFC and NFD forms of one name
+    ("a/b/c.xlsx", "a\\b..\\c.xlsx"),  # one name with backslashes, not three folders
+    ("x.xlsx", "x.xlsx:stream"),  # ':' is dropped from a name on a share
+    ("Budget.xlsx", "Budget.xls"),  # the rejected .xls saved again as .xlsx: both are still there
+])
+def test_two_paths_that_read_alike_get_two_reports_and_accepting_one_leaves_the_other(case, tmp_path, first,
+                                                                                         second):
+    staged, verdict, feedback = case
+    one, other = write(replace(staged, rel=first), verdict, feedback), write(replace(staged, rel=second), verdict,
+                                                                             feedback)
+    assert len({*one, *other}) == 4 and all(p.is_file() for p in (*one, *other))
+    assert [p.name for p in report_paths(second, feedback)] == [p.name for p in other]  # stable for its path
+    remove_report(first, feedback, tmp_path / "archive", NOW)
+    assert not any(p.exists() for p in one) and all(p.is_file() for p in other)
+    write(replace(staged, rel=first), verdict, feedback)
+    remove_report(second, feedback, tmp_path / "archive", NOW)
+    assert all(p.is_file() for p in one) and not any(p.exists() for p in other)
+
+
+def test_a_report_name_says_its_file_and_is_tagged_only_where_it_cannot(tmp_path):
+    names = {rel: report_paths(rel, tmp_path)[1].name for rel in
+             ["Tilgang 2016.xlsx", "Makro.xlsm", "Budget.xls", "Budget.xls.xlsx", "x.xlsx:stream",
+              "Plan #0123abcd.xlsx"]}
+    assert names["Tilgang 2016.xlsx"] == "Tilgang 2016 - FEJL.txt"
+    assert names["Makro.xlsm"] == "Makro.xlsm - FEJL.txt"
+    assert names["Budget.xls"] == "Budget.xls - FEJL.txt"
+    assert re.fullmatch(r"Budget\.xls #[0-9a-f]{8} - FEJL\.txt", names["Budget.xls.xlsx"])
+    assert re.fullmatch(r"x\.xlsxstream #[0-9a-f]{8} - FEJL\.txt", names["x.xlsx:stream"])
+    assert re.fullmatch(r"Plan #0123abcd #[0-9a-f]{8} - FEJL\.txt", names["Plan #0123abcd.xlsx"])
+
+
 # --- the annotated copy -------------------------------------------------------------------------
 
 def test_first_sheet_is_fejl_with_title_count_and_table(case):
@@ -279,7 +311,7 @@ def test_an_xlsm_comes_back_as_an_xlsx_without_macros(tmp_path):
     path = book.save(tmp_path / "Makro.xlsm", book.cell(book.handleplan(), "B9", 99))
     staged = stage_copy(tmp_path, path, "Makro.xlsm")
     xlsx, _ = write(staged, verdict_for(staged.staged), tmp_path / "feedback")
-    assert xlsx.name == "Makro - FEJL.xlsx"
+    assert xlsx.name == "Makro.xlsm - FEJL.xlsx"  # its own report, not Makro.xlsx's
     with zipfile.ZipFile(xlsx) as z:
         assert "macroEnabled" not in z.read("[Content_Types].xml").decode()
         assert not [n for n in z.namelist() if "vba" in n.lower()]
@@ -304,7 +336,7 @@ def test_text_twin_lists_every_finding_with_sheet_cell_and_message(case):
     assert "Tilgang 2016 - FEJL.xlsx" in text  # points to the marked-up copy
     for f in (*verdict.errors, *verdict.warnings):
         assert f.location in text and render(f) in text, f.rule
-    assert "Tilgang og afgang!B8" in text and "Herlev's tal!C9" in text
+    assert "'Tilgang og afgang'!B8" in text and "'Herlev''s tal'!C9" in text  # quoted as Excel writes them
     assert text.index("FEJL (5)") < text.index("ADVARSLER (3)")
 
 
@@ -350,7 +382,7 @@ def test_a_workbook_openpyxl_refuses_falls_back_to_text(tmp_path):
     verdict = Verdict(None, errors=(Finding("value.not_number", ERROR, "Ark1", ("C9",), "Mål", "ca. 5"),))
     written = write(staged, verdict, tmp_path / "feedback")
     assert [p.suffix for p in written] == [".txt"]
-    assert "Ark1!C9" in written[0].read_text(encoding="utf-8-sig")
+    assert "'Ark1'!C9" in written[0].read_text(encoding="utf-8-sig")
 
 
 def test_text_only_report_removes_the_older_marked_copy(case, tmp_path):

@@ -125,3 +125,30 @@ def test_validation_log_in_store_jsonl_and_log_command(site):
     none = json.loads(runner.invoke(main, ["log", "--json", "--since", "2999-01-01",
                                            "--config", str(site / "config.toml")]).output)
     assert none == []
+
+
+FORGED = "2026-12-03 18:00:00.000 | ERROR   | forged"
+RAW = ("\n", "\r", "\x1b", "\x85", "\x9b", "\u2028", "\u202e")
+
+
+def test_a_file_name_cannot_forge_a_log_line_or_drive_the_terminal(site):
+    """A name with a line break, CR, ESC, C1 controls, U+2028 and a bidi override: shown
+    escaped on one line by ingest, the human log and the `log` command; the JSON log stays
+    one object per line (even split as str.splitlines splits) and says the name exactly."""
+    name = f"x\n{FORGED}\x1b[2J\r\x85\x9b\u2028\u202e.xlsx"
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 21
+    book.save(site / "watched" / name, {"TA": book.tilgang(lines=lines)})
+    shown = "x\\n" + FORGED + "\\x1b[2J\\r\\x85\\x9b\\u2028\\u202e.xlsx"
+
+    out = ingest(site).output
+    log = (site / "logs" / "syncservice.log").read_text(encoding="utf-8")
+    table = CliRunner().invoke(main, ["log", "--config", str(site / "config.toml")]).output
+    as_json = CliRunner().invoke(main, ["log", "--json", "--config", str(site / "config.toml")]).output
+    for text in (out, log, table, as_json):
+        assert not [c for c in RAW if c in text.replace("\n", "")]
+        assert not [line for line in text.splitlines() if line.startswith(FORGED)]
+    assert f"afvist: {shown}" in out and shown in log and shown[-40:] in table
+    assert json.loads(as_json)[0]["file"] == name
+    (record,) = [json.loads(line) for line in (site / "logs" / "validation.jsonl").read_text("utf-8").splitlines()]
+    assert record["file"] == name and record["verdict"] == "rejected"

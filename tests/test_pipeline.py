@@ -227,3 +227,145 @@ def test_a_stale_temp_file_of_a_killed_rewrite_is_cleared_even_when_no_rewrite_i
     with Store.open(config.path("database")) as store:
         Pipeline(config, store)
     assert not old.exists() and fresh.exists()  # a fresh one may be another process's write in progress
+
+
+def test_a_rows_file_left_by_a_kill_during_the_rewrite_is_cleared_at_start(tmp_path):
+    """SIGKILL while summary_xml splices the rows leaves '.<name>.<hex>.tmp.rows' beside the
+    workbook (summary_xml.splice); the next start clears it with the temp file it belongs to."""
+    import os
+    import time
+
+    from syncservice.config import defaults
+
+    config = defaults(tmp_path)
+    target = config.path("consolidated")
+    target.parent.mkdir(parents=True)
+    tmp, rows = target.parent / f".{target.name}.0123abcd.tmp", target.parent / f".{target.name}.0123abcd.tmp.rows"
+    fresh = target.parent / f".{target.name}.4567cdef.tmp.rows"
+    for path in (tmp, rows, fresh):
+        path.write_bytes(b"PK half")
+    for path in (tmp, rows):
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    with Store.open(config.path("database")) as store:
+        Pipeline(config, store)
+    assert not tmp.exists() and not rows.exists()
+    assert fresh.exists()  # may be a rewrite in progress in another process
+
+
+def test_json_log_time_is_the_verdicts_time_as_in_the_store_and_the_report(tmp_path):
+    """A clock that moves on between calls: the JSON log, the store and the report all say
+    the time the verdict was recorded, not a later reading of the clock."""
+    import datetime as dt
+    import json
+
+    from loguru import logger
+
+    from syncservice.config import defaults
+    from syncservice.feedback_text import local_time
+
+    ticks = iter(dt.datetime(2016, 10, 3, 14, 5, tzinfo=dt.UTC) + dt.timedelta(minutes=n) for n in range(1000))
+    config = defaults(tmp_path)
+    (tmp_path / "watched").mkdir()
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}", filter=lambda r: "validation" in r["extra"])
+    try:
+        with Store.open(config.path("database")) as store:
+            pipeline = Pipeline(config, store, clock=lambda: next(ticks))
+            rows = [list(r) for r in book.TILGANG_LINES]
+            rows[0][8] = 99
+            book.save(pipeline.watched / "ta.xlsx", {"TA": book.tilgang(lines=rows)})
+            pipeline.ingest()
+            (entry,) = store.log()
+    finally:
+        logger.remove(sink)
+    (record,) = [json.loads(line) for line in lines]
+    assert record["time"] == entry.received_at
+    received = dt.datetime.fromisoformat(entry.received_at)
+    text = (config.path("feedback") / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
+    assert f"Kontrolleret: {local_time(received, 'da')}" in text
+
+
+def _rejected_tilgang(service, name="ta.xlsx"):
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][8] = 99
+    return save(service, name, {"TA": book.tilgang(lines=lines)})
+
+
+def test_a_report_the_feedback_folder_refused_is_written_on_the_next_pass(service):
+    """A regular file where the feedback folder should be: no report can be made, as root too.
+    Once the folder can be made again, the next pass writes the report the verdict owes,
+    though the workbook itself is unchanged, with the verdict's findings."""
+    folder = service.config.path("feedback")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+    _rejected_tilgang(service)
+    (outcome,) = service.ingest().outcomes
+    assert outcome.status == "rejected" and folder.is_file()
+    folder.unlink()
+    tally = service.ingest()
+    assert [o.status for o in tally.outcomes] == []  # the workbook is unchanged: nothing to read again
+    text = (folder / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
+    for error in outcome.verdict.errors:
+        assert render(error) in text
+    assert (folder / "ta - FEJL.xlsx").is_file()  # marked up from the archived copy
+    assert service.store.feedback_owed() == []
+
+
+class Killed(BaseException):
+    """What SIGKILL does to the process, as far as the store can tell."""
+
+
+def test_a_kill_between_recording_the_verdict_and_its_report_is_made_good_at_start(service, monkeypatch):
+    import datetime as dt
+
+    from syncservice import feedback
+    from syncservice.feedback_text import local_time
+
+    _rejected_tilgang(service)
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(feedback, "write_report", killed)
+        with pytest.raises(Killed):
+            service.ingest()
+    folder = service.config.path("feedback")
+    assert not (folder / "ta - FEJL.txt").exists()
+    (rejected,) = service.store.rejected_files()
+    restarted = Pipeline(service.config, service.store)
+    restarted.ingest()
+    text = (folder / "ta - FEJL.txt").read_text(encoding="utf-8-sig")
+    assert "TA!B8" in text or "'TA'!B8" in text
+    assert f"Kontrolleret: {local_time(dt.datetime.fromisoformat(rejected.received_at), 'da')}" in text
+    assert service.store.feedback_owed() == []
+
+
+def test_an_owed_report_is_not_written_over_a_newer_verdict(service):
+    """Owed for an older rejection, then the file is fixed and accepted: no stale report appears."""
+    folder = service.config.path("feedback")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+    _rejected_tilgang(service)
+    service.ingest()
+    folder.unlink()
+    save(service, "ta.xlsx", {"TA": book.tilgang()}, mtime_bump=10**9)
+    (outcome,) = service.ingest().outcomes
+    assert outcome.status == "accepted"
+    assert not folder.exists() or not list(folder.rglob("*FEJL*"))
+    assert service.store.feedback_owed() == []
+
+
+def test_nfc_and_nfd_forms_of_one_name_keep_their_own_reports(service):
+    """Two files whose names differ only in Unicode form (a Mac saves NFD): each its own report,
+    and accepting the one leaves the other's beside it."""
+    nfc, nfd = "Tilgang \u00c5r.xlsx", "Tilgang A\u030ar.xlsx"
+    for name in (nfc, nfd):
+        _rejected_tilgang(service, name)
+    assert [o.status for o in service.ingest().outcomes] == ["rejected", "rejected"]
+    folder = service.config.path("feedback")
+    assert len(list(folder.glob("*FEJL.txt"))) == 2
+    save(service, nfc, {"TA": book.tilgang()}, mtime_bump=10**9)
+    assert [o.status for o in service.ingest().outcomes] == ["accepted"]
+    (left,) = folder.glob("*FEJL.txt")
+    assert "#" in left.name and nfd in left.read_text(encoding="utf-8-sig")

@@ -110,8 +110,8 @@ def test_rejected_file_is_listed_with_its_first_errors(store):
     assert listed.errors == tuple(errors[:5])
     assert listed.errors[2].params == {"n": 2}
     stored = store.db.execute("SELECT severity, message FROM findings ORDER BY id").fetchall()
-    assert stored[0] == ("error", "number.invalid at Ark1!C0")
-    assert stored[-1] == ("warning", "capacity.exceeded at Ark1!F7")
+    assert stored[0] == ("error", "number.invalid at 'Ark1'!C0")
+    assert stored[-1] == ("warning", "capacity.exceeded at 'Ark1'!F7")
 
 
 def test_rejected_then_fixed_file_leaves_rejected_list(store):
@@ -214,8 +214,30 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
         # each named migration recorded once, not again on the second open
         names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid").fetchall()]
         assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions",
-                         "index_what_the_summary_reads", "add_numeric_to_findings"]
+                         "index_what_the_summary_reads", "add_numeric_to_findings", "add_feedback_due_to_files"]
         assert s.integrity_ok()
+
+
+def test_a_store_from_before_owed_reports_opens_owing_none_and_then_records_what_is_owed(tmp_path):
+    from sqlite_utils import Database
+
+    from syncservice import store_schema
+
+    path = tmp_path / "syncservice.sqlite"
+    old = Database(path)
+    store_schema.migrations.apply(old, stop_before="add_feedback_due_to_files")
+    file_id = old["files"].insert({"path": "Ballerup/Tilgang.xlsx", "sha256": "a" * 64, "verdict": "rejected",
+                                   "received_at": "2016-10-01T12:00:00+00:00"}).last_pk
+    old["latest_judged"].insert({"path": "Ballerup/Tilgang.xlsx", "file_id": file_id})
+    old.close()
+    with Store.open(path) as s:
+        assert s.feedback_owed() == []  # what was judged before is not written again
+        s.record(staged(content="v2"), rejected(), "b", message, NOW)
+        (owed,) = s.feedback_owed()
+        assert (owed.path, owed.verdict, owed.archive_path) == ("Ballerup/Tilgang.xlsx", "rejected", "b")
+        assert [f.rule for f in owed.findings] == [f.rule for f in rejected().errors]
+        s.feedback_done("Ballerup/Tilgang.xlsx")
+        assert s.feedback_owed() == []
 
 
 def test_a_file_that_is_not_a_database_raises_store_error(tmp_path):

@@ -448,9 +448,9 @@ def test_changes_list_each_warning_with_before_and_now(book):
     ws = book["Ændringer"]
     assert [c.value for c in ws[4]] == ["Enhed", "Skema", "År", "Ark!Celle", "Linje/Kolonne", "Før", "Nu", "Besked"]
     assert rows_of(ws)[4:] == [
-        [BALLERUP, "tilgang_afgang", 2016, "Tilgang og afgang!E8", "Krumtappen, Tilgang K2", "0", "1",
+        [BALLERUP, "tilgang_afgang", 2016, "'Tilgang og afgang'!E8", "Krumtappen, Tilgang K2", "0", "1",
          "Tilgang: 1 er forkert."],
-        [BALLERUP, "tilgang_afgang", 2016, "Tilgang og afgang!B9", "Bibliotekscaféen, Primo", "12", "13",
+        [BALLERUP, "tilgang_afgang", 2016, "'Tilgang og afgang'!B9", "Bibliotekscaféen, Primo", "12", "13",
          "Primo: 13 er forkert."],
         [FREDENSBORG, "handleplan", 2015, "Handleplan!B3", "Enhed", "Gribskov/Handleplan.xlsx",
          f"Indberetninger/{HP_FILE}", f"Enhed: {FREDENSBORG} er forkert."]]

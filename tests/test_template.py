@@ -19,7 +19,7 @@ from schemas import KINDS
 from syncservice.cli import main
 from syncservice.config import defaults
 from syncservice.messages import HELP, help_text
-from syncservice.models import Figure, Report, StagedFile, Verdict
+from syncservice.models import Figure, Report, StagedFile, Verdict, quote_sheet
 from syncservice.pipeline import Pipeline
 from syncservice.store import Store
 from syncservice.template import default_through, plan
@@ -162,10 +162,10 @@ def test_an_unfilled_template_is_rejected_saying_the_table_is_empty(resaved, kin
     assert not verdict.accepted
     ws, total, meta = rows_of(resaved[f"{kind} tom"])
     rules = sorted((f.rule, f.location) for f in verdict.errors)
-    header = f"{ws.title}!A{total - (2 if kind == 'tilgang_afgang' else 1)}"
+    header = f"{quote_sheet(ws.title)}!A{total - (2 if kind == 'tilgang_afgang' else 1)}"
     expected = [("table.empty", header)]
     if kind == "handleplan":  # Opgjort pr. is required, and left for the person to fill: named where it goes
-        expected.insert(0, ("meta.empty", f"{ws.title}!B{meta['Opgjort pr.']}"))
+        expected.insert(0, ("meta.empty", f"{quote_sheet(ws.title)}!B{meta['Opgjort pr.']}"))
     assert rules == expected
 
 

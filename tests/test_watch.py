@@ -216,3 +216,23 @@ def test_the_observer_is_restarted_when_the_watched_folder_comes_back(config, mo
         (watched / "hp2.xlsx").write_bytes(workbook(5, unit="Anden enhed"))  # seen by the new observer
         wait_for(lambda: run.of("hp2.xlsx"), timeout=15, what="a file saved later")
     assert run.of("hp.xlsx") == [ACCEPTED] and run.of("hp2.xlsx") == [ACCEPTED]
+
+
+def test_a_report_owed_from_before_is_written_when_the_service_starts(tmp_path):
+    """Recorded as rejected while the feedback folder could not be made (a file in its place),
+    then the folder is fine again: starting `run` writes the report, with no save needed."""
+    (tmp_path / "watched").mkdir()
+    config = defaults(tmp_path).with_values(watch__poll_seconds=POLL, watch__settle_seconds=SETTLE)
+    rows = book.handleplan()
+    book.cell(rows, "B9", 99)  # the total no longer adds up
+    book.save(config.path("watched") / "hp.xlsx", {"HP": rows})
+    folder = config.path("feedback")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")
+    with Store.open(config.path("database")) as store:
+        assert [o.status for o in Pipeline(config, store).ingest().outcomes] == [REJECTED]
+    folder.unlink()
+    with Running(config) as run:
+        wait_for(lambda: (folder / "hp - FEJL.txt").is_file(), what="the owed report")
+        run.quiet()
+    assert run.outcomes == []  # the workbook itself was not read again
