@@ -94,5 +94,19 @@ def add_numeric_to_findings(db: Database) -> None:
     db["findings"].add_column("numeric", int, not_null_default=0)
 
 
+@migrations()
+def add_unit_names_and_superseded(db: Database) -> None:
+    # One spelling per unit (syncservice/units.py): the first accepted is kept, so two
+    # spellings of one unit are one report. From the versions already held, oldest first.
+    from syncservice.units import fold
+
+    db["unit_names"].create({"folded": str, "unit": str}, pk="folded", not_null={"unit"})
+    for (unit,) in db.execute("SELECT unit FROM versions GROUP BY unit ORDER BY MIN(id)").fetchall():
+        db.execute("INSERT OR IGNORE INTO unit_names (folded, unit) VALUES (?, ?)", [fold(unit), unit])
+    # A version accepted from a file saved before the one in force (WORKBOOKS.md §1): kept in
+    # the history, never in force; this is the version that stayed in force.
+    db["versions"].add_column("superseded_by", int)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -205,6 +205,16 @@ def test_a_later_date_counts_the_files_that_arrived_by_then(service):
     assert [(r.unit, r.status) for r in rows] == [("Dagtilbud Syd", "for sent"), (BALLERUP, "forældet")]
 
 
+def test_a_unit_listed_in_another_spelling_than_its_reports_is_not_missing(service):
+    """The reports of 'Dagtilbud Vest' were accepted under that spelling; a list that writes it
+    'dagtilbud  vest' (or a report accepted before the list was set) still finds them."""
+    _, pipeline = service
+    rows = standings(pipeline.store, ["dagtilbud  vest", "DAGTILBUD ØST"], {"tilgang_afgang": QUARTERS},
+                     dt.date(2017, 1, 20))
+    assert [(r.unit, r.status, r.latest_file) for r in rows] == [
+        ("dagtilbud  vest", "ok", "Vest/Tilgang 2016.xlsx"), ("DAGTILBUD ØST", "for sent", "Øst/Tilgang 2016.xlsx")]
+
+
 def test_a_kind_with_no_deadlines_is_not_chased_and_no_units_means_no_sheet(service, tmp_path):
     _, pipeline = service
     assert {r.kind for r in standings(pipeline.store, UNITS, {"tilgang_afgang": QUARTERS}, dt.date(2017, 1, 20))} \

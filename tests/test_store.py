@@ -168,6 +168,57 @@ def test_same_report_from_another_path_names_the_other_path(store):
     assert store.current_versions()[0].path == "Herning/Kopi af Tilgang.xlsx"
 
 
+def test_a_version_from_a_file_saved_before_the_one_in_force_is_kept_but_never_in_force(store):
+    """WORKBOOKS.md §1: the file saved last is in force, whatever the order the files are read in."""
+    hour = 3600 * 10**9
+    newer = store.record(staged(rel="Vest/Tilgang.xlsx", mtime_ns=10 * hour), accepted(report(figs=figures(end=30))),
+                         "a1", message, NOW)
+    older = store.record(staged(rel="Øst/Tilgang gammel.xlsx", content="old", mtime_ns=8 * hour), accepted(),
+                         "a2", message, NOW)
+    (in_force,) = store.current_versions()
+    assert in_force.path == "Vest/Tilgang.xlsx" and in_force.version_id == newer.new_versions[0]
+    assert older.superseded == [(KEY, in_force.version_id)] and older.replaced == []
+    assert [(v.path, v.superseded_by) for v in store.history()] == [
+        ("Øst/Tilgang gammel.xlsx", in_force.version_id), ("Vest/Tilgang.xlsx", None)]
+    assert [v.version_id for v in store.report_versions(KEY)] == [in_force.version_id]  # never in force
+    assert {r.value for r in store.current_data_rows() if r.metric == "Ultimo"} == {30}
+
+
+def test_a_resave_at_the_same_path_is_in_force_whatever_its_mtime(store):
+    hour = 3600 * 10**9
+    store.record(staged(mtime_ns=10 * hour), accepted(), "a1", message, NOW)
+    again = store.record(staged(content="v2", mtime_ns=9 * hour), accepted(report(figs=figures(end=30))),
+                         "a2", message, NOW)
+    assert again.superseded == [] and store.current_versions()[0].version_id == again.new_versions[0]
+
+
+def test_a_unit_keeps_its_first_accepted_spelling(store):
+    store.record(staged(), accepted(report(("handleplan", "Handicap & Psykiatri, Ballerup", 2015))), "a1",
+                 message, NOW)
+    assert store.spellings(["handicap & psykiatri,ballerup", "HANDICAP  &  PSYKIATRI , BALLERUP", "Herning"]) == {
+        "handicap & psykiatri,ballerup": "Handicap & Psykiatri, Ballerup",
+        "HANDICAP  &  PSYKIATRI , BALLERUP": "Handicap & Psykiatri, Ballerup"}
+    assert [v.unit for v in store.history(unit="handicap & psykiatri,ballerup")] == ["Handicap & Psykiatri, Ballerup"]
+
+
+def test_the_unit_spelling_migration_takes_the_first_spelling_of_an_existing_store(tmp_path):
+    from sqlite_utils import Database
+
+    from syncservice import store_schema
+
+    db = Database(tmp_path / "old.db")
+    store_schema.migrations.apply(db, stop_before="add_unit_names_and_superseded")  # as the release before left it
+    with Store(db) as s:
+        for n, unit in enumerate(["Dagtilbud Vest", "dagtilbud vest", "Herning"]):
+            s.db.execute("INSERT INTO files (id, path, sha256, verdict) VALUES (?, 'p', 'x', 'accepted')", [n + 1])
+            s.db.execute("INSERT INTO versions (kind, unit, year, file_id, content_hash) VALUES ('effekt', ?, 2020, ?,"
+                         " 'h')", [unit, n + 1])
+        s.db.conn.commit()
+    with Store.open(tmp_path / "old.db") as s:
+        assert s.spellings(["DAGTILBUD VEST", "herning"]) == {"DAGTILBUD VEST": "Dagtilbud Vest", "herning": "Herning"}
+        assert [v.superseded_by for v in s.history()] == [None, None, None]
+
+
 def test_current_data_rows_stream_in_kind_unit_year_line_order(store):
     reports = (report(("tilgang_afgang", "Ballerup", 2016), figures(lines=2)),
                report(("handleplan", "Fredensborg", 2015),
@@ -214,7 +265,8 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
         # each named migration recorded once, not again on the second open
         names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid").fetchall()]
         assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions",
-                         "index_what_the_summary_reads", "add_numeric_to_findings"]
+                         "index_what_the_summary_reads", "add_numeric_to_findings",
+                         "add_unit_names_and_superseded"]
         assert s.integrity_ok()
 
 
