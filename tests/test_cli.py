@@ -112,3 +112,26 @@ def test_check_json_stays_json_when_openpyxl_prints_about_a_broken_style(tmp_pat
     assert "out of range" not in result.output
     (report,) = json.loads(result.output)
     assert report["file"].endswith("stil.xlsx") and report["verdict"] in ("accepted", "rejected")
+
+
+def test_history_marks_a_version_from_an_older_save_as_never_current(tmp_path):
+    import os
+
+    hour = 3600 * 10**9
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("", encoding="utf-8")
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][6] += 1
+    lines[0][8] += 1
+    newer = book.save(tmp_path / "watched" / "Vest" / "ta.xlsx", {"TA": book.tilgang(lines=lines)})
+    older = book.save(tmp_path / "watched" / "Øst" / "kopi.xlsx", {"TA": book.tilgang()})
+    saved = newer.stat().st_mtime_ns
+    os.utime(older, ns=(saved - hour, saved - hour))
+    assert run("ingest", "--config", str(cfg)).exit_code == 0  # older first: v1, then the newer: v2
+    # the old copy restored from a backup, its old mtime kept: it never takes over
+    book.save(older, {"TA": book.tilgang(), "N": [["gendannet"]]})
+    os.utime(older, ns=(saved - hour, saved - hour))
+    assert run("ingest", "--config", str(cfg)).exit_code == 0
+    shown = [line.split(None, 2) for line in run("history", "--config", str(cfg)).output.splitlines()[1:]]
+    assert [(v, rest.split(None, 1)[1]) for v, _, rest in shown] == [
+        ("v3", "(TA) gemt før v2, aldrig gældende"), ("v2", "(TA) gældende"), ("v1", "(TA)")]
