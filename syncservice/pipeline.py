@@ -191,12 +191,15 @@ class Pipeline:
             logger.error("{}: the feedback report could not be written: {}", staged.rel, exc)
 
     def _spelt_as_stored(self, verdict: Verdict) -> Verdict:
-        """Each unit spelt as the store first accepted it (units.fold), with a warning naming
-        both spellings: one unit is one report however it is typed. A spelling from
-        reporting.units (already applied by _check) is kept as configured."""
+        """Each unit spelt as the store first accepted it (units.fold), else as this workbook
+        first spells it, with a warning naming both spellings: one unit is one report however
+        it is typed. A spelling from reporting.units (already applied by _check) is kept."""
         listed = self.config.get("reporting", "units")
         read = [s.unit for s in verdict.sheets if s.unit and not (listed and units.configured(s.unit, listed))]
-        spelling = {unit: kept for unit, kept in self.store.spellings(read).items() if kept != unit}
+        stored = self.store.spellings(read)
+        first: dict[str, str] = {}  # fold → the spelling kept
+        spelling = {unit: kept for unit in read
+                    if (kept := first.setdefault(units.fold(unit), stored.get(unit, unit))) != unit}
         if not spelling:
             return verdict
         cells = {r.sheet: r.extra.get("unit_cell", "") for r in verdict.reports}

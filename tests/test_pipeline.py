@@ -380,3 +380,13 @@ def test_a_configured_unit_is_stored_and_shown_as_configured_whatever_the_spelli
     assert outcome.status == "accepted" and outcome.verdict.warnings == ()
     (version,) = service.store.current_versions()
     assert version.unit == "Handicap & Psykiatri, Bällerup"
+
+
+def test_two_sheets_of_one_workbook_spelling_one_unit_two_ways_are_one_unit(service):
+    outcome = service.process(save(service, "begge.xlsx", {
+        "HP": book.handleplan(unit="Handicap & Psykiatri, Ballerup"),
+        "TA": book.tilgang(unit="handicap & psykiatri ,ballerup")}))
+    assert outcome.status == "accepted"
+    (warning,) = [w for w in outcome.verdict.warnings if w.rule == "report.unit_spelling"]
+    assert (warning.sheet, warning.params["kept"]) == ("TA", "Handicap & Psykiatri, Ballerup")
+    assert {v.unit for v in service.store.current_versions()} == {"Handicap & Psykiatri, Ballerup"}
