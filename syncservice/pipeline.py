@@ -124,6 +124,17 @@ class Pipeline:
             logger.info("removed {} staging copies left by an interrupted run", cleared)
         # and a half-written consolidated workbook's temp file, though no rewrite is due now
         durable.clear_stale_temps(config.path("consolidated"))
+        self._respell_listed_units()
+
+    def _respell_listed_units(self) -> None:
+        """reporting.units' spelling is the one stored and shown (WORKBOOKS.md §1), also for
+        reports accepted before the list named the unit so: those take it now."""
+        try:
+            for unit in self.config.get("reporting", "units"):
+                if self.store.respell(unit):
+                    logger.info("unit {!r}: its reports are now stored under this spelling", unit)
+        except StoreError as exc:  # the next start tries again; reading files need not wait for it
+            logger.error("{}", exc)
 
     def message(self, finding: Finding) -> str:
         return messages.render(finding, self.config.language)

@@ -403,6 +403,17 @@ class Store:
         if current:
             result.replaced.append((key, current[0]))
 
+    def respell(self, spelling: str) -> bool:
+        """Make `spelling` the one kept for its unit (reporting.units names it so), in every
+        version and report held under another spelling. False when there was nothing to do."""
+        with self._guard(f"respell the unit {spelling}"), self.db.atomic():
+            row = self.db.execute("SELECT unit FROM unit_names WHERE folded = ?", [fold(spelling)]).fetchone()
+            if row is None or row[0] == spelling:
+                return False
+            store_schema.respell_unit(self.db, row[0], spelling)
+            self.db.execute("UPDATE unit_names SET unit = ? WHERE folded = ?", [spelling, fold(spelling)])
+        return True
+
     def spellings(self, units: Iterable[str]) -> dict[str, str]:
         """unit as read → the spelling the store keeps for it (the first accepted), for each of
         `units` that names a unit already accepted under any spelling (units.fold)."""

@@ -390,3 +390,12 @@ def test_two_sheets_of_one_workbook_spelling_one_unit_two_ways_are_one_unit(serv
     (warning,) = [w for w in outcome.verdict.warnings if w.rule == "report.unit_spelling"]
     assert (warning.sheet, warning.params["kept"]) == ("TA", "Handicap & Psykiatri, Ballerup")
     assert {v.unit for v in service.store.current_versions()} == {"Handicap & Psykiatri, Ballerup"}
+
+
+def test_reports_accepted_before_the_unit_was_listed_take_the_listed_spelling(service):
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang(unit="handicap & psykiatri,ballerup")}))
+    config = service.config.with_values(reporting__units=("Handicap & Psykiatri, Ballerup",))
+    listed = Pipeline(config, service.store, clock=service.clock)
+    listed.process(save(service, "hp.xlsx", {"HP": book.handleplan(unit="Handicap & Psykiatri, Ballerup")}))
+    assert {r["Enhed"] for r in data_rows(listed)} == {"Handicap & Psykiatri, Ballerup"}
+    assert {v.unit for v in service.store.current_versions()} == {"Handicap & Psykiatri, Ballerup"}

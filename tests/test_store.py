@@ -201,22 +201,36 @@ def test_a_unit_keeps_its_first_accepted_spelling(store):
     assert [v.unit for v in store.history(unit="handicap & psykiatri,ballerup")] == ["Handicap & Psykiatri, Ballerup"]
 
 
-def test_the_unit_spelling_migration_takes_the_first_spelling_of_an_existing_store(tmp_path):
+def test_an_existing_store_with_one_unit_spelt_two_ways_opens_with_one_unit(tmp_path):
+    """Before units were folded, 'Dagtilbud Vest' and 'dagtilbud vest' were two units, each
+    with a version in force for one report: finance counted it twice."""
     from sqlite_utils import Database
 
     from syncservice import store_schema
 
     db = Database(tmp_path / "old.db")
     store_schema.migrations.apply(db, stop_before="add_unit_names_and_superseded")  # as the release before left it
-    with Store(db) as s:
-        for n, unit in enumerate(["Dagtilbud Vest", "dagtilbud vest", "Herning"]):
-            s.db.execute("INSERT INTO files (id, path, sha256, verdict) VALUES (?, 'p', 'x', 'accepted')", [n + 1])
-            s.db.execute("INSERT INTO versions (kind, unit, year, file_id, content_hash) VALUES ('effekt', ?, 2020, ?,"
-                         " 'h')", [unit, n + 1])
-        s.db.conn.commit()
+    for n, (unit, year, mtime) in enumerate([("Dagtilbud Vest", 2020, 2), ("dagtilbud vest", 2020, 5),
+                                              ("DAGTILBUD VEST", 2021, 1), ("Herning", 2020, 1)], start=1):
+        db.execute("INSERT INTO files (id, path, sha256, verdict, mtime_ns) VALUES (?, ?, 'x', 'accepted', ?)",
+                   [n, f"f{n}.xlsx", mtime])
+        db.execute("INSERT INTO versions (id, kind, unit, year, file_id, content_hash) VALUES (?, 'effekt', ?, ?, ?,"
+                   " 'h')", [n, unit, year, n])
+        db.execute("INSERT INTO current (kind, unit, year, version_id) VALUES ('effekt', ?, ?, ?)", [unit, year, n])
+    db.conn.commit()
+    db.close()
     with Store.open(tmp_path / "old.db") as s:
+        assert [(v.unit, v.year, v.version_id) for v in s.current_versions()] == [
+            ("Dagtilbud Vest", 2020, 2), ("Dagtilbud Vest", 2021, 3), ("Herning", 2020, 4)]  # 2020: saved last
+        assert {v.version_id: v.superseded_by for v in s.history()}[1] == 2
         assert s.spellings(["DAGTILBUD VEST", "herning"]) == {"DAGTILBUD VEST": "Dagtilbud Vest", "herning": "Herning"}
-        assert [v.superseded_by for v in s.history()] == [None, None, None]
+
+
+def test_respell_makes_the_configured_spelling_the_one_kept(store):
+    store.record(staged(), accepted(report(("handleplan", "dagtilbud vest", 2015))), "a1", message, NOW)
+    assert store.respell("Dagtilbud Vest") and not store.respell("Dagtilbud Vest")
+    assert [v.unit for v in store.current_versions()] == ["Dagtilbud Vest"]
+    assert store.spellings(["DAGTILBUD VEST"]) == {"DAGTILBUD VEST": "Dagtilbud Vest"}
 
 
 def test_current_data_rows_stream_in_kind_unit_year_line_order(store):
