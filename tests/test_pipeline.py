@@ -265,7 +265,8 @@ def test_of_two_files_holding_one_report_a_pass_keeps_the_one_saved_last(service
     assert version.path == "a - rettet.xlsx"
     assert [(o.rel, o.status) for o in tally.outcomes] == [  # read oldest save first
         ("b - gammel kopi.xlsx", "accepted"), ("a - rettet.xlsx", "accepted")]
-    krumtappen = {r["Nøgletal"]: r["Værdi"] for r in data_rows(service) if r["Linje"] == "Krumtappen" and not r["Periode"]}
+    krumtappen = {r["Nøgletal"]: r["Værdi"] for r in data_rows(service)
+                  if r["Linje"] == "Krumtappen" and not r["Periode"]}
     assert krumtappen == {"Primo": 18, "Ultimo": 23}
     (warning,) = [w for w in tally.outcomes[1].verdict.warnings if w.rule == "change.other_path"]
     assert render(warning).startswith("Indberetningen for Handicap & Psykiatri, Ballerup 2016 kom før fra en anden "
@@ -283,13 +284,14 @@ def test_an_older_save_read_after_the_newer_one_stays_out_of_force_and_names_the
     (version,) = service.store.current_versions()
     assert version.path == "Vest/ta.xlsx"
     assert {r["Kilde"] for r in data_rows(service)} == {"ta.xlsx"}
-    assert [r["Værdi"] for r in data_rows(service) if r["Linje"] == "Krumtappen" and r["Nøgletal"] == "Ultimo"] == [23]
+    assert [r["Værdi"] for r in data_rows(service)
+            if r["Linje"] == "Krumtappen" and r["Nøgletal"] == "Ultimo"] == [23]
     assert [w.rule for w in outcome.verdict.warnings] == ["change.older_save"]  # not "this newer file now applies"
     (warning,) = outcome.verdict.warnings
     assert (warning.sheet, warning.cells) == ("TA", ("B3",))
     assert render(warning).startswith("Indberetningen for Handicap & Psykiatri, Ballerup 2016 findes også i "
-                                      "«Vest/ta.xlsx», som er gemt senere end denne fil. Tallene fra «Vest/ta.xlsx» "
-                                      "gælder fortsat")
+                                      "«Vest/ta.xlsx», som er gemt senere end denne fil. "
+                                      "Tallene fra «Vest/ta.xlsx» gælder fortsat")
     # the history keeps both, the older one marked as never in force
     assert [(v.path, v.superseded_by) for v in service.store.history()] == [
         ("Øst/kopi af ta.xlsx", version.version_id), ("Vest/ta.xlsx", None)]
@@ -334,13 +336,13 @@ def test_a_handleplan_with_an_earlier_as_of_date_is_rejected_naming_both_dates(s
     assert outcome.status == "rejected"
     (error,) = outcome.verdict.errors
     assert (error.rule, error.cells, error.value) == ("change.period_back", ("B5",), "30.09.2015")
-    assert render(error).startswith("Rapporten går kun til og med 30.09.2015, men den gældende version («hp.xlsx») går "
-                                    "til og med 30.11.2015.")
+    assert render(error).startswith("Rapporten går kun til og med 30.09.2015, men den gældende version "
+                                    "(«hp.xlsx») går til og med 30.11.2015.")
     assert render(error, "en").startswith("The report only goes through 30.09.2015, but the version in force")
     (version,) = service.store.current_versions()
     assert (version.path, version.as_of) == ("hp.xlsx", "2015-11-30")
-    assert [r["Værdi"] for r in data_rows(service) if r["Linje"] == "Støtte eget hjem" and r["Nøgletal"] == "Realiseret"
-            ] == [3_600_000]
+    assert [r["Værdi"] for r in data_rows(service)
+            if r["Linje"] == "Støtte eget hjem" and r["Nøgletal"] == "Realiseret"] == [3_600_000]
     # the same date, or a later one, is accepted as always
     later = service.process(save(service, "hp kopi.xlsx", {"HP": book.handleplan(as_of=dt.date(2015, 12, 31))},
                                  mtime_bump=2 * HOUR))
