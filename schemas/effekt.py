@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from syncservice.layout import Column, Frame, Kind, YearColumns
+from syncservice.layout import Column, Frame, Kind, YearColumns, by_as_of
 from syncservice.models import ERROR, Figures, Finding
 
 STATUS = {"grøn": "Grøn", "gul": "Gul", "rød": "Rød", "green": "Grøn", "yellow": "Gul", "red": "Rød"}
@@ -83,4 +83,5 @@ KIND = Kind(
     years=YearColumns(metric="Effekt"),
     year_from_header=True,
     annotations=status,
+    reports_through=by_as_of,
 )

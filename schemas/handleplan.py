@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from syncservice.layout import Column, Frame, Kind
+from syncservice.layout import Column, Frame, Kind, by_as_of
 from syncservice.models import WARNING, Figures, Finding
 
 COLUMNS = (
@@ -70,4 +70,5 @@ KIND = Kind(
     figures=figures,
     rules=(negative, realised_exceeds_expected, as_of_in_year),
     required_meta=frozenset({"unit", "year", "as_of", "amount_unit"}),
+    reports_through=by_as_of,
 )

@@ -10,7 +10,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas._checks import WHOLE, whole_number
-from syncservice.layout import Column, Frame, Kind, QuarterColumns
+from syncservice.layout import Column, Frame, Kind, QuarterColumns, by_quarter
 from syncservice.models import ERROR, WARNING, Figures, Finding
 from syncservice.parse import normalise_label
 
@@ -182,4 +182,5 @@ KIND = Kind(
     header_rules=(quarters_in_sequence, end_label_agrees),
     required_meta=frozenset({"unit", "year"}),
     quarters=QuarterColumns(),
+    reports_through=by_quarter,
 )

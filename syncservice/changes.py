@@ -1,4 +1,5 @@
-"""Rules across versions (WORKBOOKS.md §5): warnings on acceptance, never rejections.
+"""Rules across versions (WORKBOOKS.md §5): warnings on acceptance; one rejection, a
+version that goes back in time (period_back).
 
 A new report is compared with the version it replaces and, for intake/outflow, with
 last year's report of the same unit. Pure: the pipeline fetches what the store knows.
@@ -10,11 +11,13 @@ figures, which as Figure objects in dicts cost seconds and hundreds of MB.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from syncservice.models import WARNING, Figure, Figures, Finding, Report, StoredVersion
+from syncservice.layout import ReportsThrough
+from syncservice.models import ERROR, WARNING, Figure, Figures, Finding, Report, StoredVersion
 
 # Figures that stand for a period already reported; a change to one is worth a look.
 # Ultimo moves with every quarter and handleplan's figures are updated through the year
@@ -32,6 +35,33 @@ def _kroner(value: float) -> str:
     """The figure as the finding's value; shown in the reader's language (numeric=True)."""
     value = round(value, 2) + 0.0  # kroner and øre; -0.0 is 0
     return str(int(value)) if value.is_integer() else repr(value)
+
+
+def period_back(report: Report, previous: StoredVersion, reports_through: ReportsThrough | None) -> list[Finding]:
+    """A new version that reports through an earlier period than the one in force (an old copy
+    saved again) would take the later period's figures out of what finance reads: an error,
+    at the cell that says the period. The kind says what its reports go through."""
+    if reports_through is None:
+        return []
+    new = reports_through(report.through, report.as_of)
+    old = reports_through(previous.through, dt.date.fromisoformat(previous.as_of) if previous.as_of else None)
+    if new is None or old is None or type(new) is not type(old) or not new < old:  # type: ignore[operator]
+        return []
+    quarter = isinstance(new, int)
+    cell = report.extra.get("through_cell" if quarter else "as_of_cell")
+    return [Finding("change.period_back", ERROR, report.sheet, (cell,) if cell else (),
+                    "Kvartal" if quarter else "Opgjort pr.", f"K{new}" if quarter else new.strftime("%d.%m.%Y"),
+                    {"new": new if quarter else new.isoformat(), "old": old if quarter else old.isoformat(),
+                     "other": previous.path, "version": previous.version_id})]
+
+
+def saved_before_current(report: Report, previous: StoredVersion) -> Finding:
+    """This file was saved before the file whose version is in force: it is kept in the
+    history, the newer file's version stays in force (WORKBOOKS.md §1 "Identity")."""
+    unit_cell = report.extra.get("unit_cell")
+    return Finding("change.older_save", WARNING, report.sheet, (unit_cell,) if unit_cell else (), "Enhed",
+                   report.unit, {"other": previous.path, "unit": report.unit, "year": report.year,
+                                 "version": previous.version_id})
 
 
 def changed_figures(report: Report, previous: StoredVersion, old: Sequence[Figure]) -> list[Finding]:

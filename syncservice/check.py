@@ -14,6 +14,7 @@ from syncservice.layout import Kind
 from syncservice.locate import locate
 from syncservice.models import ERROR, WARNING, Finding, Report, SheetInfo, StagedFile, Verdict
 from syncservice.read import OpenWorkbook, TooSlow, Unreadable, refuse_unsafe
+from syncservice.units import fold
 from syncservice.validate import check_table, identity
 
 
@@ -71,11 +72,12 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 
 def _same_report_twice(reports: list[Report]) -> list[Finding]:
-    """Two sheets of one workbook claiming the same (kind, unit, year) cannot both be current."""
+    """Two sheets of one workbook claiming the same (kind, unit, year), the unit in any
+    spelling (units.fold), cannot both be current."""
     first: dict[tuple[str, str, int], Report] = {}
     out = []
     for report in reports:
-        other = first.setdefault(report.key, report)
+        other = first.setdefault((report.kind, fold(report.unit), report.year), report)
         if other is not report:
             cell = report.extra.get("unit_cell")
             out.append(Finding("report.duplicate_sheet", ERROR, report.sheet, (cell,) if cell else (), "Enhed",

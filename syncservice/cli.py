@@ -244,6 +244,9 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
             last = (v.kind, v.unit, v.year)
             click.echo(click.style(f"{v.kind} · {safe(v.unit)} · {v.year}", bold=True))
         mark = ("gældende" if da else "current") if v.version_id in current else ""
+        if v.superseded_by:  # from a file saved before the one in force (WORKBOOKS.md §1): never in force
+            mark = (f"gemt før v{v.superseded_by}, aldrig gældende" if da
+                    else f"saved before v{v.superseded_by}, never current")
         click.echo(f"  v{v.version_id:<5} {v.accepted_at:<26} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
 
 

@@ -108,9 +108,10 @@ def template(kind: str | None, unit: str | None, year: int | None, through: int 
 def _warn_unknown_unit(config: config_mod.Config, unit: str) -> None:
     from syncservice.cli import safe
     from syncservice.reporting import closest_unit
+    from syncservice.units import configured
 
     units = config.get("reporting", "units")
-    if units and unit not in units:
+    if units and configured(unit, units) is None:
         finding = Finding("report.unknown_unit", WARNING, value=unit, params={"closest": closest_unit(unit, units)})
         word = "advarsel" if config.language == "da" else "warning"
         click.echo(f"{click.style(word, fg='yellow')}: {safe(messages.render(finding, config.language))}", err=True)

@@ -6,6 +6,7 @@ runs it. Nothing here reads files or touches the store.
 
 from __future__ import annotations
 
+import datetime as dt
 import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -156,6 +157,21 @@ def _shown(value: Any) -> str:
 
 Rule = Callable[[Frame], Iterable[Finding]]
 
+# What a version reports through (WORKBOOKS.md §5): a quarter 1..4, or an as-of date. Two
+# versions of one report compare by it; None where the version does not say.
+Through = int | dt.date
+ReportsThrough = Callable[[int | None, dt.date | None], Through | None]  # (quarter, as-of date) → period
+
+
+def by_quarter(quarter: int | None, as_of: dt.date | None) -> Through | None:
+    """A report through K3 goes further than one through K2."""
+    return quarter
+
+
+def by_as_of(quarter: int | None, as_of: dt.date | None) -> Through | None:
+    """A report as of 30.09 goes further than one as of 30.06."""
+    return as_of
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -175,6 +191,7 @@ class Kind:
     quarters: QuarterColumns | None = None
     year_from_header: bool = False  # effekt: no År in the metadata → the first year column
     annotations: Callable[[Frame], dict[str, Any]] | None = None  # what a report says beside its figures
+    reports_through: ReportsThrough | None = None  # None: its versions are not compared by period
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)

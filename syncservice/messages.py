@@ -6,6 +6,7 @@ Each entry is (what is wrong, what to do). Placeholders: {value}, {column}, {cel
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from typing import Any
 
@@ -158,6 +159,14 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("The unit «{value}» is not on the list of units that must report; the closest is «{closest}».",
                "If you meant «{closest}», correct Enhed to exactly that name; otherwise the unit must be added "
                "to the list (reporting.units in config.toml) so its report is expected."),
+    },
+    "report.unit_spelling": {  # syncservice/units.py: one unit, however it is written
+        "da": ("Enheden er skrevet «{value}», men kendes allerede som «{kept}». Tallene regnes til «{kept}» "
+               "og vises under det navn.",
+               "Skriv Enhed præcis som «{kept}», så navnet er det samme i alle filer."),
+        "en": ("The unit is written «{value}», but is already known as «{kept}». The figures count for «{kept}» "
+               "and are shown under that name.",
+               "Write Enhed exactly as «{kept}», so the name is the same in every file."),
     },
     # --- metadata --------------------------------------------------------------------
     "meta.missing": {
@@ -333,10 +342,30 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     },
     # --- across versions (WORKBOOKS.md §5) ---------------------------------------------
     "change.other_path": {
-        "da": ("Indberetningen for {unit} {year} kom før fra en anden fil: «{other}». Denne nyere fil gælder nu.",
+        "da": ("Indberetningen for {unit} {year} kom før fra en anden fil: «{other}». Denne fil er gemt senere, "
+               "så den gælder nu.",
                "Hvis filen er en kopi af en skabelon, så ret Enhed, så den passer til din enhed."),
-        "en": ("The report for {unit} {year} came from another file before: «{other}». This newer file now applies.",
+        "en": ("The report for {unit} {year} came from another file before: «{other}». This file was saved later, "
+               "so it now applies.",
                "If this file is a copy of a template, correct Enhed to your own unit."),
+    },
+    "change.older_save": {  # syncservice/store.py saved_before: the file saved last is in force
+        "da": ("Indberetningen for {unit} {year} findes også i «{other}», som er gemt senere end denne fil. "
+               "Tallene fra «{other}» gælder fortsat; denne fil er kun gemt i historikken.",
+               "Er det denne fil, der har de rigtige tal, så åbn den og gem den igen; ellers kan den slettes. "
+               "Er den en kopi af en skabelon, så ret Enhed, så den passer til din enhed."),
+        "en": ("The report for {unit} {year} is also in «{other}», which was saved later than this file. "
+               "The figures from «{other}» still apply; this file is only kept in the history.",
+               "If this file holds the right figures, open it and save it again; otherwise it can be deleted. "
+               "If it is a copy of a template, correct Enhed to your own unit."),
+    },
+    "change.period_back": {  # WORKBOOKS.md §5: a version never goes back in time
+        "da": ("Rapporten går kun til og med {new_period}, men den gældende version («{other}») går til og med "
+               "{old_period}. Den er derfor ikke godkendt, og den gældende version gælder fortsat.",
+               "Det ligner en ældre kopi: gem den nyeste udgave af rapporten (til og med {old_period} eller senere)."),
+        "en": ("The report only goes through {new_period}, but the version in force («{other}») goes through "
+               "{old_period}. It is therefore not accepted, and the version in force still applies.",
+               "This looks like an older copy: save the newest copy of the report (through {old_period} or later)."),
     },
     "change.figure": {
         "da": ("{column} {period} for {line} var {old} i den forrige godkendte version og er nu {new}.",
@@ -443,6 +472,9 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
                                   else f"here is quarter {quarter} where quarter {expected} belongs")
                                  + ((f" (mangler {missing})" if language == "da" else f" (missing {missing})")
                                     if missing else ""))
+    if finding.rule == "change.period_back":  # a quarter reported through, or an as-of date
+        for key in ("new", "old"):
+            fields[f"{key}_period"] = _period_text(fields.get(key), language)
     if finding.rule == "tilgang.end_label":  # '3. kvartal 2016', or '3. kvartal' where År is not known
         through, year = fields.get("through", "?"), fields.get("year") or ""
         fields["period"] = (f"{through}. kvartal {year}" if language == "da"
@@ -457,6 +489,18 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
         else:
             fields["empty_text"] = ""
     return _fill(what, fields), _fill(fix, fields)
+
+
+def _period_text(period: Any, language: str) -> str:
+    """3 → '3. kvartal' (en 'quarter 3'); '2016-09-30' → '30.09.2016'; '?' when not given."""
+    if isinstance(period, int) and not isinstance(period, bool):
+        return f"{period}. kvartal" if language == "da" else f"quarter {period}"
+    if isinstance(period, str) and period:
+        try:
+            return dt.date.fromisoformat(period).strftime("%d.%m.%Y")
+        except ValueError:
+            return period
+    return "?"
 
 
 class _Blank(dict):

@@ -53,12 +53,14 @@ def standings(store: Store, units: Iterable[str], deadlines: Mapping[str, Iterab
     if not units or not dues:
         return []
     until = _end_of_day_utc(on)
-    keys = [(kind, unit, due.year) for unit in units for kind, due in dues.items()]
+    # A unit's reports are stored under the first spelling accepted (units.fold): look them up by it.
+    stored = store.spellings(units)
+    keys = [(kind, stored.get(unit, unit), due.year) for unit in units for kind, due in dues.items()]
     files = store.newest_files(keys, until)
     out = []
     for unit in units:
         for kind, due in dues.items():
-            key = (kind, unit, due.year)
+            key = (kind, stored.get(unit, unit), due.year)
             newest = files.get(key)
             status = _status(due, lambda newest_first, key=key: store.report_versions(key, until,
                                                                                    newest_first=newest_first),

@@ -275,6 +275,8 @@ class StoredVersion:
     as_of: str = ""
     through: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # e.g. effekt status
+    saved_ns: int = 0  # the file's mtime in ns: which of two files was saved last
+    superseded_by: int | None = None  # accepted from a file saved before this version in force: never in force
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, changes, durable, feedback, messages, missing, reporting
+from syncservice import archive, changes, durable, feedback, messages, missing, reporting, units
 from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
@@ -28,7 +28,7 @@ from syncservice.logs import json_text
 from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
 from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
                                stage)
-from syncservice.store import Store
+from syncservice.store import Store, saved_before
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
 
@@ -125,6 +125,17 @@ class Pipeline:
             logger.info("removed {} staging copies left by an interrupted run", cleared)
         # and a half-written consolidated workbook's temp file, though no rewrite is due now
         durable.clear_stale_temps(config.path("consolidated"))
+        self._respell_listed_units()
+
+    def _respell_listed_units(self) -> None:
+        """reporting.units' spelling is the one stored and shown (WORKBOOKS.md §1), also for
+        reports accepted before the list named the unit so: those take it now."""
+        try:
+            for unit in self.config.get("reporting", "units"):
+                if self.store.respell(unit):
+                    logger.info("unit {!r}: its reports are now stored under this spelling", unit)
+        except StoreError as exc:  # the next start tries again; reading files need not wait for it
+            logger.error("{}", exc)
 
     def message(self, finding: Finding) -> str:
         return messages.render(finding, self.config.language)
@@ -162,7 +173,7 @@ class Pipeline:
         if seen is not None and seen.sha256 == staged.sha256:
             self.store.record_unchanged(staged, now)
             return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
-        verdict = _check(staged, self.config, self.kinds)
+        verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
         if verdict.accepted:
             verdict = self._with_history_warnings(verdict)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
@@ -227,19 +238,48 @@ class Pipeline:
             logger.info("{} owed feedback report(s) settled", done)
         return done
 
+    def _spelt_as_stored(self, verdict: Verdict) -> Verdict:
+        """Each unit spelt as the store first accepted it (units.fold), else as this workbook
+        first spells it, with a warning naming both spellings: one unit is one report however
+        it is typed. A spelling from reporting.units (already applied by _check) is kept."""
+        listed = self.config.get("reporting", "units")
+        read = [s.unit for s in verdict.sheets if s.unit and not (listed and units.configured(s.unit, listed))]
+        stored = self.store.spellings(read)
+        first: dict[str, str] = {}  # fold → the spelling kept
+        spelling = {unit: kept for unit in read
+                    if (kept := first.setdefault(units.fold(unit), stored.get(unit, unit))) != unit}
+        if not spelling:
+            return verdict
+        cells = {r.sheet: r.extra.get("unit_cell", "") for r in verdict.reports}
+        extra = tuple(Finding("report.unit_spelling", WARNING, s.sheet, (cells[s.sheet],) if cells.get(s.sheet) else (),
+                              "Enhed", s.unit, {"kept": spelling[s.unit]})
+                      for s in verdict.sheets if s.unit in spelling)
+        verdict = units.respelt(verdict, spelling)
+        return replace(verdict, warnings=verdict.warnings + extra)
+
     def _with_history_warnings(self, verdict: Verdict) -> Verdict:
-        """WORKBOOKS.md §5: what changed since the version each report replaces."""
+        """WORKBOOKS.md §5: what changed since the version each report replaces; a report going
+        back in time is an error (change.period_back), which rejects the workbook."""
         keys = [r.key for r in verdict.reports]
         current = self.store.previous_current(keys + [(k, u, y - 1) for k, u, y in keys])
+        errors: list[Finding] = []
         extra: list[Finding] = []
+        staged = verdict.file
         for report in verdict.reports:
             previous = current.get(report.key)
+            if previous is not None and staged is not None and saved_before(
+                    staged.mtime_ns, staged.rel, previous.saved_ns, previous.path):
+                # The store keeps the newer file's version in force: compared with nothing, named.
+                extra.append(changes.saved_before_current(report, previous))
+                continue
             if previous is not None:
+                kind = self.kinds.get(report.kind)
+                errors += changes.period_back(report, previous, kind.reports_through if kind else None)
                 old = self.store.version_figures(previous.version_id)
                 extra += changes.changed_figures(report, previous, old)
                 extra += changes.realised_decreased(report, previous, old)
-                if verdict.file is not None and previous.path != verdict.file.rel:
-                    # the newer wins; a copied template whose unit was not updated shows up here
+                if staged is not None and previous.path != staged.rel:
+                    # the one saved last wins; a copied template whose unit was not updated shows up here
                     unit_cell = report.extra.get("unit_cell")
                     extra.append(Finding("change.other_path", WARNING, report.sheet, (unit_cell,) if unit_cell else (),
                                          "Enhed", report.unit,
@@ -247,6 +287,8 @@ class Pipeline:
             last_year = current.get((report.kind, report.unit, report.year - 1))
             if last_year is not None:
                 extra += changes.start_vs_last_end(report, last_year, self.store.version_figures(last_year.version_id))
+        if errors:  # rejected: nothing from it is in force, so what changed is beside the point
+            return replace(verdict, errors=verdict.errors + tuple(errors))
         return replace(verdict, warnings=verdict.warnings + tuple(extra)) if extra else verdict
 
     def _too_large(self, path: Path, rel: str, size: int, started: float) -> Outcome:
@@ -305,7 +347,7 @@ class Pipeline:
     # --- one pass ---------------------------------------------------------------------------
 
     def pending(self) -> list[Path]:
-        """Files new or changed (size or mtime) since the store last saw them."""
+        """Files new or changed (size or mtime) since the store last saw them, oldest save first."""
         seen = self.store.seen_index()
         out = []
         for path in candidates(self.watched, self.outputs):
@@ -315,8 +357,10 @@ class Pipeline:
             except OSError:
                 continue
             if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns):
-                out.append(path)
-        return out
+                out.append((st.st_mtime_ns, path))
+        # Oldest save first, so of two files holding one report the one saved last is read last
+        # and stays in force (WORKBOOKS.md §1); the store holds to that in any order too.
+        return [path for _, path in sorted(out)]
 
     def ingest(self, paths: Iterable[Path] | None = None, progress: Callable[[Outcome], None] | None = None
                ) -> Tally:

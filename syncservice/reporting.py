@@ -1,6 +1,6 @@
 """Who must report, and when: config.toml's [reporting] section → due periods and unit checks.
 
-    units = [...]                       → unit_warnings(): a workbook naming a unit not on the list
+    units = [...]                       → unit_warnings(): a unit spelt as listed, or a warning if not listed
     [reporting.deadlines] kind = [...]  → due_on(kind, deadlines, date): the period owed on that date
 
 A kind with n deadlines splits the year into n equal periods (four: the quarters K1..K4;
@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from syncservice.models import WARNING, Finding, Verdict
+from syncservice.units import configured, fold, respelt
 
 PERIOD_PREFIX = {1: "", 2: "H", 4: "K", 12: "M"}  # periods per year → label prefix ('' for one)
 
@@ -46,9 +47,9 @@ def parse_units(value: Any) -> tuple[str, ...]:
         raise ValueError("'reporting.units' holds an empty unit name")
     seen: set[str] = set()
     for unit in units:
-        if unit.casefold() in seen:
+        if fold(unit) in seen:
             raise ValueError(f"'reporting.units' names the unit {unit!r} twice")
-        seen.add(unit.casefold())
+        seen.add(fold(unit))
     return units
 
 
@@ -126,21 +127,24 @@ def closest_unit(unit: str, units: Iterable[str]) -> str:
     units = list(units)
     if not units:
         return ""
-    folded = {u.casefold(): u for u in units}
-    best = difflib.get_close_matches(unit.casefold(), list(folded), n=1, cutoff=0.0)
+    folded = {fold(u): u for u in units}
+    best = difflib.get_close_matches(fold(unit), list(folded), n=1, cutoff=0.0)
     return folded[best[0]] if best else units[0]
 
 
 def unit_warnings(verdict: Verdict, units: Iterable[str]) -> Verdict:
-    """A warning on each report sheet whose Enhed is not one of `units` (when any are
-    configured), naming the closest: a misspelt unit would otherwise make a report nobody
-    expects, while the unit it meant stays 'mangler'."""
+    """Each report sheet's Enhed spelt as `units` (reporting.units) spells it, where it names one
+    of them however it is written (units.fold); a warning on each sheet whose Enhed is none of
+    them, naming the closest: a misspelt unit would otherwise make a report nobody expects,
+    while the unit it meant stays 'mangler'."""
     units = tuple(units)
     if not units:
         return verdict
+    spelling = {s.unit: known for s in verdict.sheets if s.unit and (known := configured(s.unit, units))}
     cells: Mapping[str, str] = {r.sheet: r.extra.get("unit_cell", "") for r in verdict.reports}
     extra = tuple(
         Finding("report.unknown_unit", WARNING, s.sheet, (cells[s.sheet],) if cells.get(s.sheet) else (), "Enhed",
                 s.unit, {"closest": closest_unit(s.unit, units)})
-        for s in verdict.sheets if s.unit and s.unit not in units)
+        for s in verdict.sheets if s.unit and s.unit not in spelling)
+    verdict = respelt(verdict, spelling)
     return replace(verdict, warnings=verdict.warnings + extra) if extra else verdict

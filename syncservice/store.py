@@ -23,6 +23,7 @@ from sqlite_utils import Database
 
 from syncservice import store_schema
 from syncservice.errors import StoreError
+from syncservice.units import fold
 from syncservice.models import (DataRow, Figure, FigureColumn, Figures, Finding, RejectedFile, Report, Severity,
                                 StagedFile, StoredVersion, Verdict, VersionChange)
 
@@ -49,6 +50,8 @@ class RecordResult:
     unchanged_reports: list[Key] = field(default_factory=list)  # same content as the current version
     replaced: list[tuple[Key, int]] = field(default_factory=list)  # (key, the version no longer current)
     other_paths: dict[Key, str] = field(default_factory=dict)  # key was current from another file's path
+    # (key, the version that stays in force): recorded from a file saved before that version's file
+    superseded: list[tuple[Key, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,17 @@ def _json(value: object) -> str:
 
 
 def _extra(report: Report) -> dict:
-    """What a report says beyond its figures (effekt's status per line); where its cells were is not content."""
-    return {k: v for k, v in report.extra.items() if k != "unit_cell"}
+    """What a report says beyond its figures (effekt's status per line); where its cells were
+    ('unit_cell', 'through_cell', …) is not content."""
+    return {k: v for k, v in report.extra.items() if not k.endswith("_cell")}
+
+
+def saved_before(mtime_ns: int, path: str, other_ns: int, other_path: str) -> bool:
+    """Of two files holding one report, the one saved last is in force whatever the order they
+    are read in (WORKBOOKS.md §1): True when the file at `path` was saved before the other one.
+    A save at the same path is the person's newest word whatever its mtime (a period going
+    back is caught by change.period_back); at the same instant the one read last wins."""
+    return path != other_path and mtime_ns < other_ns
 
 
 def _sheets_json(verdict: Verdict) -> str:
@@ -160,7 +172,7 @@ def _iso_ns(mtime_ns: int) -> str:
 
 _VERSION_SELECT = """
 SELECT v.id, v.kind, v.unit, v.year, v.file_id, f.path, f.file_name, v.sheet, v.sha256, v.saved_at,
-       v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through, v.extra
+       v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through, v.extra, f.mtime_ns, v.superseded_by
 FROM versions v JOIN files f ON f.id = v.file_id
 """
 _FINDING_COLUMNS = 'file_id, severity, rule, sheet, cells, "column", value, message, params, numeric'
@@ -225,15 +237,9 @@ def _as_columns(rows: Iterable[tuple]) -> Figures | None:
                    tracks=tracks, by_line=True)
 
 def _version(row: tuple) -> StoredVersion:
-    *head, amount_unit, as_of, through, extra = row
+    *head, amount_unit, as_of, through, extra, saved_ns, superseded_by = row
     return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through,
-                         extra=json.loads(extra or "{}"))
-
-
-def _version(row: tuple) -> StoredVersion:
-    *head, amount_unit, as_of, through, extra = row
-    return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through,
-                         extra=json.loads(extra or "{}"))
+                         extra=json.loads(extra or "{}"), saved_ns=saved_ns or 0, superseded_by=superseded_by)
 
 
 def _finding(rule: str, severity: Severity, sheet: str | None, cells: str | None, column: str | None,
@@ -344,7 +350,7 @@ class Store:
                 for report in verdict.reports:
                     self._record_report(file_id, staged, archive_path, report, _iso(now), result)
         return RecordResult(file_id, result.verdict, result.new_versions, result.unchanged_reports,
-                            result.replaced, result.other_paths)
+                            result.replaced, result.other_paths, result.superseded)
 
     def record_unchanged(self, staged: StagedFile, now: dt.datetime) -> RecordResult:
         """Record that the file at staged.rel was saved again with the same bytes (same sha256).
@@ -384,25 +390,34 @@ class Store:
         key = report.key
         digest = content_hash(report)
         current = self.db.execute(
-            "SELECT c.version_id, v.content_hash, f.path FROM current c JOIN versions v ON v.id = c.version_id"
-            " JOIN files f ON f.id = v.file_id WHERE c.kind = ? AND c.unit = ? AND c.year = ?", key).fetchone()
+            "SELECT c.version_id, v.content_hash, f.path, f.mtime_ns FROM current c"
+            " JOIN versions v ON v.id = c.version_id JOIN files f ON f.id = v.file_id"
+            " WHERE c.kind = ? AND c.unit = ? AND c.year = ?", key).fetchone()
         if current and current[2] != staged.rel:
             result.other_paths[key] = current[2]
         if current and current[1] == digest:
             result.unchanged_reports.append(key)
             return
+        # Kept in the history whatever its age, but an older save never takes over (§1 "Identity").
+        older = current is not None and saved_before(staged.mtime_ns, staged.rel, current[3] or 0, current[2])
         version_id = self.db.execute(
             "INSERT INTO versions (kind, unit, year, file_id, sheet, sha256, saved_at, accepted_at, archive_path,"
-            " amount_unit, as_of, through, content_hash, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " amount_unit, as_of, through, content_hash, extra, superseded_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [*key, file_id, report.sheet, staged.sha256, _iso_ns(staged.mtime_ns), now, archive_path,
              report.amount_unit, report.as_of.isoformat() if report.as_of else "", report.through,
-             digest, json.dumps(_extra(report), ensure_ascii=False)]).lastrowid
+             digest, json.dumps(_extra(report), ensure_ascii=False), current[0] if older else None]).lastrowid
         self.db.conn.executemany(_FIGURE_INSERT, _figure_rows(version_id, report))
+        self.db.execute("INSERT OR IGNORE INTO unit_names (folded, unit) VALUES (?, ?)",
+                        [fold(report.unit), report.unit])
+        result.new_versions.append(version_id)
+        if older:
+            result.superseded.append((key, current[0]))
+            return
         self.db.execute(
             "INSERT INTO current (kind, unit, year, version_id) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (kind, unit, year) DO UPDATE SET version_id = excluded.version_id",
             [*key, version_id])
-        result.new_versions.append(version_id)
         if current:
             result.replaced.append((key, current[0]))
 
@@ -429,6 +444,28 @@ class Store:
                 out.append(OwedReport(file_id, *head, json.loads(sheets or "[]"),
                                       tuple(_finding(*row) for row in found)))
         return out
+
+    def respell(self, spelling: str) -> bool:
+        """Make `spelling` the one kept for its unit (reporting.units names it so), in every
+        version and report held under another spelling. False when there was nothing to do."""
+        with self._guard(f"respell the unit {spelling}"), self.db.atomic():
+            row = self.db.execute("SELECT unit FROM unit_names WHERE folded = ?", [fold(spelling)]).fetchone()
+            if row is None or row[0] == spelling:
+                return False
+            store_schema.respell_unit(self.db, row[0], spelling)
+            self.db.execute("UPDATE unit_names SET unit = ? WHERE folded = ?", [spelling, fold(spelling)])
+        return True
+
+    def spellings(self, units: Iterable[str]) -> dict[str, str]:
+        """unit as read → the spelling the store keeps for it (the first accepted), for each of
+        `units` that names a unit already accepted under any spelling (units.fold)."""
+        found = {}
+        with self._guard("read the unit names"):
+            for unit in dict.fromkeys(units):
+                row = self.db.execute("SELECT unit FROM unit_names WHERE folded = ?", [fold(unit)]).fetchone()
+                if row:
+                    found[unit] = row[0]
+        return found
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -504,7 +541,9 @@ class Store:
         return tuple(_finding(*row) for row in rows)
 
     def history(self, unit: str | None = None, kind: str | None = None) -> list[StoredVersion]:
-        """Every version, per report (kind, unit, year), newest first."""
+        """Every version, per report (kind, unit, year), newest first; `unit` in any spelling of it."""
+        if unit is not None:
+            unit = self.spellings([unit]).get(unit, unit)
         with self._guard("read the history"):
             rows = self.db.execute(
                 _VERSION_SELECT + " WHERE (:unit IS NULL OR v.unit = :unit) AND (:kind IS NULL OR v.kind = :kind)"
@@ -517,6 +556,8 @@ class Store:
 
         `unit` matches a unit any report sheet of the file named; `since` is an ISO date.
         """
+        if unit is not None:
+            unit = self.spellings([unit]).get(unit, unit)
         sql = ("SELECT f.id, f.received_at, f.path, f.verdict, f.error_count, f.warning_count, f.sheets"
                " FROM files f WHERE (:rejected = 0 OR f.verdict = 'rejected')"
                " AND (:since IS NULL OR f.received_at >= :since)"
@@ -571,8 +612,9 @@ class Store:
     def report_versions(self, key: Key, until: str | None = None, *, newest_first: bool = True
                         ) -> Iterator[StoredVersion]:
         """The versions of one report accepted before `until` (ISO, UTC) when given, streamed
-        newest first (or oldest first): a caller that needs only the first few reads only those."""
-        sql = (_VERSION_SELECT + " WHERE v.kind = ? AND v.unit = ? AND v.year = ?"
+        newest first (or oldest first): a caller that needs only the first few reads only those.
+        A version from a file saved before the one in force was never in force: not among them."""
+        sql = (_VERSION_SELECT + " WHERE v.kind = ? AND v.unit = ? AND v.year = ? AND v.superseded_by IS NULL"
                " AND (? IS NULL OR v.accepted_at < ?) ORDER BY v.id " + ("DESC" if newest_first else "ASC"))
         with self._guard("read the versions of a report"):
             for row in self.db.conn.execute(sql, [*key, until, until]):

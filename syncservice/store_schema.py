@@ -105,5 +105,47 @@ def add_feedback_due_to_files(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_files_feedback_due ON files (path) WHERE feedback_due = 1")
 
 
+@migrations()
+def add_unit_names_and_superseded(db: Database) -> None:
+    # One spelling per unit (syncservice/units.py): the first accepted is kept, so two
+    # spellings of one unit are one report. From the versions already held, oldest first.
+    from syncservice.units import fold
+
+    # A version accepted from a file saved before the one in force (WORKBOOKS.md §1): kept in
+    # the history, never in force; this is the version that stayed in force.
+    db["versions"].add_column("superseded_by", int)
+    db["unit_names"].create({"folded": str, "unit": str}, pk="folded", not_null={"unit"})
+    # Two spellings of one unit were two units until now (issue 13): all take the first's.
+    kept: dict[str, str] = {}
+    for (unit,) in db.execute("SELECT unit FROM versions GROUP BY unit ORDER BY MIN(id)").fetchall():
+        first = kept.setdefault(fold(unit), unit)
+        if first != unit:
+            respell_unit(db, unit, first)
+    db.conn.executemany("INSERT INTO unit_names (folded, unit) VALUES (?, ?)", list(kept.items()))
+
+
+def respell_unit(db: Database, old: str, new: str) -> None:
+    """Every version, report and file's report of unit `old` becomes one of `new` (one unit
+    spelt two ways). Where both spellings had a version in force for one report, the one
+    from the file saved last stays in force (WORKBOOKS.md §1), the other is superseded by it."""
+    for kind, year, old_id in db.execute("SELECT kind, year, version_id FROM current WHERE unit = ?",
+                                         [old]).fetchall():
+        row = db.execute("SELECT version_id FROM current WHERE kind = ? AND unit = ? AND year = ?",
+                         [kind, new, year]).fetchone()
+        if row is None:
+            db.execute("UPDATE current SET unit = ? WHERE kind = ? AND unit = ? AND year = ?", [new, kind, old, year])
+            continue
+        older, newer = db.execute(
+            "SELECT v.id FROM versions v JOIN files f ON f.id = v.file_id WHERE v.id IN (?, ?)"
+            " ORDER BY f.mtime_ns, v.id", [old_id, row[0]]).fetchall()
+        db.execute("DELETE FROM current WHERE kind = ? AND unit = ? AND year = ?", [kind, old, year])
+        db.execute("UPDATE current SET version_id = ? WHERE kind = ? AND unit = ? AND year = ?",
+                   [newer[0], kind, new, year])
+        db.execute("UPDATE versions SET superseded_by = ? WHERE id = ?", [newer[0], older[0]])
+    db.execute("UPDATE versions SET unit = ? WHERE unit = ?", [new, old])
+    db.execute("UPDATE OR IGNORE file_reports SET unit = ? WHERE unit = ?", [new, old])
+    db.execute("DELETE FROM file_reports WHERE unit = ?", [old])
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

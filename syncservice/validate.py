@@ -78,10 +78,21 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
             kind=kind.name, unit=meta["unit"], year=meta["year"], sheet=table.sheet,
             figures=_figures(kind, frame) if with_figures else (), amount_unit=meta.get("amount_unit", ""),
             as_of=meta.get("as_of"), through=max(frame.quarters) if frame.quarters else None,
-            extra={"unit_cell": meta_cells.get("unit", ""),
+            extra={"unit_cell": meta_cells.get("unit", ""), **_period_cells(frame),
                    **(kind.annotations(frame) if kind.annotations else {})},
         )
     return Checked(report, tuple(findings))
+
+
+def _period_cells(frame: Frame) -> dict[str, str]:
+    """Where the period a report goes through is written, for change.period_back: the last
+    quarter's label and the as-of date (each '*_cell', which the store keeps out of the content)."""
+    cells = {}
+    if frame.quarters and max(frame.quarters) in frame.quarter_cells:
+        cells["through_cell"] = frame.quarter_cells[max(frame.quarters)]
+    if "as_of" in frame.meta_cells:
+        cells["as_of_cell"] = frame.meta_cells["as_of"]
+    return cells
 
 
 def _figures(kind: Kind, frame: Frame) -> Sequence[Figure]:

@@ -144,3 +144,26 @@ def test_history_of_an_unknown_kind_is_a_usage_error_listing_the_kinds(tmp_path)
     assert "handleplaner" in result.output
     for kind in ("effekt", "handleplan", "tilgang_afgang"):
         assert kind in result.output
+
+
+def test_history_marks_a_version_from_an_older_save_as_never_current(tmp_path):
+    import os
+
+    hour = 3600 * 10**9
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("", encoding="utf-8")
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][6] += 1
+    lines[0][8] += 1
+    newer = book.save(tmp_path / "watched" / "Vest" / "ta.xlsx", {"TA": book.tilgang(lines=lines)})
+    older = book.save(tmp_path / "watched" / "Øst" / "kopi.xlsx", {"TA": book.tilgang()})
+    saved = newer.stat().st_mtime_ns
+    os.utime(older, ns=(saved - hour, saved - hour))
+    assert run("ingest", "--config", str(cfg)).exit_code == 0  # older first: v1, then the newer: v2
+    # the old copy restored from a backup, its old mtime kept: it never takes over
+    book.save(older, {"TA": book.tilgang(), "N": [["gendannet"]]})
+    os.utime(older, ns=(saved - hour, saved - hour))
+    assert run("ingest", "--config", str(cfg)).exit_code == 0
+    shown = [line.split(None, 2) for line in run("history", "--config", str(cfg)).output.splitlines()[1:]]
+    assert [(v, rest.split(None, 1)[1]) for v, _, rest in shown] == [
+        ("v3", "(TA) gemt før v2, aldrig gældende"), ("v2", "(TA) gældende"), ("v1", "(TA)")]

@@ -54,12 +54,16 @@ TYPICAL: dict[str, dict[str, object]] = {
     "tilgang.running_negative": {"count": -1, "quarter": 2, "line": "Krumtappen"},
     "tilgang.over_capacity": {"count": 22, "line": "Krumtappen"},
     "change.other_path": {"other": "Ballerup/Kopi af skabelon.xlsx", "unit": "Ballerup", "year": 2016},
+    "change.older_save": {"other": "Ballerup/Tilgang.xlsx", "unit": "Ballerup", "year": 2016, "version": 4},
+    "change.period_back": {"new": 2, "old": 3, "other": "Ballerup/Tilgang.xlsx", "version": 4},
+    "report.unit_spelling": {"kept": "Handicap & Psykiatri, Ballerup"},
     "change.figure": {"line": "Krumtappen", "period": "K2", "old": "1", "new": "2", "version": 4},
     "change.realised_decreased": {"line": "BPA", "old": "200.000", "new": "150.000"},
     "change.start_vs_last_end": {"line": "Krumtappen", "end": "22", "year": 2015},
 }
 # filled in by render() from the params
-DERIVED = {"tilgang.quarters": {"problem"}, "tilgang.end_label": {"period", "empty_text"}}
+DERIVED = {"tilgang.quarters": {"problem"}, "tilgang.end_label": {"period", "empty_text"},
+           "change.period_back": {"new_period", "old_period"}}
 PYTHONISH = re.compile(r"Traceback|Error:|Exception|KeyError|ValueError|\bNone\b|\bnan\b|\bself\b|__|\{|\}")
 
 

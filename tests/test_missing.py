@@ -205,6 +205,16 @@ def test_a_later_date_counts_the_files_that_arrived_by_then(service):
     assert [(r.unit, r.status) for r in rows] == [("Dagtilbud Syd", "for sent"), (BALLERUP, "forældet")]
 
 
+def test_a_unit_listed_in_another_spelling_than_its_reports_is_not_missing(service):
+    """The reports of 'Dagtilbud Vest' were accepted under that spelling; a list that writes it
+    'dagtilbud  vest' (or a report accepted before the list was set) still finds them."""
+    _, pipeline = service
+    rows = standings(pipeline.store, ["dagtilbud  vest", "DAGTILBUD ØST"], {"tilgang_afgang": QUARTERS},
+                     dt.date(2017, 1, 20))
+    assert [(r.unit, r.status, r.latest_file) for r in rows] == [
+        ("dagtilbud  vest", "ok", "Vest/Tilgang 2016.xlsx"), ("DAGTILBUD ØST", "for sent", "Øst/Tilgang 2016.xlsx")]
+
+
 def test_a_kind_with_no_deadlines_is_not_chased_and_no_units_means_no_sheet(service, tmp_path):
     _, pipeline = service
     assert {r.kind for r in standings(pipeline.store, UNITS, {"tilgang_afgang": QUARTERS}, dt.date(2017, 1, 20))} \
@@ -235,12 +245,13 @@ def test_standing_json_shape():
 def test_a_workbook_for_a_unit_not_on_the_list_is_accepted_with_a_warning_naming_the_closest(tmp_path):
     cfg = tmp_path / "config.toml"
     cfg.write_text(REPORTING, encoding="utf-8")
-    path = book.save(tmp_path / "Vest.xlsx", {"TA": book.tilgang(unit="Dagtilbud  vest")})
+    # 'Dagtilbud  vest' would be the listed unit (units.fold): a misspelling is not
+    path = book.save(tmp_path / "Vest.xlsx", {"TA": book.tilgang(unit="Dagtilbud  vst")})
     result = CliRunner().invoke(main, ["check", "--json", str(path), "--config", str(cfg)])
     (verdict,) = json.loads(result.output)
     assert verdict["verdict"] == "accepted"
     (warning,) = verdict["warnings"]
-    assert (warning["rule"], warning["cells"], warning["value"]) == ("report.unknown_unit", ["B3"], "Dagtilbud vest")
+    assert (warning["rule"], warning["cells"], warning["value"]) == ("report.unknown_unit", ["B3"], "Dagtilbud vst")
     assert "Mente du «Dagtilbud Vest»" in warning["message"]
 
 

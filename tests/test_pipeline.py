@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 
@@ -369,3 +370,176 @@ def test_nfc_and_nfd_forms_of_one_name_keep_their_own_reports(service):
     assert [o.status for o in service.ingest().outcomes] == ["accepted"]
     (left,) = folder.glob("*FEJL.txt")
     assert "#" in left.name and nfd in left.read_text(encoding="utf-8-sig")
+
+
+# --- which version is in force (WORKBOOKS.md §1 "Identity", §5) ------------------------------------
+
+HOUR = 3600 * 10**9
+
+
+def saved_at(path, mtime_ns):
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return path
+
+
+def data_rows(service):
+    wb = openpyxl.load_workbook(service.write_summary())
+    rows = list(wb["Data"].iter_rows(min_row=2, values_only=True))
+    return [dict(zip(("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version"), r))
+            for r in rows]
+
+
+def newer_lines():
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][6] += 1  # Krumtappen: one more intake in K3, end count 22 → 23
+    lines[0][8] += 1
+    return lines
+
+
+def test_of_two_files_holding_one_report_a_pass_keeps_the_one_saved_last(service):
+    """A catch-up pass reads files in name order today: 'a' (saved last) then 'b' (two hours
+    earlier), and the older 'b' took over, its warning calling it the newer."""
+    base = service.watched.stat().st_mtime_ns
+    saved_at(save(service, "a - rettet.xlsx", {"TA": book.tilgang(lines=newer_lines())}), base + 2 * HOUR)
+    saved_at(save(service, "b - gammel kopi.xlsx", {"TA": book.tilgang()}), base)
+    tally = service.ingest()
+    (version,) = service.store.current_versions()
+    assert version.path == "a - rettet.xlsx"
+    assert [(o.rel, o.status) for o in tally.outcomes] == [  # read oldest save first
+        ("b - gammel kopi.xlsx", "accepted"), ("a - rettet.xlsx", "accepted")]
+    krumtappen = {r["Nøgletal"]: r["Værdi"] for r in data_rows(service)
+                  if r["Linje"] == "Krumtappen" and not r["Periode"]}
+    assert krumtappen == {"Primo": 18, "Ultimo": 23}
+    (warning,) = [w for w in tally.outcomes[1].verdict.warnings if w.rule == "change.other_path"]
+    assert render(warning).startswith("Indberetningen for Handicap & Psykiatri, Ballerup 2016 kom før fra en anden "
+                                      "fil: «b - gammel kopi.xlsx». Denne fil er gemt senere, så den gælder nu.")
+
+
+def test_an_older_save_read_after_the_newer_one_stays_out_of_force_and_names_the_newer(service):
+    """`run` may read the files in any order: the store itself keeps the one saved last."""
+    base = service.watched.stat().st_mtime_ns
+    newer = saved_at(save(service, "Vest/ta.xlsx", {"TA": book.tilgang(lines=newer_lines())}), base + 2 * HOUR)
+    older = saved_at(save(service, "Øst/kopi af ta.xlsx", {"TA": book.tilgang()}), base)
+    service.process(newer)
+    outcome = service.process(older)
+    assert outcome.status == "accepted"
+    (version,) = service.store.current_versions()
+    assert version.path == "Vest/ta.xlsx"
+    assert {r["Kilde"] for r in data_rows(service)} == {"ta.xlsx"}
+    assert [r["Værdi"] for r in data_rows(service)
+            if r["Linje"] == "Krumtappen" and r["Nøgletal"] == "Ultimo"] == [23]
+    assert [w.rule for w in outcome.verdict.warnings] == ["change.older_save"]  # not "this newer file now applies"
+    (warning,) = outcome.verdict.warnings
+    assert (warning.sheet, warning.cells) == ("TA", ("B3",))
+    assert render(warning).startswith("Indberetningen for Handicap & Psykiatri, Ballerup 2016 findes også i "
+                                      "«Vest/ta.xlsx», som er gemt senere end denne fil. "
+                                      "Tallene fra «Vest/ta.xlsx» gælder fortsat")
+    # the history keeps both, the older one marked as never in force
+    assert [(v.path, v.superseded_by) for v in service.store.history()] == [
+        ("Øst/kopi af ta.xlsx", version.version_id), ("Vest/ta.xlsx", None)]
+    # once opened and saved again (now the newest), it is the version in force
+    outcome = service.process(saved_at(save(service, "Øst/kopi af ta.xlsx", {"TA": book.tilgang(), "N": [["igen"]]}),
+                                       base + 3 * HOUR))
+    assert service.store.current_versions()[0].path == "Øst/kopi af ta.xlsx"
+    assert [w.rule for w in outcome.verdict.warnings if w.rule.startswith("change.")] == [
+        "change.figure", "change.other_path"]
+
+
+def two_quarters():
+    """Seed 003 as it stood after K2: K3 columns gone, end counts through K2."""
+    return [[name, start, i1, o1, i2, o2, start + i1 + i2 - o1 - o2]
+            for name, start, i1, o1, i2, o2, _i3, _o3, _end in book.TILGANG_LINES]
+
+
+def test_an_old_copy_through_an_earlier_quarter_is_rejected_and_the_later_version_stays(service):
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
+    outcome = service.process(save(service, "ta.xlsx", {"TA": book.tilgang(quarters=2, lines=two_quarters())},
+                                   mtime_bump=HOUR))
+    assert outcome.status == "rejected"
+    (error,) = outcome.verdict.errors
+    assert (error.rule, error.severity, error.sheet, error.cells) == ("change.period_back", "error", "TA", ("E6",))
+    assert render(error) == (
+        "Rapporten går kun til og med 2. kvartal, men den gældende version («ta.xlsx») går til og med 3. kvartal. "
+        "Den er derfor ikke godkendt, og den gældende version gælder fortsat. Det ligner en ældre kopi: gem den "
+        "nyeste udgave af rapporten (til og med 3. kvartal eller senere).")
+    (version,) = service.store.current_versions()
+    assert version.through == 3
+    assert {r["Periode"] for r in data_rows(service) if r["Nøgletal"] == "Tilgang"} == {"K1", "K2", "K3"}
+    (rejected,) = service.store.rejected_files()
+    assert rejected.path == "ta.xlsx" and rejected.errors[0].rule == "change.period_back"
+
+
+def test_a_handleplan_with_an_earlier_as_of_date_is_rejected_naming_both_dates(service):
+    service.process(save(service, "hp.xlsx", {"HP": book.handleplan()}))
+    lines = [list(r) for r in book.HANDLEPLAN_LINES]
+    lines[0][2] = 2.0  # Støtte eget hjem realised 3,6 → 2,0 as it stood in September
+    outcome = service.process(save(service, "hp kopi.xlsx", {"HP": book.handleplan(as_of=dt.date(2015, 9, 30),
+                                                                                    lines=lines)}, mtime_bump=HOUR))
+    assert outcome.status == "rejected"
+    (error,) = outcome.verdict.errors
+    assert (error.rule, error.cells, error.value) == ("change.period_back", ("B5",), "30.09.2015")
+    assert render(error).startswith("Rapporten går kun til og med 30.09.2015, men den gældende version "
+                                    "(«hp.xlsx») går til og med 30.11.2015.")
+    assert render(error, "en").startswith("The report only goes through 30.09.2015, but the version in force")
+    (version,) = service.store.current_versions()
+    assert (version.path, version.as_of) == ("hp.xlsx", "2015-11-30")
+    assert [r["Værdi"] for r in data_rows(service)
+            if r["Linje"] == "Støtte eget hjem" and r["Nøgletal"] == "Realiseret"] == [3_600_000]
+    # the same date, or a later one, is accepted as always
+    later = service.process(save(service, "hp kopi.xlsx", {"HP": book.handleplan(as_of=dt.date(2015, 12, 31))},
+                                 mtime_bump=2 * HOUR))
+    assert later.status == "accepted"
+
+
+def test_one_unit_written_two_ways_is_one_unit_under_its_first_spelling_with_a_warning(service):
+    service.process(save(service, "hp.xlsx", {"HP": book.handleplan(unit="Handicap & Psykiatri, Ballerup")}))
+    # next year's report, the unit typed otherwise
+    outcome = service.process(save(service, "hp kopi.xlsx", {"HP": book.handleplan(
+        unit="handicap & psykiatri,ballerup", year=2016, as_of=dt.date(2016, 11, 30))}, mtime_bump=HOUR))
+    assert outcome.status == "accepted"
+    (warning,) = [w for w in outcome.verdict.warnings if w.rule == "report.unit_spelling"]
+    assert (warning.sheet, warning.cells, warning.value) == ("HP", ("B3",), "handicap & psykiatri,ballerup")
+    assert render(warning).startswith("Enheden er skrevet «handicap & psykiatri,ballerup», men kendes allerede som "
+                                      "«Handicap & Psykiatri, Ballerup».")
+    assert {r["Enhed"] for r in data_rows(service)} == {"Handicap & Psykiatri, Ballerup"}
+    assert {(v.unit, v.year) for v in service.store.current_versions()} == {
+        ("Handicap & Psykiatri, Ballerup", 2015), ("Handicap & Psykiatri, Ballerup", 2016)}
+
+
+def test_the_same_report_under_another_spelling_replaces_it_rather_than_counting_twice(service):
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang(unit="Handicap & Psykiatri, Ballerup")}))
+    service.process(save(service, "ta kopi.xlsx", {"TA": book.tilgang(
+        unit="HANDICAP &  PSYKIATRI , BALLERUP", lines=newer_lines())}, mtime_bump=HOUR))
+    (version,) = service.store.current_versions()
+    assert (version.unit, version.path) == ("Handicap & Psykiatri, Ballerup", "ta kopi.xlsx")
+    assert sum(r["Værdi"] for r in data_rows(service) if r["Nøgletal"] == "Ultimo") == 22 + 13 + 8 + 54 + 1
+
+
+def test_a_configured_unit_is_stored_and_shown_as_configured_whatever_the_spelling(service):
+    nfd = "Handicap & Psykiatri, Ba\u0308llerup"  # 'ä' typed as 'a' + combining diaeresis (NFD, as a Mac may save)
+    config = service.config.with_values(reporting__units=("Handicap & Psykiatri, Bällerup",))
+    listed = Pipeline(config, service.store, clock=service.clock)
+    outcome = listed.process(save(service, "ta.xlsx", {"TA": book.tilgang(unit="handicap & psykiatri,"
+                                                                               + nfd.split(",")[1].lower())}))
+    assert outcome.status == "accepted" and outcome.verdict.warnings == ()
+    (version,) = service.store.current_versions()
+    assert version.unit == "Handicap & Psykiatri, Bällerup"
+
+
+def test_two_sheets_of_one_workbook_spelling_one_unit_two_ways_are_one_unit(service):
+    outcome = service.process(save(service, "begge.xlsx", {
+        "HP": book.handleplan(unit="Handicap & Psykiatri, Ballerup"),
+        "TA": book.tilgang(unit="handicap & psykiatri ,ballerup")}))
+    assert outcome.status == "accepted"
+    (warning,) = [w for w in outcome.verdict.warnings if w.rule == "report.unit_spelling"]
+    assert (warning.sheet, warning.params["kept"]) == ("TA", "Handicap & Psykiatri, Ballerup")
+    assert {v.unit for v in service.store.current_versions()} == {"Handicap & Psykiatri, Ballerup"}
+
+
+def test_reports_accepted_before_the_unit_was_listed_take_the_listed_spelling(service):
+    service.process(save(service, "ta.xlsx", {"TA": book.tilgang(unit="handicap & psykiatri,ballerup")}))
+    config = service.config.with_values(reporting__units=("Handicap & Psykiatri, Ballerup",))
+    listed = Pipeline(config, service.store, clock=service.clock)
+    listed.process(save(service, "hp.xlsx", {"HP": book.handleplan(unit="Handicap & Psykiatri, Ballerup")}))
+    assert {r["Enhed"] for r in data_rows(listed)} == {"Handicap & Psykiatri, Ballerup"}
+    assert {v.unit for v in service.store.current_versions()} == {"Handicap & Psykiatri, Ballerup"}

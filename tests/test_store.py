@@ -168,6 +168,71 @@ def test_same_report_from_another_path_names_the_other_path(store):
     assert store.current_versions()[0].path == "Herning/Kopi af Tilgang.xlsx"
 
 
+def test_a_version_from_a_file_saved_before_the_one_in_force_is_kept_but_never_in_force(store):
+    """WORKBOOKS.md §1: the file saved last is in force, whatever the order the files are read in."""
+    hour = 3600 * 10**9
+    newer = store.record(staged(rel="Vest/Tilgang.xlsx", mtime_ns=10 * hour), accepted(report(figs=figures(end=30))),
+                         "a1", message, NOW)
+    older = store.record(staged(rel="Øst/Tilgang gammel.xlsx", content="old", mtime_ns=8 * hour), accepted(),
+                         "a2", message, NOW)
+    (in_force,) = store.current_versions()
+    assert in_force.path == "Vest/Tilgang.xlsx" and in_force.version_id == newer.new_versions[0]
+    assert older.superseded == [(KEY, in_force.version_id)] and older.replaced == []
+    assert [(v.path, v.superseded_by) for v in store.history()] == [
+        ("Øst/Tilgang gammel.xlsx", in_force.version_id), ("Vest/Tilgang.xlsx", None)]
+    assert [v.version_id for v in store.report_versions(KEY)] == [in_force.version_id]  # never in force
+    assert {r.value for r in store.current_data_rows() if r.metric == "Ultimo"} == {30}
+
+
+def test_a_resave_at_the_same_path_is_in_force_whatever_its_mtime(store):
+    hour = 3600 * 10**9
+    store.record(staged(mtime_ns=10 * hour), accepted(), "a1", message, NOW)
+    again = store.record(staged(content="v2", mtime_ns=9 * hour), accepted(report(figs=figures(end=30))),
+                         "a2", message, NOW)
+    assert again.superseded == [] and store.current_versions()[0].version_id == again.new_versions[0]
+
+
+def test_a_unit_keeps_its_first_accepted_spelling(store):
+    store.record(staged(), accepted(report(("handleplan", "Handicap & Psykiatri, Ballerup", 2015))), "a1",
+                 message, NOW)
+    assert store.spellings(["handicap & psykiatri,ballerup", "HANDICAP  &  PSYKIATRI , BALLERUP", "Herning"]) == {
+        "handicap & psykiatri,ballerup": "Handicap & Psykiatri, Ballerup",
+        "HANDICAP  &  PSYKIATRI , BALLERUP": "Handicap & Psykiatri, Ballerup"}
+    assert [v.unit for v in store.history(unit="handicap & psykiatri,ballerup")] == ["Handicap & Psykiatri, Ballerup"]
+
+
+def test_an_existing_store_with_one_unit_spelt_two_ways_opens_with_one_unit(tmp_path):
+    """Before units were folded, 'Dagtilbud Vest' and 'dagtilbud vest' were two units, each
+    with a version in force for one report: finance counted it twice."""
+    from sqlite_utils import Database
+
+    from syncservice import store_schema
+
+    db = Database(tmp_path / "old.db")
+    store_schema.migrations.apply(db, stop_before="add_unit_names_and_superseded")  # as the release before left it
+    for n, (unit, year, mtime) in enumerate([("Dagtilbud Vest", 2020, 2), ("dagtilbud vest", 2020, 5),
+                                              ("DAGTILBUD VEST", 2021, 1), ("Herning", 2020, 1)], start=1):
+        db.execute("INSERT INTO files (id, path, sha256, verdict, mtime_ns) VALUES (?, ?, 'x', 'accepted', ?)",
+                   [n, f"f{n}.xlsx", mtime])
+        db.execute("INSERT INTO versions (id, kind, unit, year, file_id, content_hash) VALUES (?, 'effekt', ?, ?, ?,"
+                   " 'h')", [n, unit, year, n])
+        db.execute("INSERT INTO current (kind, unit, year, version_id) VALUES ('effekt', ?, ?, ?)", [unit, year, n])
+    db.conn.commit()
+    db.close()
+    with Store.open(tmp_path / "old.db") as s:
+        assert [(v.unit, v.year, v.version_id) for v in s.current_versions()] == [
+            ("Dagtilbud Vest", 2020, 2), ("Dagtilbud Vest", 2021, 3), ("Herning", 2020, 4)]  # 2020: saved last
+        assert {v.version_id: v.superseded_by for v in s.history()}[1] == 2
+        assert s.spellings(["DAGTILBUD VEST", "herning"]) == {"DAGTILBUD VEST": "Dagtilbud Vest", "herning": "Herning"}
+
+
+def test_respell_makes_the_configured_spelling_the_one_kept(store):
+    store.record(staged(), accepted(report(("handleplan", "dagtilbud vest", 2015))), "a1", message, NOW)
+    assert store.respell("Dagtilbud Vest") and not store.respell("Dagtilbud Vest")
+    assert [v.unit for v in store.current_versions()] == ["Dagtilbud Vest"]
+    assert store.spellings(["DAGTILBUD VEST"]) == {"DAGTILBUD VEST": "Dagtilbud Vest"}
+
+
 def test_current_data_rows_stream_in_kind_unit_year_line_order(store):
     reports = (report(("tilgang_afgang", "Ballerup", 2016), figures(lines=2)),
                report(("handleplan", "Fredensborg", 2015),
@@ -214,7 +279,8 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
         # each named migration recorded once, not again on the second open
         names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid").fetchall()]
         assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions",
-                         "index_what_the_summary_reads", "add_numeric_to_findings", "add_feedback_due_to_files"]
+                         "index_what_the_summary_reads", "add_numeric_to_findings", "add_feedback_due_to_files",
+                         "add_unit_names_and_superseded"]
         assert s.integrity_ok()
 
 

@@ -593,6 +593,13 @@ def test_same_report_on_two_sheets_is_an_error(check):
     assert (f.sheet, f.cells) == ("B", ("B3",))
 
 
+def test_same_report_on_two_sheets_with_the_unit_spelt_two_ways_is_an_error(check):
+    v = check({"A": book.handleplan(unit="Handicap & Psykiatri, Ballerup"),
+               "B": book.handleplan(unit="handicap & psykiatri,ballerup")})
+    (f,) = only(v.errors, "report.duplicate_sheet")
+    assert (f.sheet, f.cells, f.params["other_sheet"]) == ("B", ("B3",), "A")
+
+
 def test_one_error_rejects_the_whole_workbook(check):
     lines = [list(r) for r in book.TILGANG_LINES]
     lines[0][8] = 99
