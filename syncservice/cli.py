@@ -232,11 +232,13 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
     try:
         versions = store.history(unit, kind)
         current = {v.version_id for v in store.current_versions()}
+        known = store.units() if unit and not versions else []
     finally:
         store.close()
     da = config.language == "da"
     if not versions:
         click.echo("Ingen versioner." if da else "No versions.")
+        _suggest_unit(unit, known, da)
         return
     last = None
     for v in versions:
@@ -248,6 +250,20 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
             mark = (f"gemt før v{v.superseded_by}, aldrig gældende" if da
                     else f"saved before v{v.superseded_by}, never current")
         click.echo(f"  v{v.version_id:<5} {v.accepted_at:<26} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
+
+
+def _suggest_unit(unit: str | None, known: list[str], da: bool) -> None:
+    """A --unit that matched nothing: name the unit the store holds that it most likely meant
+    (one whose name holds it, as 'Ballerup' in 'Handicap & Psykiatri, Ballerup', else the closest)."""
+    from syncservice.reporting import closest_unit
+    from syncservice.units import fold
+
+    if not unit or not known:
+        return
+    holding = [u for u in known if fold(unit) in fold(u)]
+    best = holding[0] if len(holding) == 1 else closest_unit(unit, holding or known)
+    click.echo(f"Ingen enhed hedder «{safe(unit)}»; mente du «{safe(best)}»?" if da
+               else f"No unit is called «{safe(unit)}»; did you mean «{safe(best)}»?", err=True)
 
 
 @main.command("log")
@@ -277,6 +293,12 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
     da = config.language == "da"
     if not entries:
         click.echo("Ingen afgørelser." if da else "No verdicts.")
+        if unit:
+            store, _ = _open(config)
+            try:
+                _suggest_unit(unit, store.units(), da)
+            finally:
+                store.close()
         return
     words = {"accepted": "godkendt", "rejected": "afvist", "unchanged": "uændret"} if da else {}
     header = ("Tidspunkt", "Fil", "Afgørelse", "Fejl", "Adv.") if da else ("Time", "File", "Verdict", "Err", "Warn")

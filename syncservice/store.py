@@ -467,6 +467,11 @@ class Store:
                     found[unit] = row[0]
         return found
 
+    def units(self) -> list[str]:
+        """Every unit the store holds a version for, as it keeps it spelt."""
+        with self._guard("read the unit names"):
+            return [r[0] for r in self.db.execute("SELECT unit FROM unit_names ORDER BY unit").fetchall()]
+
     # -- reading -----------------------------------------------------------------------------
 
     def previous_current(self, keys: Iterable[Key]) -> dict[Key, StoredVersion]:

@@ -167,3 +167,17 @@ def test_history_marks_a_version_from_an_older_save_as_never_current(tmp_path):
     shown = [line.split(None, 2) for line in run("history", "--config", str(cfg)).output.splitlines()[1:]]
     assert [(v, rest.split(None, 1)[1]) for v, _, rest in shown] == [
         ("v3", "(TA) gemt før v2, aldrig gældende"), ("v2", "(TA) gældende"), ("v1", "(TA)")]
+
+
+def test_history_and_log_match_a_unit_however_it_is_spelt_and_suggest_the_unit_a_part_names(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("", encoding="utf-8")
+    (tmp_path / "watched").mkdir()
+    shutil.copy(EXAMPLES / "Tilgang og afgang Ballerup 2016.xlsx", tmp_path / "watched")
+    assert run("ingest", "--config", str(cfg)).exit_code == 0
+    folded = run("history", "--unit", "handicap & psykiatri,ballerup", "--config", str(cfg))
+    assert "tilgang_afgang · Handicap & Psykiatri, Ballerup · 2016" in folded.output
+    for command in ("history", "log"):
+        partial = CliRunner().invoke(main, [command, "--unit", "Ballerup", "--config", str(cfg)])
+        assert partial.exit_code == 0
+        assert "Ingen enhed hedder «Ballerup»; mente du «Handicap & Psykiatri, Ballerup»?" in partial.output
