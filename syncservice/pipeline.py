@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -25,8 +26,8 @@ from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
 from syncservice.models import ERROR, WARNING, Finding, StagedFile, Verdict
-from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
-                               stage)
+from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, Unreadable, candidates,
+                               clear_stale, discard, stage)
 from syncservice.store import Store
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
@@ -124,6 +125,7 @@ class Pipeline:
             logger.info("removed {} staging copies left by an interrupted run", cleared)
         # and a half-written consolidated workbook's temp file, though no rewrite is due now
         durable.clear_stale_temps(config.path("consolidated"))
+        self._unreadable = {u.path for u in store.unreadable()}  # tried again each pass until read
 
     def message(self, finding: Finding) -> str:
         return messages.render(finding, self.config.language)
@@ -137,6 +139,8 @@ class Pipeline:
         try:
             staged = stage(path, rel, self.config.path("state") / "staging",
                            self.config.get("limits", "max_file_mb") << 20)
+        except Unreadable as exc:
+            return self._unreadable_file(path, rel, str(exc), started)
         except FileChanged as exc:
             return Outcome(rel, RETRY, reason=str(exc))
         except NotARegularFile:
@@ -147,6 +151,9 @@ class Pipeline:
             logger.error("{}: {} (will retry)", rel, exc)
             return Outcome(rel, RETRY, reason=str(exc))
         try:
+            if rel in self._unreadable:  # readable again: judged as any file is
+                self.store.forget_unreadable([rel])
+                self._unreadable.discard(rel)
             return self._judge(staged, started, known)
         except (DiskError, StoreError) as exc:
             # Nothing half-recorded: the store's transaction rolled back; the next pass retries.
@@ -229,6 +236,42 @@ class Pipeline:
         self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
         return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict))
 
+    def _unreadable_file(self, path: Path, rel: str, reason: str, started: float) -> Outcome:
+        """WORKBOOKS.md §1: a file that cannot be opened or read is retried (RETRY) until
+        watch.unreadable_minutes have passed since its first failure, then rejected once as
+        file.unreadable; later attempts that still fail change nothing (UNCHANGED)."""
+        now = self.clock()
+        try:
+            row = self.store.note_unreadable(rel, reason, now)
+        except StoreError as exc:
+            logger.error("{}: {} (will retry)", rel, exc)
+            return Outcome(rel, RETRY, reason=reason)
+        self._unreadable.add(rel)
+        minutes = self.config.get("watch", "unreadable_minutes")
+        if row.judged_at is not None:
+            return Outcome(rel, UNCHANGED, time.monotonic() - started, reason=reason)
+        if now - dt.datetime.fromisoformat(row.first_failed) < dt.timedelta(minutes=minutes):
+            return Outcome(rel, RETRY, reason=reason)
+        logger.warning("{} | could not be read for {} min ({}): rejected as unreadable", rel, minutes, reason)
+        verdict = Verdict(None, errors=(Finding("file.unreadable", ERROR, params={"minutes": minutes}),))
+        try:
+            st = os.lstat(path)
+            size, mtime_ns = st.st_size, st.st_mtime_ns
+        except OSError:
+            size = mtime_ns = 0
+        placeholder = StagedFile(path, rel, path, "", size, mtime_ns)  # nothing could be copied
+        try:
+            known = self.store.last_seen(rel)
+            if not (known and known.sha256 == "" and (known.size, known.mtime_ns) == (size, mtime_ns)
+                    and known.verdict == "rejected"):  # else recorded already, by a run killed right after
+                self.store.record(placeholder, verdict, "", self.message, now)
+            self.store.judged_unreadable(rel, now)
+        except StoreError as exc:
+            logger.error("{}: {} (will retry)", rel, exc)
+            return Outcome(rel, RETRY, reason=reason)
+        self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
+        return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict, reason=reason))
+
     def _log(self, outcome: Outcome) -> Outcome:
         versions = ",".join(map(str, outcome.versions)) or "-"
         logger.info("{} | {} | {:.2f}s | version {}", outcome.rel, outcome.status, outcome.seconds, versions)
@@ -265,17 +308,24 @@ class Pipeline:
     # --- one pass ---------------------------------------------------------------------------
 
     def pending(self) -> list[Path]:
-        """Files new or changed (size or mtime) since the store last saw them."""
+        """Files new or changed (size or mtime) since the store last saw them, and those that
+        could not be read when last tried (a permission put right changes neither)."""
         seen = self.store.seen_index()
         out = []
+        found = set()
         for path in candidates(self.watched, self.outputs):
-            known = seen.get(self.rel(path))
+            rel = self.rel(path)
+            found.add(rel)
+            known = seen.get(rel)
             try:
                 st = path.stat()
             except OSError:
                 continue
-            if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns):
+            if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns) or rel in self._unreadable:
                 out.append(path)
+        if gone := self._unreadable - found:  # deleted or moved away: nothing left to retry
+            self.store.forget_unreadable(gone)
+            self._unreadable -= gone
         return out
 
     def ingest(self, paths: Iterable[Path] | None = None, progress: Callable[[Outcome], None] | None = None

@@ -227,3 +227,49 @@ def test_a_stale_temp_file_of_a_killed_rewrite_is_cleared_even_when_no_rewrite_i
     with Store.open(config.path("database")) as store:
         Pipeline(config, store)
     assert not old.exists() and fresh.exists()  # a fresh one may be another process's write in progress
+
+
+# --- a file that stays unreadable (WORKBOOKS.md §1) ---------------------------------------------
+
+def test_a_file_that_stays_unreadable_is_rejected_after_unreadable_minutes(tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    import faults
+    from syncservice.pipeline import ACCEPTED, REJECTED, RETRY, UNCHANGED
+
+    config = defaults(tmp_path)
+    now = [datetime(2026, 12, 3, 9, 0, tzinfo=UTC)]
+    store = Store.open(config.path("database"))
+    try:
+        pipe = Pipeline(config, store, clock=lambda: now[0])
+        path = book.save(config.path("watched") / "Låst.xlsx", {"HP": book.handleplan()})
+        readable = faults.unreadable(monkeypatch, path)
+
+        def attempt(after_minutes: float) -> str:
+            now[0] = datetime(2026, 12, 3, 9, 0, tzinfo=UTC) + timedelta(minutes=after_minutes)
+            (outcome,) = Pipeline(config, store, clock=lambda: now[0]).ingest().outcomes  # a pass, as ingest
+            return outcome.status
+
+        assert pipe.process(path).status == RETRY
+        assert attempt(5) == RETRY and attempt(9.9) == RETRY  # retried, nothing recorded yet
+        assert store.counts()["files"] == 0 and store.rejected_files() == []
+        assert [u.path for u in store.unreadable()] == ["Låst.xlsx"]
+
+        assert attempt(10) == REJECTED
+        (rejected,) = store.rejected_files()
+        assert rejected.path == "Låst.xlsx" and [f.rule for f in rejected.errors] == ["file.unreadable"]
+        assert "ikke adgang" in render(rejected.errors[0])
+        report = config.path("feedback") / "Låst - FEJL.txt"
+        assert render(rejected.errors[0]) in report.read_text(encoding="utf-8-sig")  # the person is told
+        pipe.write_summary()
+        afviste = openpyxl.load_workbook(config.path("consolidated"), read_only=True)["Afviste"]
+        assert "Låst.xlsx" in {c for row in afviste.iter_rows(values_only=True) for c in row}
+
+        assert attempt(30) == UNCHANGED  # tried again each pass, rejected once
+        assert store.counts()["rejected"] == 1
+
+        readable()  # the permission put right: same size, same mtime, read on the next pass
+        assert attempt(31) == ACCEPTED
+        assert store.rejected_files() == [] and store.unreadable() == []
+    finally:
+        store.close()

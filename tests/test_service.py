@@ -274,6 +274,39 @@ def test_a_file_deleted_or_replaced_mid_read_does_not_hang_run(site, fault, afte
     assert verdicts(site, "x.xlsx") == after
 
 
+def test_run_rejects_a_file_that_stays_unreadable_after_unreadable_minutes(tmp_path, monkeypatch):
+    """Issue 13: retried for ever, nobody told. Now retried with backoff, then after
+    watch.unreadable_minutes (10; the pipeline's clock is moved, nobody waits) rejected as
+    file.unreadable: on sheet Afviste, with a report beside the file; the service carries on."""
+    import datetime as dt
+
+    import faults
+    import openpyxl
+
+    (tmp_path / "watched").mkdir()
+    config = defaults(tmp_path).with_values(watch__settle_seconds=0.1)
+    skew = [dt.timedelta(0)]
+    # the share refuses to read it (EIO): it opens, so it settles as any workbook, but no copy can be
+    # taken. (A file that cannot even be opened waits in the settle step first, as one locked by Excel.)
+    faults.read_fails(monkeypatch, "låst.xlsx")
+    with Running(config, wall_clock=lambda: dt.datetime.now(dt.UTC) + skew[0]) as run:
+        book.save(config.path("watched") / "låst.xlsx", {"HP": book.handleplan()})
+        wait_for(lambda: run.of("låst.xlsx").count("retry") >= 2, what="two retries")
+        assert "rejected" not in run.of("låst.xlsx")
+        skew[0] = dt.timedelta(minutes=10)
+        wait_for(lambda: "rejected" in run.of("låst.xlsx"), what="the verdict file.unreadable")
+        book.save(config.path("watched") / "ok.xlsx", {"HP": book.handleplan(unit="Anden enhed")})
+        wait_for(lambda: run.of("ok.xlsx") == ["accepted"], what="the next workbook")
+        run.quiet()
+        assert run.of("låst.xlsx")[-1] == "rejected"  # no more retries once judged
+    with Store.open(config.path("database")) as store:
+        (rejected,) = store.rejected_files()
+    assert rejected.path == "låst.xlsx" and [f.rule for f in rejected.errors] == ["file.unreadable"]
+    afviste = openpyxl.load_workbook(config.path("consolidated"), read_only=True)["Afviste"]
+    assert "låst.xlsx" in {c for row in afviste.iter_rows(values_only=True) for c in row}
+    assert (config.path("feedback") / "låst - FEJL.txt").exists()
+
+
 def test_lock_is_exclusive_names_its_holder_and_is_released():
     import tempfile
 
