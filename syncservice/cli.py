@@ -21,6 +21,7 @@ from syncservice import messages
 from syncservice.errors import DiskError, ServiceError
 from syncservice.models import Finding, Verdict
 
+RETRY_LEFT_EXIT = 4  # `ingest`: files left to retry (WORKBOOKS.md §1, a file that stays unreadable)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 config_option = click.option(
@@ -150,7 +151,11 @@ def _open(config: config_mod.Config):  # type: ignore[no-untyped-def]
 @config_option
 def ingest(config_path: Path | None) -> None:
     """One pass over the watched folder: validate, record and archive every new or
-    changed workbook, then rewrite the consolidated workbook once."""
+    changed workbook, then rewrite the consolidated workbook once.
+
+    Exit 0; 4 while files are left to retry (being saved, or unreadable for less than
+    watch.unreadable_minutes: each is named; the next pass tries again); 5 when the
+    consolidated workbook could not be rewritten; 6 when `syncservice run` is running."""
     from syncservice.lock import Held, InstanceLock
     from syncservice.service import already_running, lock_path
 
@@ -178,9 +183,15 @@ def ingest(config_path: Path | None) -> None:
                 where = f" {safe(first.location)}" if first.location else ""
                 click.echo(f"{'afvist' if language == 'da' else 'rejected'}: {safe(outcome.rel)}{where}: "
                            f"{safe(messages.render(first, language))}")
+        for outcome in tally.outcomes:
+            if outcome.status == "retry":
+                click.echo(f"{'prøves igen' if language == 'da' else 'to retry'}: {safe(outcome.rel)}"
+                           f" ({safe(outcome.reason)})")
         click.echo(tally.line(language))
         if tally.summary_error:  # already on stderr through the log; the files are recorded
             sys.exit(DiskError.exit_code)
+        if tally.count("retry"):
+            sys.exit(RETRY_LEFT_EXIT)
     finally:
         store.close()
         lock.release()
