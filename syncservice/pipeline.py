@@ -142,18 +142,20 @@ class Pipeline:
         except Unreadable as exc:
             return self._unreadable_file(path, rel, str(exc), started)
         except FileChanged as exc:
+            if not os.path.lexists(path):
+                self._readable(rel)  # gone: nothing left to retry
             return Outcome(rel, RETRY, reason=str(exc))
         except NotARegularFile:
+            self._readable(rel)
             return Outcome(rel, SKIPPED)
         except TooLarge as exc:
+            self._readable(rel)
             return self._too_large(path, rel, exc.size, started)
         except DiskError as exc:
             logger.error("{}: {} (will retry)", rel, exc)
             return Outcome(rel, RETRY, reason=str(exc))
         try:
-            if rel in self._unreadable:  # readable again: judged as any file is
-                self.store.forget_unreadable([rel])
-                self._unreadable.discard(rel)
+            self._readable(rel)  # judged as any file is from here
             return self._judge(staged, started, known)
         except (DiskError, StoreError) as exc:
             # Nothing half-recorded: the store's transaction rolled back; the next pass retries.
@@ -271,6 +273,16 @@ class Pipeline:
             return Outcome(rel, RETRY, reason=reason)
         self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
         return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict, reason=reason))
+
+    def _readable(self, rel: str) -> None:
+        """`rel` was read after all (or is gone, or is not a file): no longer one to retry."""
+        if rel in self._unreadable:
+            try:
+                self.store.forget_unreadable([rel])
+            except StoreError as exc:  # the row stays: the next attempt forgets it
+                logger.error("{}: {}", rel, exc)
+                return
+            self._unreadable.discard(rel)
 
     def _log(self, outcome: Outcome) -> Outcome:
         versions = ",".join(map(str, outcome.versions)) or "-"

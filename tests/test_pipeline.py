@@ -273,3 +273,17 @@ def test_a_file_that_stays_unreadable_is_rejected_after_unreadable_minutes(tmp_p
         assert store.rejected_files() == [] and store.unreadable() == []
     finally:
         store.close()
+
+
+def test_an_unreadable_file_that_is_deleted_is_no_longer_one_to_retry(service, monkeypatch):
+    import faults
+    from syncservice.pipeline import RETRY
+
+    path = save(service, "Låst.xlsx", {"HP": book.handleplan()})
+    faults.unreadable(monkeypatch, path)
+    assert service.process(path).status == RETRY
+    assert [u.path for u in service.store.unreadable()] == ["Låst.xlsx"]
+    path.unlink()
+    assert service.process(path).status == RETRY  # the worker's retry finds it gone
+    assert service.store.unreadable() == []
+    assert service.ingest().outcomes == [] and service.store.unreadable() == []
