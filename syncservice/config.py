@@ -62,6 +62,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("watch", "rescan_minutes", 10,
             "Minutes between full scans of the folder while running, to catch events the system "
             "dropped (inotify overflow, network hiccups); 0 turns them off."),
+    Setting("watch", "unreadable_minutes", 10,
+            "A file that exists but cannot be opened or read (permissions, a share refusing it) is "
+            "retried with backoff; this many minutes after the first failure it is rejected as "
+            "file.unreadable, listed with the rejected workbooks and named by `status` (it is still "
+            "tried again on each scan). 0 rejects it at the first failure."),
     Setting("logging", "rotation", "10 MB", "Start a new human log file at this size (loguru rotation)."),
     Setting("logging", "retention", "90 days", "Delete rotated log files older than this (loguru retention)."),
     Setting("limits", "max_file_mb", 50, "A workbook file larger than this is rejected unread."),

@@ -98,10 +98,14 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "template (e.g. Område | Mål | Realiseret | Forventet)."),
     },
     "file.unreadable": {
-        "da": ("Filen kunne ikke læses; den blev ændret, flyttet eller er ikke en almindelig fil.",
-               "Kontrollér, at filen findes og ikke er ved at blive gemt, og prøv igen."),
-        "en": ("The file could not be read; it changed, moved, or is not a regular file.",
-               "Check the file exists and is not being saved, and try again."),
+        "da": ("Filen kunne ikke læses; den blev ændret eller flyttet, er ikke en almindelig fil, eller "
+               "tjenesten har ikke adgang til den.",
+               "Kontrollér, at filen findes, ikke er ved at blive gemt, og at tjenesten må læse den "
+               "(filens rettigheder), og gem den igen."),
+        "en": ("The file could not be read; it changed or moved, is not a regular file, or the service "
+               "has no access to it.",
+               "Check the file exists, is not being saved, and that the service may read it (the file's "
+               "permissions), and save it again."),
     },
     "file.internal": {
         "da": ("Tjenesten kunne ikke behandle projektmappen på grund af en fejl i tjenesten selv.",

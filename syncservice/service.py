@@ -12,6 +12,7 @@ if it died (a share unmounted and came back).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -67,7 +68,8 @@ class Service:
     """run() blocks until stop(); stop() may be called from a signal handler or another thread."""
 
     def __init__(self, config: Config, *, on_outcome: Callable[[Outcome], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], dt.datetime] | None = None) -> None:
         self.config = config
         self.mode = config.get("watch", "observer")
         self.poll_seconds = float(config.get("watch", "poll_seconds"))
@@ -78,6 +80,7 @@ class Service:
                               "watch.rescan_minutes 0 or more")
         self.on_outcome = on_outcome
         self.clock = clock
+        self.wall_clock = wall_clock  # the pipeline's (times recorded, watch.unreadable_minutes); tests move it
         self.summary_writes = 0
         self.processed = 0
 
@@ -127,7 +130,8 @@ class Service:
     def _run(self, holder: Holder, started: Callable[[], None] | None) -> None:
         watched = self.config.path("watched")
         store = Store.open(self.config.path("database"))  # used by the worker thread only
-        pipeline = Pipeline(self.config, store)
+        pipeline = (Pipeline(self.config, store) if self.wall_clock is None
+                    else Pipeline(self.config, store, clock=self.wall_clock))
         watcher = self._watcher = Watcher(watched, pipeline.outputs, self._jobs.saved, mode=self.mode,
                                           poll_seconds=self.poll_seconds)
         threads = [threading.Thread(target=self._settle_loop, name="syncservice-settle", daemon=True),

@@ -152,3 +152,40 @@ def test_a_file_name_cannot_forge_a_log_line_or_drive_the_terminal(site):
     assert json.loads(as_json)[0]["file"] == name
     (record,) = [json.loads(line) for line in (site / "logs" / "validation.jsonl").read_text("utf-8").splitlines()]
     assert record["file"] == name and record["verdict"] == "rejected"
+
+
+def status(site: Path, *extra: str):
+    return CliRunner().invoke(main, ["status", "--config", str(site / "config.toml"), *extra],
+                              catch_exceptions=False)
+
+
+def test_ingest_names_the_files_left_to_retry_and_exits_4(site, monkeypatch):
+    """A file that stays unreadable: retried (exit 4, named) until watch.unreadable_minutes, then
+    rejected as file.unreadable, listed on sheet Afviste and named by `status`."""
+    import faults
+
+    book.save(site / "watched" / "god.xlsx", {"HP": book.handleplan()})
+    locked = book.save(site / "watched" / "låst.xlsx", {"HP": book.handleplan(unit="Anden enhed")})
+    faults.unreadable(monkeypatch, locked)
+
+    first = ingest(site)
+    assert first.exit_code == 4, first.output
+    assert "prøves igen: låst.xlsx (" in first.output and "Permission denied" in first.output
+    assert first.output.strip().endswith("1 godkendt, 0 afvist, 0 uændret, 1 prøves igen")
+    said = status(site)
+    assert "Filer der ikke kan læses: 1: låst.xlsx (prøves igen, ulæselig siden " in said.output
+    assert ingest(site).exit_code == 4  # still within watch.unreadable_minutes (10)
+
+    (site / "config.toml").write_text("[watch]\nunreadable_minutes = 0\n", encoding="utf-8")
+    judged = ingest(site)
+    assert judged.exit_code == 0, judged.output
+    assert "afvist: låst.xlsx: Filen kunne ikke læses" in judged.output
+    assert judged.output.strip().endswith("0 godkendt, 1 afvist, 0 uændret, 0 prøves igen")
+    rows = openpyxl.load_workbook(site / "output" / "Samlet oversigt.xlsx", read_only=True)["Afviste"]
+    assert "låst.xlsx" in {c for row in rows.iter_rows(values_only=True) for c in row}
+    said = status(site)
+    assert "Afviste filer: 1 (heraf afvist nu: 1)" in said.output
+    assert "Filer der ikke kan læses: 1: låst.xlsx (afvist som ulæselig, siden " in said.output
+    as_json = json.loads(status(site, "--json").output)
+    assert [(u["path"], u["rejected"]) for u in as_json["unreadable"]] == [("låst.xlsx", True)]
+    assert ingest(site).exit_code == 0  # rejected once; no longer left to retry
