@@ -27,6 +27,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.xml import DEFUSEDXML
 
 from syncservice.models import ERROR, Cell, Finding
+from syncservice.number_format import Shown, shown
 from syncservice.sheet_xml import SheetParser, read_string_table
 
 assert DEFUSEDXML, "defusedxml must be installed: openpyxl relies on it against XML entity attacks"
@@ -209,6 +210,7 @@ class OpenWorkbook:
             raise Unreadable("file.corrupt", reason="no sheets")
         self._deadline = deadline
         self._formats: dict[int, str] = {}
+        self._scaled: dict[int, Shown] = {}  # only the styles whose format divides the number shown
 
     def __enter__(self) -> "OpenWorkbook":
         return self
@@ -234,7 +236,7 @@ class OpenWorkbook:
         """
         ws = self._wb._sheets[sheet.index]
         wb = self._wb
-        formats = self._formats
+        formats, scaled = self._formats, self._scaled
         with contextlib.ExitStack() as stack:
             try:
                 src = stack.enter_context(ws._get_source())
@@ -273,6 +275,8 @@ class OpenWorkbook:
                         # as inf or crash the arithmetic.
                         value = str(value)
                     fmt = formats.get(style) or self._number_format(style)
+                    if style in scaled and (type(value) is float or type(value) is int):
+                        value = scaled[style].value(value)  # '#,##0,' shows -250000 as -250: read what is shown
                     cells[column] = Cell(row_no, column, value, formula, fmt)
                 yield idx, cells
 
@@ -292,4 +296,6 @@ class OpenWorkbook:
             except (IndexError, AttributeError):
                 pass
             self._formats[style_id] = fmt
+            if shown(fmt).scales:
+                self._scaled[style_id] = shown(fmt)
         return fmt
