@@ -213,6 +213,16 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("The cell in column {column} holds a formula that was never calculated.",
                "Open the workbook in Excel so the formulas are calculated, and save it again."),
     },
+    "value.percent": {
+        "da": ("«{value}» i kolonnen {column} er en procentsats, men kolonnen indeholder beløb eller antal, "
+               "ikke procenter.",
+               "Skriv beløbet eller antallet uden %, og sæt cellens format til Tal (Hjem > Talformat); hører "
+               "procenten til et andet tal, så skriv den i en kolonne for sig."),
+        "en": ("«{value}» in column {column} is a percentage, but the column holds amounts or counts, "
+               "not percentages.",
+               "Write the amount or the count without %, and set the cell's format to Number (Home > Number "
+               "Format); if the percentage belongs to another figure, write it in a column of its own."),
+    },
     "value.formula_error": {
         "da": ("Formlen i kolonnen {column} giver fejlen {value}.",
                "Ret formlen, så den giver et tal, eller skriv tallet direkte."),

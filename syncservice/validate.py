@@ -21,6 +21,7 @@ import pandera.pandas as pa
 from syncservice.layout import META_NAMES, Frame, Kind
 from syncservice.locate import Table
 from syncservice.models import ERROR, WARNING, Cell, Figure, Finding, Report
+from syncservice.number_format import shown
 from syncservice.parse import (
     NotANumber,
     decimals_shown,
@@ -305,9 +306,12 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         # and against the previous version (spaces only: other characters are kept as written)
         return _SPACES.sub(" ", strip_footnote_marker(text)) if line else text
     if type(value) is int or type(value) is float:  # the common case, kept cheap (50,000-row sheets)
-        shown = decimals_shown(value, cell.number_format)
-        if shown > decimals.get(key, -1):
-            decimals[key] = shown
+        if shown(cell.number_format).is_percent(value):  # '360%' typed into a cell Excel then formats as percent
+            findings.append(_percent(sheet, name, cell, ctype, f"{_display(round(value * 100, 10)).replace('.', ',')}%"))
+            return math.nan
+        shown_decimals = decimals_shown(value, cell.number_format)
+        if shown_decimals > decimals.get(key, -1):
+            decimals[key] = shown_decimals
         return float(value) if math.isfinite(value) else math.nan
     try:
         number = parse_number(value, cell.number_format)
@@ -317,8 +321,16 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         return math.nan
     if number is None:
         return None
+    if number.percent:
+        findings.append(_percent(sheet, name, cell, ctype, _display(value).strip()))
+        return math.nan
     decimals[key] = max(decimals.get(key, 0), number.decimals)
     return number.value
+
+
+def _percent(sheet: str, name: str, cell: Cell, ctype: str, shown_value: str) -> Finding:
+    """A percentage where an amount or a count belongs: as a figure it would be read a hundredth of itself."""
+    return Finding("value.percent", ERROR, sheet, (cell.ref,), name, shown_value, {"type": ctype})
 
 
 def _display(value: Any) -> str:
