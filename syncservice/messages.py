@@ -208,9 +208,11 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "Write the number and set the cell's format to Number (Home > Number Format)."),
     },
     "value.formula_no_cache": {
-        "da": ("Cellen i kolonnen {column} har en formel, der aldrig er blevet beregnet.",
+        "da": ("Formlerne i {count} celle(r) er aldrig blevet beregnet, så de har ingen værdi at læse "
+               "(filen er ikke åbnet og gemt i et regneark).",
                "Åbn projektmappen i Excel, så formlerne beregnes, og gem den igen."),
-        "en": ("The cell in column {column} holds a formula that was never calculated.",
+        "en": ("The formulas in {count} cell(s) were never calculated, so they have no value to read "
+               "(the file was never opened and saved in a spreadsheet program).",
                "Open the workbook in Excel so the formulas are calculated, and save it again."),
     },
     "value.percent": {

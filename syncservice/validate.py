@@ -73,6 +73,7 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
         checked = _without_bad_values(frame, findings)
         for rule in kind.rules:
             findings.extend(rule(checked))
+    findings = _one_per_cause(findings)
     report = None
     if not any(f.severity == ERROR for f in findings):
         report = Report(
@@ -83,6 +84,34 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
                    **(kind.annotations(frame) if kind.annotations else {})},
         )
     return Checked(report, tuple(findings))
+
+
+# Rules met by every cell a single cause touches: one finding lists them all, where the
+# person fixes the cause once (every total formula of a file never opened in Excel).
+ONE_CAUSE_RULES = ("value.formula_no_cache",)
+
+
+def _one_per_cause(findings: list[Finding]) -> list[Finding]:
+    """The findings of each ONE_CAUSE_RULES rule folded into one, at the first one's place,
+    listing all their cells; counted until then one per cell, so the rules over columns
+    (totals) still see each column that holds one."""
+    grouped: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.rule in ONE_CAUSE_RULES:
+            grouped.setdefault(f.rule, []).append(f)
+    if not grouped:
+        return findings
+    out = []
+    for f in findings:
+        same = grouped.get(f.rule)
+        if same is None:
+            out.append(f)
+        elif same[0] is f:
+            columns = list(dict.fromkeys(g.column for g in same))
+            out.append(replace(f, cells=tuple(c for g in same for c in g.cells),
+                               column=columns[0] if len(columns) == 1 else "",
+                               params={**f.params, "count": len(same), "columns": columns}))
+    return out
 
 
 def _figures(kind: Kind, frame: Frame) -> Sequence[Figure]:

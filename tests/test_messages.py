@@ -35,7 +35,7 @@ TYPICAL: dict[str, dict[str, object]] = {
     "meta.missing": {"field": "Enhed"}, "meta.empty": {"field": "Opgjort pr."},
     "meta.unit": {"formula": False}, "meta.year": {"formula": False}, "meta.as_of": {"formula": False},
     "meta.amount_unit": {"formula": False},
-    "value.not_number": {}, "value.decimal_point": {}, "value.date": {}, "value.formula_no_cache": {},
+    "value.not_number": {}, "value.decimal_point": {}, "value.date": {}, "value.formula_no_cache": {"count": 11},
     "value.percent": {"type": "amount"},
     "value.formula_error": {}, "value.missing": {}, "value.negative": {}, "value.not_whole": {},
     "value.too_large": {},

@@ -796,3 +796,16 @@ def test_a_percentage_column_of_percent_formatted_numbers_stays_unaffected(check
     assert v.accepted, [(f.rule, f.cells) for f in v.errors]
     assert "value.percent" not in {f.rule for f in v.warnings}
 
+
+def test_formulas_never_calculated_are_one_finding_listing_every_cell(check):
+    # a generated file never opened in a spreadsheet program: each total formula has no value
+    rows = book.handleplan(total=["Total", "=SUM(B10:B19)", "=SUM(C10:C19)", "=SUM(D10:D19)"])
+    rows = book.cell(rows, "D12", "=C12+0.3")  # and one line's figure
+    v = check({"HP": rows, "HP 2": book.handleplan(total=["Total", "=SUM(B10:B19)", 16.7, 17.6])})
+    first, second = only(v.errors, "value.formula_no_cache")
+    assert (first.sheet, first.cells, first.column) == ("HP", ("B9", "C9", "D9", "D12"), "")
+    assert (second.sheet, second.cells, second.column) == ("HP 2", ("B9",), "Mål")
+    assert render(first) == ("Formlerne i 4 celle(r) er aldrig blevet beregnet, så de har ingen værdi at læse "
+                             "(filen er ikke åbnet og gemt i et regneark). Åbn projektmappen i Excel, så "
+                             "formlerne beregnes, og gem den igen.")
+    assert {f.rule for f in v.errors} == {"value.formula_no_cache"}  # no total mismatch from the empty D12
