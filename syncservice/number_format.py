@@ -63,7 +63,8 @@ def shown(number_format: str) -> Shown:
     percent = ["%" in s for s in numeric]
     # one section serves all numbers; with two, the first serves zero as well
     by_sign = [0, 0, 0] if len(numeric) == 1 else [0, 1, 0] if len(numeric) == 2 else [0, 1, 2]
-    out = Shown(tuple(divisors[i] for i in by_sign), tuple(percent[i] for i in by_sign), hidden, hidden_text)  # type: ignore[arg-type]
+    out = Shown((divisors[by_sign[0]], divisors[by_sign[1]], divisors[by_sign[2]]),
+                (percent[by_sign[0]], percent[by_sign[1]], percent[by_sign[2]]), hidden, hidden_text)
     return PLAIN if out == PLAIN else out
 
 

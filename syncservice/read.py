@@ -69,6 +69,15 @@ class SheetSource:
     name: str
     index: int
     worksheet: bool  # False for chart sheets and dialog sheets: nothing to read
+    hidden: bool = False  # state hidden or veryHidden: not shown in Excel, read all the same
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """The hidden rows and (first, last) column ranges of a sheet, as far as its rows were read."""
+
+    rows: tuple[int, ...] = ()
+    columns: tuple[tuple[int, int], ...] = ()
 
 
 def refuse_unsafe(path: Path, max_unpacked: int) -> None:
@@ -211,6 +220,8 @@ class OpenWorkbook:
         self._deadline = deadline
         self._formats: dict[int, str] = {}
         self._scaled: dict[int, Shown] = {}  # only the styles whose format divides the number shown
+        # per sheet read, its hidden rows and column ranges, as its parser notes them
+        self._hidden: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}
 
     def __enter__(self) -> "OpenWorkbook":
         return self
@@ -222,8 +233,14 @@ class OpenWorkbook:
     def sheets(self) -> list[SheetSource]:
         out = []
         for i, ws in enumerate(self._wb._sheets):
-            out.append(SheetSource(ws.title, i, hasattr(ws, "_get_source")))
+            out.append(SheetSource(ws.title, i, hasattr(ws, "_get_source"),
+                                   getattr(ws, "sheet_state", "visible") in ("hidden", "veryHidden")))
         return out
+
+    def hidden(self, sheet: SheetSource) -> Hidden:
+        """The rows and columns hidden on `sheet`, among those its rows() has read so far."""
+        rows, columns = self._hidden.get(sheet.index, ([], []))
+        return Hidden(tuple(rows), tuple(columns))
 
     def rows(self, sheet: SheetSource) -> Iterator[Row]:
         """(row number, {column: Cell}) for each row in the sheet's XML, in order.
@@ -243,6 +260,7 @@ class OpenWorkbook:
                 parser = SheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                                  date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
                 parsed = parser.parse()
+                self._hidden[sheet.index] = (parser.hidden_rows, parser.hidden_columns)
             except MemoryError:
                 raise
             except Exception as exc:  # the sheet's part is missing or cannot be opened

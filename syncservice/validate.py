@@ -336,7 +336,8 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         return _SPACES.sub(" ", strip_footnote_marker(text)) if line else text
     if type(value) is int or type(value) is float:  # the common case, kept cheap (50,000-row sheets)
         if shown(cell.number_format).is_percent(value):  # '360%' typed into a cell Excel then formats as percent
-            findings.append(_percent(sheet, name, cell, ctype, f"{_display(round(value * 100, 10)).replace('.', ',')}%"))
+            as_shown = _display(round(value * 100, 10)).replace(".", ",")  # 3.6 → '360%', 0.125 → '12,5%'
+            findings.append(_percent(sheet, name, cell, ctype, f"{as_shown}%"))
             return math.nan
         shown_decimals = decimals_shown(value, cell.number_format)
         if shown_decimals > decimals.get(key, -1):
