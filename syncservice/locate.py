@@ -542,10 +542,14 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str
             if look is None:
                 look = looks[cell.number_format] = (format_decimals(cell.number_format), shown(cell.number_format))
             fixed, how = look
-            if how is not PLAIN and (how.hidden if type(cell.value) in (int, float) else how.hidden_text):
-                hidden.append(cell.ref)
-            if cell.formula or type(cell.value) not in (int, float) or how.is_percent(cell.value):
-                line.append(cell)  # validate reads it: text, a formula, or a percentage where a figure may not be one
+            number = type(cell.value) is float or type(cell.value) is int
+            if how is not PLAIN:  # the rare format that hides, scales or shows percent: looked at closer
+                if how.hidden if number else how.hidden_text:
+                    hidden.append(cell.ref)
+                if number and how.is_percent(cell.value):
+                    number = False  # validate reads it: a percentage where a figure may not be one
+            if cell.formula or not number:
+                line.append(cell)  # text, a formula: validate reads it
                 continue
             value = float(cell.value)
             shown_here = fixed if fixed is not None else 0 if value.is_integer() else decimals_shown(value, "General")
