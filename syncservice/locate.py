@@ -14,6 +14,7 @@ from typing import Any
 
 from syncservice.layout import META_LABELS, Column, Kind
 from syncservice.models import ERROR, WARNING, Cell, Finding, cell_ref
+from syncservice.number_format import PLAIN, Shown, shown
 from syncservice.parse import (
     NotANumber,
     decimals_shown,
@@ -82,6 +83,7 @@ class Table:
     # field → the empty cell right of its label ('År' written, the year forgotten): where
     # a person must look, rather than at the header as for a label not written at all
     meta_empty: dict[str, str] = field(default_factory=dict)
+    hidden_format: tuple[str, ...] = ()  # cells whose number format shows nothing (';;;'), row by row
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
     if "year" in meta and header.depth == 1:
         header = _of_the_year(header, dict(head).get(header.row, {}), parse_year(meta["year"].value))
     keys = tuple(header.columns)
-    lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows)
+    hidden: list[str] = []
+    lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows, hidden)
     problems: tuple[Finding, ...] = ()
     if truncated:
         problems = (Finding("sheet.too_many_rows", ERROR, sheet, (cell_ref(line_rows[-1], 1),),
@@ -125,7 +128,7 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
                              (cell_ref(blank_row, min(header.columns.values())), lead.ref), column, _text(lead),
                              {"blank_row": blank_row, "row": lead.row}),)
     return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated,
-                         {k: ref for k, ref in meta_empty.items() if k not in meta}), problems)
+                         {k: ref for k, ref in meta_empty.items() if k not in meta}, tuple(hidden)), problems)
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -493,21 +496,25 @@ def _claim(specs: tuple[Column, ...], taken: dict[str, Any], label: str) -> Colu
 
 # --- lines ------------------------------------------------------------------------------
 
-def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str, ...], max_rows: int
-           ) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool, tuple[int, Cell] | None]:
+def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str, ...], max_rows: int,
+           hidden: list[str]) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool, tuple[int, Cell] | None]:
     """Table rows below the header, up to the first blank row or a footnote row; and,
     where the table ends at a blank row with what looks like more lines right under it,
-    (that blank row, the first cell of the line under it)."""
+    (that blank row, the first cell of the line under it). The cells whose number format
+    shows nothing (';;;') are added to `hidden`."""
     first = header.row + header.depth
     columns = [header.columns[k] for k in keys]
     wanted = set(columns)
-    formats: dict[str, set[str]] = {k: set() for k in keys}
+    # per column, the most decimals its plain numbers show: a format fixes them, General's
+    # own digits decide for the rest; the precision a total is held to
+    decimals: dict[str, int] = {}
+    looks: dict[str, tuple[int | None, Shown]] = {}  # number format → (decimals it fixes, what it shows)
     lines: list[tuple[Any, ...]] = []
     line_rows: list[int] = []
     expected = first
 
     def done() -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool]:
-        return lines, line_rows, _decimals(formats, lines, keys), False
+        return lines, line_rows, decimals, False
 
     def rows() -> Iterator[Row]:
         yield from (r for r in head if r[0] >= first)
@@ -524,15 +531,31 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str
         if isinstance(lead.value, str) and FOOTNOTE.match(lead.value):
             break
         if len(lines) >= max_rows:
-            return lines, line_rows, _decimals(formats, lines, keys), True, None
+            return lines, line_rows, decimals, True, None
         line = []
         for key, col in zip(keys, columns):
             cell = cells.get(col)
-            if cell is not None and not cell.formula and type(cell.value) in (int, float):
-                formats[key].add(cell.number_format)
-                line.append(float(cell.value))
-            else:
-                line.append(cell)
+            if cell is None:
+                line.append(None)
+                continue
+            look = looks.get(cell.number_format)
+            if look is None:
+                look = looks[cell.number_format] = (format_decimals(cell.number_format), shown(cell.number_format))
+            fixed, how = look
+            number = type(cell.value) is float or type(cell.value) is int
+            if how is not PLAIN:  # the rare format that hides, scales or shows percent: looked at closer
+                if how.hidden if number else how.hidden_text:
+                    hidden.append(cell.ref)
+                if number and how.is_percent(cell.value):
+                    number = False  # validate reads it: a percentage where a figure may not be one
+            if cell.formula or not number:
+                line.append(cell)  # text, a formula: validate reads it
+                continue
+            value = float(cell.value)
+            shown_here = fixed if fixed is not None else 0 if value.is_integer() else decimals_shown(value, "General")
+            if shown_here > decimals.get(key, -1):
+                decimals[key] = shown_here
+            line.append(value)
         lines.append(tuple(line))
         line_rows.append(row_no)
         expected += 1
@@ -577,17 +600,3 @@ def _is_figure(cell: Cell) -> bool:
         return parse_number(cell.value) is not None
     except NotANumber:
         return False
-
-
-def _decimals(formats: dict[str, set[str]], lines: list[tuple[Any, ...]], keys: tuple[str, ...]) -> dict[str, int]:
-    """Per column, the most decimals its plain numbers show (their format, or General's
-    own digits): the precision a total is held to."""
-    out: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if not formats[key]:
-            continue
-        shown = max((d for d in map(format_decimals, formats[key]) if d is not None), default=0)
-        if any(format_decimals(f) is None for f in formats[key]):  # General: the value decides
-            shown = max([shown] + [decimals_shown(line[i], "General") for line in lines if type(line[i]) is float])
-        out[key] = shown
-    return out

@@ -120,6 +120,29 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Sheet «{sheet}» is not a report and was skipped.",
                "Nothing to do if the sheet holds notes or instructions."),
     },
+    "sheet.hidden": {
+        "da": ("Arket «{sheet}» er skjult, men indeholder en indberetning; dens tal er læst med som alle andre.",
+               "Er det meningen, er der intet at gøre. Ellers vis arket (højreklik på en arkfane > Vis), "
+               "og ret eller slet det."),
+        "en": ("Sheet «{sheet}» is hidden but holds a report; its figures are read like any other.",
+               "If that is intended, there is nothing to do. Otherwise unhide the sheet (right-click a sheet "
+               "tab > Unhide), and correct or delete it."),
+    },
+    "table.hidden_rows": {
+        "da": ("Række {rows} i tabellen er skjult; tallene i dem er læst med som alle andre.",
+               "Vis rækkerne (markér rækkerne omkring dem, højreklik > Vis), og kontrollér tallene; slet de "
+               "rækker, der ikke hører til."),
+        "en": ("Row {rows} of the table is hidden; their figures are read like any other.",
+               "Unhide the rows (select the rows around them, right-click > Unhide), and check the figures; "
+               "delete the rows that do not belong."),
+    },
+    "table.hidden_columns": {
+        "da": ("Kolonne {columns} i tabellen er skjult; tallene i dem er læst med som alle andre.",
+               "Vis kolonnerne (markér kolonnerne omkring dem, højreklik > Vis), og kontrollér tallene."),
+        "en": ("Column {columns} of the table is hidden; their figures are read like any other.",
+               "Unhide the columns (select the columns around them, right-click > Unhide), and check the "
+               "figures."),
+    },
     "sheet.no_header": {
         "da": ("Arket har Enhed/År over tabellen, men ingen overskriftsrække, der kan genkendes, "
                "i de første 30 rækker.",
@@ -221,10 +244,30 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "Write the number and set the cell's format to Number (Home > Number Format)."),
     },
     "value.formula_no_cache": {
-        "da": ("Cellen i kolonnen {column} har en formel, der aldrig er blevet beregnet.",
+        "da": ("Formlerne i {count} celle(r) er aldrig blevet beregnet, så de har ingen værdi at læse "
+               "(filen er ikke åbnet og gemt i et regneark).",
                "Åbn projektmappen i Excel, så formlerne beregnes, og gem den igen."),
-        "en": ("The cell in column {column} holds a formula that was never calculated.",
+        "en": ("The formulas in {count} cell(s) were never calculated, so they have no value to read "
+               "(the file was never opened and saved in a spreadsheet program).",
                "Open the workbook in Excel so the formulas are calculated, and save it again."),
+    },
+    "value.percent": {
+        "da": ("«{value}» i kolonnen {column} er en procentsats, men kolonnen indeholder beløb eller antal, "
+               "ikke procenter.",
+               "Skriv beløbet eller antallet uden %, og sæt cellens format til Tal (Hjem > Talformat); hører "
+               "procenten til et andet tal, så skriv den i en kolonne for sig."),
+        "en": ("«{value}» in column {column} is a percentage, but the column holds amounts or counts, "
+               "not percentages.",
+               "Write the amount or the count without %, and set the cell's format to Number (Home > Number "
+               "Format); if the percentage belongs to another figure, write it in a column of its own."),
+    },
+    "value.hidden_format": {
+        "da": ("{count} celle(r) i tabellen har et talformat, der skjuler værdien (fx ;;;), så den ikke ses; "
+               "værdierne er læst med som alle andre.",
+               "Sæt cellernes format til Tal eller Standard (Hjem > Talformat), og kontrollér tallene."),
+        "en": ("{count} cell(s) in the table have a number format that hides the value (e.g. ;;;), so it "
+               "cannot be seen; the values are read like any other.",
+               "Set the cells' format to Number or General (Home > Number Format), and check the figures."),
     },
     "value.formula_error": {
         "da": ("Formlen i kolonnen {column} giver fejlen {value}.",

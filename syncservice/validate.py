@@ -21,6 +21,7 @@ import pandera.pandas as pa
 from syncservice.layout import META_NAMES, Frame, Kind
 from syncservice.locate import Table
 from syncservice.models import ERROR, WARNING, Cell, Figure, Finding, Report
+from syncservice.number_format import shown
 from syncservice.parse import (
     NotANumber,
     decimals_shown,
@@ -72,6 +73,7 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
         checked = _without_bad_values(frame, findings)
         for rule in kind.rules:
             findings.extend(rule(checked))
+    findings = _one_per_cause(findings)
     report = None
     if not any(f.severity == ERROR for f in findings):
         report = Report(
@@ -93,6 +95,34 @@ def _period_cells(frame: Frame) -> dict[str, str]:
     if "as_of" in frame.meta_cells:
         cells["as_of_cell"] = frame.meta_cells["as_of"]
     return cells
+
+
+# Rules met by every cell a single cause touches: one finding lists them all, where the
+# person fixes the cause once (every total formula of a file never opened in Excel).
+ONE_CAUSE_RULES = ("value.formula_no_cache",)
+
+
+def _one_per_cause(findings: list[Finding]) -> list[Finding]:
+    """The findings of each ONE_CAUSE_RULES rule folded into one, at the first one's place,
+    listing all their cells; counted until then one per cell, so the rules over columns
+    (totals) still see each column that holds one."""
+    grouped: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.rule in ONE_CAUSE_RULES:
+            grouped.setdefault(f.rule, []).append(f)
+    if not grouped:
+        return findings
+    out = []
+    for f in findings:
+        same = grouped.get(f.rule)
+        if same is None:
+            out.append(f)
+        elif same[0] is f:
+            columns = list(dict.fromkeys(g.column for g in same))
+            out.append(replace(f, cells=tuple(c for g in same for c in g.cells),
+                               column=columns[0] if len(columns) == 1 else "",
+                               params={**f.params, "count": len(same), "columns": columns}))
+    return out
 
 
 def _figures(kind: Kind, frame: Frame) -> Sequence[Figure]:
@@ -316,9 +346,13 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         # and against the previous version (spaces only: other characters are kept as written)
         return _SPACES.sub(" ", strip_footnote_marker(text)) if line else text
     if type(value) is int or type(value) is float:  # the common case, kept cheap (50,000-row sheets)
-        shown = decimals_shown(value, cell.number_format)
-        if shown > decimals.get(key, -1):
-            decimals[key] = shown
+        if shown(cell.number_format).is_percent(value):  # '360%' typed into a cell Excel then formats as percent
+            as_shown = _display(round(value * 100, 10)).replace(".", ",")  # 3.6 → '360%', 0.125 → '12,5%'
+            findings.append(_percent(sheet, name, cell, ctype, f"{as_shown}%"))
+            return math.nan
+        shown_decimals = decimals_shown(value, cell.number_format)
+        if shown_decimals > decimals.get(key, -1):
+            decimals[key] = shown_decimals
         return float(value) if math.isfinite(value) else math.nan
     try:
         number = parse_number(value, cell.number_format)
@@ -328,8 +362,16 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         return math.nan
     if number is None:
         return None
+    if number.percent:
+        findings.append(_percent(sheet, name, cell, ctype, _display(value).strip()))
+        return math.nan
     decimals[key] = max(decimals.get(key, 0), number.decimals)
     return number.value
+
+
+def _percent(sheet: str, name: str, cell: Cell, ctype: str, shown_value: str) -> Finding:
+    """A percentage where an amount or a count belongs: as a figure it would be read a hundredth of itself."""
+    return Finding("value.percent", ERROR, sheet, (cell.ref,), name, shown_value, {"type": ctype})
 
 
 def _display(value: Any) -> str:

@@ -100,6 +100,22 @@ def save(path: Path, sheets: dict[str, Rows] | Rows, formats: dict[str, str] | N
     return path
 
 
+def hide(path: Path, sheet: str, *, state: str = "visible", rows: tuple[int, ...] = (),
+         columns: tuple[str, ...] = ()) -> Path:
+    """Hide a saved workbook's sheet (state 'hidden' or 'veryHidden'), rows or columns, as Excel's Hide does."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    ws.sheet_state = state
+    for row in rows:
+        ws.row_dimensions[row].hidden = True
+    for letter in columns:
+        ws.column_dimensions[letter].hidden = True
+    wb.save(path)
+    return path
+
+
 def cell(rows: Rows, ref: str, value: Any) -> Rows:
     """Set one cell (e.g. 'C9') in a rows list, growing it as needed."""
     from openpyxl.utils.cell import coordinate_from_string, column_index_from_string

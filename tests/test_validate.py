@@ -761,3 +761,58 @@ def test_header_found_below_a_long_title_block_and_blank_columns(check):
     v = check(rows)
     assert v.accepted, v.errors
     assert v.reports[0].figures[0].cell == "C15"  # B10 in the plain layout: one column, five rows on
+
+
+# --- a percentage where an amount or a count belongs (issue 13) ----------------------------
+
+def test_percent_typed_in_an_amount_column_is_an_error_not_a_hundredth(check):
+    rows = book.cell(book.handleplan(total=False), "C9", "360%")  # Realiseret of 'Støtte eget hjem'
+    v = check({"HP": rows})
+    (f,) = only(v.errors, "value.percent")
+    assert (f.sheet, f.cells, f.column, f.value) == ("HP", ("C9",), "Realiseret", "360%")
+    assert render(f) == ("«360%» i kolonnen Realiseret er en procentsats, men kolonnen indeholder beløb eller "
+                         "antal, ikke procenter. Skriv beløbet eller antallet uden %, og sæt cellens format til "
+                         "Tal (Hjem > Talformat); hører procenten til et andet tal, så skriv den i en kolonne "
+                         "for sig.")
+
+
+def test_number_formatted_as_percent_in_an_amount_column_is_an_error(check):
+    # typed '360%', Excel keeps 3.6 and formats the cell 0%: it shows 360%, not 3,6 mio. kr.
+    rows = book.cell(book.handleplan(total=False), "C9", 3.6)
+    v = check({"HP": rows}, formats={"C9": "0%"})
+    (f,) = only(v.errors, "value.percent")
+    assert (f.sheet, f.cells, f.value) == ("HP", ("C9",), "360%")
+    assert not v.reports
+
+
+def test_percent_in_a_count_column_is_an_error(check):
+    rows = book.tilgang()
+    rows[7][1] = 0.25  # Primo of the first day service, formatted 0% below: shows 25%
+    v = check({"TA": rows}, formats={"B8": "0%"})
+    (f,) = only(v.errors, "value.percent")
+    assert (f.sheet, f.cells, f.value) == ("TA", ("B8",), "25%")
+    assert "beløb eller antal, ikke procenter" in render(f)
+
+
+def test_a_percentage_column_of_percent_formatted_numbers_stays_unaffected(check):
+    # 'Opnået %' beside the amounts holds shares formatted as percent: not the amounts, no finding
+    lines = [[name, target, real / target, real, expected] for name, target, real, expected in book.HANDLEPLAN_LINES]
+    header = ["Område", "Mål", "Opnået %", "Realiseret 30.11 2015", "Forventet 2015"]
+    rows = book.handleplan(lines=lines, header=header, total=False)
+    v = check({"HP": rows}, formats={f"C{r}": "0%" for r in range(9, 19)})
+    assert v.accepted, [(f.rule, f.cells) for f in v.errors]
+    assert "value.percent" not in {f.rule for f in v.warnings}
+
+
+def test_formulas_never_calculated_are_one_finding_listing_every_cell(check):
+    # a generated file never opened in a spreadsheet program: each total formula has no value
+    rows = book.handleplan(total=["Total", "=SUM(B10:B19)", "=SUM(C10:C19)", "=SUM(D10:D19)"])
+    rows = book.cell(rows, "D12", "=C12+0.3")  # and one line's figure
+    v = check({"HP": rows, "HP 2": book.handleplan(total=["Total", "=SUM(B10:B19)", 16.7, 17.6])})
+    first, second = only(v.errors, "value.formula_no_cache")
+    assert (first.sheet, first.cells, first.column) == ("HP", ("B9", "C9", "D9", "D12"), "")
+    assert (second.sheet, second.cells, second.column) == ("HP 2", ("B9",), "Mål")
+    assert render(first) == ("Formlerne i 4 celle(r) er aldrig blevet beregnet, så de har ingen værdi at læse "
+                             "(filen er ikke åbnet og gemt i et regneark). Åbn projektmappen i Excel, så "
+                             "formlerne beregnes, og gem den igen.")
+    assert {f.rule for f in v.errors} == {"value.formula_no_cache"}  # no total mismatch from the empty D12
