@@ -57,6 +57,23 @@ class Column:
         return any(re.fullmatch(p, norm) for p in self.patterns)
 
 
+def names_a_share(label: str) -> bool:
+    """'Opnået i %', 'Andel', 'Realiseret pct.' → True: a share of other figures, not a figure."""
+    from syncservice.parse import normalise_label
+
+    return _PERCENT_SUFFIX.search(normalise_label(label)) is not None
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """A labelled header cell that is none of the kind's columns, with the sheet columns
+    it heads (a label over a two-row span heads each column under it)."""
+
+    ref: str  # the header cell
+    label: str  # as written
+    columns: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class YearColumns:
     """effekt: one amount column per year, headed by the year itself."""
@@ -100,7 +117,6 @@ class Frame:
     header_labels: Mapping[str, str] = field(default_factory=dict)  # frame column → label as written
     quarter_cells: Mapping[int, str] = field(default_factory=dict)  # quarter → its label's cell
     quarter_flows: tuple[tuple[str, int, str], ...] = ()  # (flow, quarter, label cell) in column order
-
     def kroner(self, value: float) -> float:
         """An amount in the sheet's unit → kroner, to the øre."""
         return round(float(value) * self.meta.get("factor", 1), 2)

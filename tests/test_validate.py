@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 import book
 from conftest import only
 from syncservice.messages import render
@@ -510,6 +512,74 @@ def test_over_capacity_is_a_warning(check):
     assert v.accepted, v.errors
     (f,) = only(v.warnings, "tilgang.over_capacity")
     assert f.cells[0] == "J8"
+
+
+# --- a column no kind knows (WORKBOOKS.md §1 "No column is silently ignored") --------------
+
+@pytest.mark.parametrize("label", ["2025 (ny)", "2O25", 2101, 1999])
+def test_a_column_after_the_years_that_is_no_year_is_an_error_at_its_header(check, label):
+    """Its figures were dropped in silence and the workbook accepted."""
+    rows = book.add_column(book.effekt(total=False), 6, label, [r[-1] for r in book.EFFEKT_LINES])
+    v = check(rows)
+    assert not v.accepted and not v.reports
+    (f,) = v.errors
+    assert (f.rule, f.sheet, f.cells, f.value) == ("sheet.unknown_column", "Ark1", ("H6",), str(label))
+    assert render(f) == (f"Kolonnen «{label}» er ikke en af skemaets kolonner, men der står tal under den (fx i "
+                         "H7); de tal bliver ikke læst og ville gå tabt. Giv kolonnen en overskrift, skemaet kender "
+                         "(Spor, Tiltag, Status eller et årstal fra 2000 til 2100), eller flyt kolonnen ud af "
+                         "tabellen eller slet den.")
+
+
+def test_an_unknown_column_with_figures_is_an_error_in_every_kind(check):
+    lines = len(book.HANDLEPLAN_LINES) + 1  # and the total
+    (f,) = check(book.add_column(book.handleplan(), 8, "Budget 2016", [1.5] * lines)).errors
+    assert (f.rule, f.cells, f.value) == ("sheet.unknown_column", ("E8",), "Budget 2016")
+    assert "(Område, Mål, Realiseret eller Forventet)" in render(f)
+    tilgang = len(book.TILGANG_LINES)
+    rows = book.add_column(book.tilgang(capacity=[30, 30, 30, 60]), 6, "Venteliste", [0, 2, 1, 5], first=8)
+    (f,) = check(rows).errors  # a label in the upper header row, over a blank under it
+    assert (f.rule, f.sheet, f.cells) == ("sheet.unknown_column", "Ark1", ("K6",))
+    assert "Tilbud, Primo, Ultimo, Pladser eller Tilgang og Afgang under et kvartal som 1. kv." in render(f)
+    rows = book.add_column(book.tilgang(), 7, "Heraf §104", ["1"] * tilgang, first=8)
+    (f,) = check(rows).errors  # a label in the lower header row only
+    assert (f.rule, f.cells, f.value) == ("sheet.unknown_column", ("J7",), "Heraf §104")
+
+
+def test_a_misspelt_optional_column_with_figures_is_an_error_not_dropped(check):
+    rows = book.tilgang(capacity=[30, 30, 30, 60])
+    rows[5][9] = "Pladsr"
+    (f,) = check(rows).errors
+    assert (f.rule, f.cells, f.value) == ("sheet.unknown_column", ("J6",), "Pladsr")
+    assert render(f, "en").startswith("The column «Pladsr» is none of the form's columns, but there are figures "
+                                      "under it (e.g. in J8); they are not read and would be lost.")
+
+
+def test_a_notes_column_with_only_text_under_it_is_read_as_no_figure(check):
+    """Text, a dash, a date, a year in words: a person reads no figure there, none is lost."""
+    notes = ["Ny leverandør fra 2025", "-", dt.date(2016, 3, 1), None, "se note 2", "x"]
+    for rows, header_row in ((book.handleplan(), 8), (book.effekt(), 6), (book.tilgang(), 6)):
+        v = check(book.add_column(rows, header_row, "Bemærkning", notes))
+        assert v.accepted and not v.warnings, (header_row, v.errors, v.warnings)
+
+
+def test_a_share_column_beside_the_figures_is_no_figure_lost(check):
+    """'Belægning i %' (or shares in a percent format): derived from the counts, not a figure."""
+    shares = [0.73, 0.87, 0.9, 0.9]
+    rows = book.add_column(book.tilgang(), 6, "Belægning i %", shares, first=8)
+    assert check(rows).accepted
+    rows = book.add_column(book.tilgang(), 6, "Belægning", shares, first=8)
+    v = check(rows, formats={f"J{r}": "0%" for r in range(8, 12)})
+    assert v.accepted, v.errors
+
+
+def test_a_table_right_of_a_blank_column_is_judged_by_the_header_row_it_shares(check):
+    """WORKBOOKS.md §1 says "a non-empty header cell in the header row": a second table in the
+    same rows, past a blank column, would have its figures read as none of this report's."""
+    rows = book.add_column(book.handleplan(), 8, "Budget 2016", [1] * 11, col=6)
+    (f,) = check(rows).errors
+    assert (f.rule, f.cells) == ("sheet.unknown_column", ("F8",))
+    rows = book.add_column(book.handleplan(), 8, "Noter", ["ok"] * 11, col=6)
+    assert check(rows).accepted
 
 
 # --- sheets and workbooks -----------------------------------------------------------------
