@@ -64,6 +64,15 @@ def names_a_share(label: str) -> bool:
     return _PERCENT_SUFFIX.search(normalise_label(label)) is not None
 
 
+def column_number(letters: str) -> int:
+    """'A' → 1, 'AB' → 28; a cell ref's digits are ignored ('E6' → 5)."""
+    number = 0
+    for ch in letters:
+        if ch.isalpha():
+            number = number * 26 + ord(ch.upper()) - 64
+    return number
+
+
 @dataclass(frozen=True)
 class Unclaimed:
     """A labelled header cell that is none of the kind's columns, with the sheet columns
@@ -117,6 +126,16 @@ class Frame:
     header_labels: Mapping[str, str] = field(default_factory=dict)  # frame column → label as written
     quarter_cells: Mapping[int, str] = field(default_factory=dict)  # quarter → its label's cell
     quarter_flows: tuple[tuple[str, int, str], ...] = ()  # (flow, quarter, label cell) in column order
+    unclaimed: tuple[Unclaimed, ...] = ()  # header cells no column claims, in column order
+
+    def unclaimed_between(self, after: str | None, before: str) -> Unclaimed | None:
+        """The first unclaimed header cell right of the cell `after` (None: the table's first
+        column) and left of the cell `before`: where a sequence of years or quarters really
+        breaks, when a label there could not be read ('2O22' between 2021 and 2023)."""
+        low = column_number(after) if after else min(map(column_number, self.letters.values()), default=0)
+        high = column_number(before)
+        return next((u for u in self.unclaimed if low < u.columns[0] < high), None)
+
     def kroner(self, value: float) -> float:
         """An amount in the sheet's unit → kroner, to the øre."""
         return round(float(value) * self.meta.get("factor", 1), 2)

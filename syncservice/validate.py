@@ -237,7 +237,7 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
         kind=kind.name, sheet=table.sheet, lines=lines, rows=tuple(rows),
         letters=letters, names=header.names, header_cells=header.cells, meta=meta, meta_cells=meta_cells,
         years=header.years, quarters=header.quarters, header_labels=header.labels,
-        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows,
+        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows, unclaimed=header.unclaimed,
     )
     return frame, totals, total_rows, decimals
 

@@ -284,6 +284,25 @@ def test_effekt_years_must_be_consecutive(check):
     assert (f.cells, f.value) == (("E6",), "2023")
 
 
+def test_a_year_misspelt_between_the_years_is_named_at_its_own_cell(check):
+    """2020 | 2021 | 2O22 | 2023: the letter O was read as no year, and the sequence was
+    said to break at 2023 (F6), the cell after the one to fix."""
+    (f,) = check(book.effekt(years=[2020, 2021, "2O22", 2023, 2024])).errors
+    assert (f.rule, f.sheet, f.cells, f.value) == ("effekt.years_sequence", "Ark1", ("E6",), "2O22")
+    assert render(f).startswith("Årskolonnerne skal komme i rækkefølge uden huller; her står 2O22, men der "
+                                "skulle stå 2022.")
+
+
+def test_a_word_between_the_year_columns_breaks_them_at_its_own_cell(check):
+    for under in ([r[4] for r in book.EFFEKT_LINES], ["se note"] * len(book.EFFEKT_LINES)):
+        rows = book.effekt(years=[2020, 2021, "Note", 2023, 2024], total=False)
+        for row, value in enumerate(under, start=7):
+            rows[row - 1][4] = value
+        (f,) = check(rows).errors
+        assert (f.rule, f.cells, f.value) == ("effekt.years_sequence", ("E6",), "Note")
+        assert "her står Note, men der skulle stå 2022" in render(f)
+
+
 def test_effekt_needs_two_years(check):
     lines = [r[:3] for r in book.EFFEKT_LINES]
     v = check(book.effekt(years=[2020], lines=lines))
