@@ -128,13 +128,16 @@ class Frame:
     quarter_flows: tuple[tuple[str, int, str], ...] = ()  # (flow, quarter, label cell) in column order
     unclaimed: tuple[Unclaimed, ...] = ()  # header cells no column claims, in column order
 
-    def unclaimed_between(self, after: str | None, before: str) -> Unclaimed | None:
+    def unclaimed_between(self, after: str | None, before: str | None, *, from_after: bool = False
+                          ) -> Unclaimed | None:
         """The first unclaimed header cell right of the cell `after` (None: the table's first
-        column) and left of the cell `before`: where a sequence of years or quarters really
-        breaks, when a label there could not be read ('2O22' between 2021 and 2023)."""
+        column; `from_after`: its own column too, another cell than it) and left of the cell
+        `before` (None: no bound): where a sequence of years or quarters really breaks, when
+        a label there could not be read ('2O22' between 2021 and 2023)."""
         low = column_number(after) if after else min(map(column_number, self.letters.values()), default=0)
-        high = column_number(before)
-        return next((u for u in self.unclaimed if low < u.columns[0] < high), None)
+        high = column_number(before) if before else float("inf")
+        return next((u for u in self.unclaimed if u.ref != after and high > u.columns[0]
+                     and (low < u.columns[0] or from_after and low == u.columns[0])), None)
 
     def kroner(self, value: float) -> float:
         """An amount in the sheet's unit → kroner, to the øre."""

@@ -442,7 +442,16 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
             missing = (" og " if language == "da" else " and ").join(missing)
         quarter, expected = fields.get("quarter", "?"), fields.get("expected", "?")
         twice = fields.get("twice") or []
-        if isinstance(twice, list) and twice:  # two Tilgang columns under one quarter's label
+        found = fields.get("found")
+        if found and missing:  # a word where Tilgang or Afgang belongs ('Afgnag')
+            fields["problem"] = (f"kvartal {quarter} mangler {missing}, og «{found}» kan ikke læses som det"
+                                 if language == "da" else
+                                 f"quarter {quarter} lacks {missing}, and «{found}» cannot be read as such")
+        elif found:  # a label where the quarter belongs that cannot be read as one
+            fields["problem"] = (f"«{found}» kan ikke læses, og her skulle kvartal {expected} stå"
+                                 if language == "da" else
+                                 f"«{found}» cannot be read, and quarter {expected} belongs here")
+        elif isinstance(twice, list) and twice:  # two Tilgang columns under one quarter's label
             fields["problem"] = (f"kvartal {quarter} har to kolonner med {twice[0]}" if language == "da"
                                  else f"quarter {quarter} has two {twice[0]} columns")
         elif missing and quarter == expected:  # the quarter is where it belongs, half of it is not

@@ -464,6 +464,37 @@ def test_a_quarter_without_its_afgang_says_so(check):
     assert "kvartal 3 mangler Afgang" in render(f)
 
 
+def test_an_unreadable_quarter_label_is_named_at_its_own_cell(check):
+    """'2. kvx 2016' between K1 and K3: the break was put at K3's label (G6), the cell after."""
+    v = check(book.tilgang(quarter_labels=["1. kv. 2016", "2. kvx 2016", "3. kv. 2016"]))
+    (f,) = v.errors
+    assert (f.rule, f.sheet, f.cells, f.value) == ("tilgang.quarters", "Ark1", ("E6",), "2. kvx 2016")
+    assert ("Kvartalerne skal være 1. til 4. i rækkefølge, hver med Tilgang og Afgang; «2. kvx 2016» kan ikke "
+            "læses, og her skulle kvartal 2 stå.") in render(f)
+
+
+def test_a_misspelt_afgang_under_a_quarter_is_named_at_its_own_cell(check):
+    """'Afgnag' under 3. kv.: the quarter's label (G6) was named, not the word to fix."""
+    rows = book.tilgang()
+    rows[6][7] = "Afgnag"
+    (f,) = check(rows).errors
+    assert (f.rule, f.cells, f.value) == ("tilgang.quarters", ("H7",), "Afgnag")
+    assert "kvartal 3 mangler Afgang, og «Afgnag» kan ikke læses som det" in render(f)
+
+
+def test_a_misspelt_flow_in_a_one_row_header_is_named_at_its_own_cell(check):
+    """'K2 Tilgnag' was named at K2 Afgang (F6), 'K1 Afgnag' at K1 Tilgang (C6): the neighbours."""
+    header = ["Tilbud", "Primo", "K1 Tilgang", "K1 Afgang", "K2 Tilgang", "K2 Afgang", "K3 Tilgang", "K3 Afgang",
+              "Ultimo"]
+    for at, typo, ref in ((4, "K2 Tilgnag", "E6"), (3, "K1 Afgnag", "D6")):
+        rows = book.tilgang()
+        rows[5] = header[:at] + [typo] + header[at + 1:]
+        rows[6:] = [list(r) for r in book.TILGANG_LINES]
+        (f,) = check(rows).errors
+        assert (f.rule, f.cells, f.value) == ("tilgang.quarters", (ref,), typo)
+        assert f"«{typo}» kan ikke læses" in render(f)
+
+
 def test_end_label_message_names_the_date_that_fits(check):
     (f,) = only(check(book.tilgang(end_label="Antal borgere 30/9 2015")).errors, "tilgang.end_label")
     assert f.cells == ("I6",)
