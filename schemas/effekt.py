@@ -48,8 +48,14 @@ def years_in_sequence(frame: Frame) -> Iterator[Finding]:
     keys.sort(key=lambda k: frame.letters[k].rjust(3))
     for before, key in zip(keys, keys[1:]):
         if int(frame.names[key]) != int(frame.names[before]) + 1:
-            yield Finding("effekt.years_sequence", ERROR, frame.sheet, (frame.header_cells[key],), "År",
-                          frame.names[key], {"expected": int(frame.names[before]) + 1})
+            # where a label between them could not be read as a year ('2O22'), it is that cell
+            # which breaks the sequence, not the year after it
+            cell, value = frame.header_cells[key], frame.names[key]
+            stray = frame.unclaimed_between(frame.header_cells[before], cell)
+            if stray is not None:
+                cell, value = stray.ref, stray.label
+            yield Finding("effekt.years_sequence", ERROR, frame.sheet, (cell,), "År", value,
+                          {"expected": int(frame.names[before]) + 1})
             return
 
 

@@ -57,30 +57,51 @@ def quarters_in_sequence(frame: Frame) -> Iterator[Finding]:
     own, so a one-row header may put all intake columns before all outflow columns."""
     flows = frame.quarter_flows or tuple((flow, q, frame.quarter_cells[q]) for q in sorted(frame.quarter_cells)
                                          for flow in ("in", "out") if f"{flow}_{q}" in frame.letters)
-    breaks = []  # (column of the header cell, quarter, expected, cell, missing, twice)
+    breaks = []  # (column of the header cell, quarter, expected, cell, missing, twice, label found)
     for flow in ("in", "out"):
         seen: set[tuple[int, str]] = set()
+        before: str | None = None  # the quarter label cell of the flow's previous column
         for expected, (quarter, cell) in enumerate(((q, c) for f, q, c in flows if f == flow), start=1):
             if (quarter, cell) in seen:  # 'Tilgang §103' | 'Tilgang §104' under one quarter's label
-                breaks.append((_column(cell), quarter, quarter, cell, [], [_FLOW_NAMES[flow]]))
+                breaks.append((_column(cell), quarter, quarter, cell, [], [_FLOW_NAMES[flow]], ""))
                 break
             seen.add((quarter, cell))
             if quarter != expected or quarter > 4:
-                breaks.append((_column(cell), quarter, expected, cell, [], []))
+                # a label before it that could not be read ('2. kvx 2016') is where it breaks
+                stray = frame.unclaimed_between(before, cell) if quarter > expected else None
+                if stray is not None:
+                    breaks.append((stray.columns[0], expected, expected, stray.ref, [], [], stray.label))
+                else:
+                    breaks.append((_column(cell), quarter, expected, cell, [], [], ""))
                 break
+            before = cell
     for quarter, cell in frame.quarter_cells.items():
         missing = [flow for flow in ("in", "out") if f"{flow}_{quarter}" not in frame.letters]
-        if missing:
-            breaks.append((_column(cell), quarter, quarter, cell, missing, []))
-    if breaks:
-        _, quarter, expected, cell, missing, twice = min(breaks, key=lambda b: b[0])
+        # a word under (or beside) the quarter's label that is not Tilgang or Afgang ('Afgnag')
+        # is the cell to fix, rather than the quarter's label
+        stray = frame.unclaimed_between(cell, _next_label(frame, cell), from_after=True) if missing else None
+        if stray is not None:
+            breaks.append((stray.columns[0], quarter, quarter, stray.ref, missing, [], stray.label))
+        elif missing:
+            breaks.append((_column(cell), quarter, quarter, cell, missing, [], ""))
+    if breaks:  # the leftmost; of two at one cell, the one that says what is missing
+        _, quarter, expected, cell, missing, twice, found = min(breaks, key=lambda b: (b[0], not b[4]))
         yield Finding("tilgang.quarters", ERROR, frame.sheet, (cell,), f"K{quarter}",
-                      frame.names.get(f"in_{quarter}", f"K{quarter}"),
+                      found or frame.names.get(f"in_{quarter}", f"K{quarter}"),
                       {"quarter": quarter, "expected": expected,
-                       "missing": [_FLOW_NAMES[m] for m in missing], **({"twice": twice} if twice else {})})
+                       "missing": [_FLOW_NAMES[m] for m in missing], **({"twice": twice} if twice else {}),
+                       **({"found": found} if found else {})})
 
 
 _FLOW_NAMES = {"in": "Tilgang", "out": "Afgang"}
+
+
+def _next_label(frame: Frame, cell: str) -> str | None:
+    """The next quarter label (or the end count's) right of the header cell `cell`: where
+    the quarter's columns end."""
+    right = [c for c in [*frame.quarter_cells.values(), frame.header_cells.get("end", "")]
+             if c and _column(c) > _column(cell)]
+    return min(right, key=_column, default=None)
 
 
 def _column(ref: str) -> int:

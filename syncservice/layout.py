@@ -58,6 +58,32 @@ class Column:
         return any(re.fullmatch(p, norm) for p in self.patterns)
 
 
+def names_a_share(label: str) -> bool:
+    """'Opnået i %', 'Andel', 'Realiseret pct.' → True: a share of other figures, not a figure."""
+    from syncservice.parse import normalise_label
+
+    return _PERCENT_SUFFIX.search(normalise_label(label)) is not None
+
+
+def column_number(letters: str) -> int:
+    """'A' → 1, 'AB' → 28; a cell ref's digits are ignored ('E6' → 5)."""
+    number = 0
+    for ch in letters:
+        if ch.isalpha():
+            number = number * 26 + ord(ch.upper()) - 64
+    return number
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """A labelled header cell that is none of the kind's columns, with the sheet columns
+    it heads (a label over a two-row span heads each column under it)."""
+
+    ref: str  # the header cell
+    label: str  # as written
+    columns: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class YearColumns:
     """effekt: one amount column per year, headed by the year itself."""
@@ -101,6 +127,18 @@ class Frame:
     header_labels: Mapping[str, str] = field(default_factory=dict)  # frame column → label as written
     quarter_cells: Mapping[int, str] = field(default_factory=dict)  # quarter → its label's cell
     quarter_flows: tuple[tuple[str, int, str], ...] = ()  # (flow, quarter, label cell) in column order
+    unclaimed: tuple[Unclaimed, ...] = ()  # header cells no column claims, in column order
+
+    def unclaimed_between(self, after: str | None, before: str | None, *, from_after: bool = False
+                          ) -> Unclaimed | None:
+        """The first unclaimed header cell right of the cell `after` (None: the table's first
+        column; `from_after`: its own column too, another cell than it) and left of the cell
+        `before` (None: no bound): where a sequence of years or quarters really breaks, when
+        a label there could not be read ('2O22' between 2021 and 2023)."""
+        low = column_number(after) if after else min(map(column_number, self.letters.values()), default=0)
+        high = column_number(before) if before else float("inf")
+        return next((u for u in self.unclaimed if u.ref != after and high > u.columns[0]
+                     and (low < u.columns[0] or from_after and low == u.columns[0])), None)
 
     def kroner(self, value: float) -> float:
         """An amount in the sheet's unit → kroner, to the øre."""

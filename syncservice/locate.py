@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from syncservice.layout import META_LABELS, Column, Kind
+from syncservice.layout import META_LABELS, Column, Kind, Unclaimed, names_a_share
 from syncservice.models import ERROR, WARNING, Cell, Finding, cell_ref
 from syncservice.number_format import PLAIN, Shown, shown
 from syncservice.parse import (
@@ -61,6 +61,8 @@ class Header:
     # (flow, quarter, its label's cell) of every Tilgang/Afgang column in column order, a
     # repeated quarter kept: the order the person wrote them, for the sequence rule
     quarter_flows: tuple[tuple[str, int, str], ...] = ()
+    # labelled header cells that are none of the kind's columns ('2025 (ny)', 'Bemærkning')
+    unclaimed: tuple[Unclaimed, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class Table:
     # a person must look, rather than at the header as for a label not written at all
     meta_empty: dict[str, str] = field(default_factory=dict)
     hidden_format: tuple[str, ...] = ()  # cells whose number format shows nothing (';;;'), row by row
+    # unclaimed header columns with a number under them in the table's rows: (column, first
+    # such cell). Their figures would be lost (WORKBOOKS.md §1 "No column is silently ignored")
+    unread: tuple[tuple[Unclaimed, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,8 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
         header = _of_the_year(header, dict(head).get(header.row, {}), parse_year(meta["year"].value))
     keys = tuple(header.columns)
     hidden: list[str] = []
-    lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows, hidden)
+    unread: dict[int, str] = {}
+    lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows, hidden, unread)
     problems: tuple[Finding, ...] = ()
     if truncated:
         problems = (Finding("sheet.too_many_rows", ERROR, sheet, (cell_ref(line_rows[-1], 1),),
@@ -128,7 +134,8 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
                              (cell_ref(blank_row, min(header.columns.values())), lead.ref), column, _text(lead),
                              {"blank_row": blank_row, "row": lead.row}),)
     return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated,
-                         {k: ref for k, ref in meta_empty.items() if k not in meta}, tuple(hidden)), problems)
+                         {k: ref for k, ref in meta_empty.items() if k not in meta}, tuple(hidden),
+                         tuple((header.unclaimed[i], ref) for i, ref in sorted(unread.items()))), problems)
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -370,6 +377,12 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     quarter_cols: dict[str, int] = {}
     quarter_cells: dict[int, str] = {}
     quarter_flows: list[tuple[str, int, str]] = []
+    unclaimed: list[tuple[str, str, list[int]]] = []  # (header cell, label, the columns it heads)
+    span: list[int] | None = None  # the columns under an unclaimed label of a two-row header
+
+    def unclaim(col: int, label: str, row: int) -> list[int]:
+        unclaimed.append((cell_ref(row, col), label, [col]))
+        return unclaimed[-1][2]
 
     def take(key: str, col: int, label: str, row: int, name: str) -> None:
         columns[key], labels[key], cells[key], names[key] = col, label, cell_ref(row, col), name
@@ -378,6 +391,8 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     for col in sorted(set(upper) | (set(lower) if two_rows else set())):
         top = _text(upper.get(col))
         bottom = _text(lower.get(col)) if two_rows else ""
+        if top:
+            span = None  # a label in the upper row ends the span of an unclaimed one before it
         if kind.quarters is not None:
             q = parse_quarter(top) if top else None
             if two_rows and q is not None:
@@ -403,6 +418,13 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                     quarter_cells.setdefault(split[0], cell_ref(row_no, col))
                     quarter_cols[key] = col
                 continue
+            if two_rows and q is not None:  # the quarter's label is the kind's; a word under it may not be
+                if bottom:
+                    unclaim(col, bottom, row_no + 1)
+                continue
+        if span is not None and bottom:  # under an unclaimed label merged over two columns
+            span.append(col)
+            continue
         label = top or bottom
         if not label:
             continue
@@ -414,11 +436,15 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                 take(f"y{m.group(1)}" if f"y{m.group(1)}" not in columns else f"y{m.group(1)}_{col}",
                      col, label, label_row, m.group(1))
                 continue
-        if need is not None and not need.could_label(normalise_label(label)):
-            continue  # no column's label starts so: spare _claim its synonym-by-synonym tests
-        spec = _claim(kind.columns, columns, label)
+        # no column's label starts so: spare _claim its synonym-by-synonym tests
+        could = need is None or need.could_label(normalise_label(label))
+        spec = _claim(kind.columns, columns, label) if could else None
         if spec is not None:
             take(spec.key, col, label, label_row, spec.name)
+        elif not (could and any(c.matches(label) for c in kind.columns)):
+            # none of the kind's columns ('Forventet 2014' beside 'Forventet 2015' is one, twice)
+            cols = unclaim(col, label, label_row)
+            span = cols if two_rows and top else None
 
     # a blank header in the table's first column names the lines (seed 003)
     for spec in kind.columns:
@@ -435,7 +461,8 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     return Header(kind, row_no, 2 if two_rows else 1, columns, labels, cells, names,
                   years=tuple(y for y, _ in years),
                   quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
-                  quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows))
+                  quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows),
+                  unclaimed=tuple(Unclaimed(ref, label, tuple(cols)) for ref, label, cols in unclaimed))
 
 
 _YEAR_IN_LABEL = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -497,11 +524,14 @@ def _claim(specs: tuple[Column, ...], taken: dict[str, Any], label: str) -> Colu
 # --- lines ------------------------------------------------------------------------------
 
 def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str, ...], max_rows: int,
-           hidden: list[str]) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool, tuple[int, Cell] | None]:
+           hidden: list[str], unread: dict[int, str]
+           ) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool, tuple[int, Cell] | None]:
     """Table rows below the header, up to the first blank row or a footnote row; and,
     where the table ends at a blank row with what looks like more lines right under it,
     (that blank row, the first cell of the line under it). The cells whose number format
-    shows nothing (';;;') are added to `hidden`."""
+    shows nothing (';;;') are added to `hidden`. Fills `unread`: per unclaimed header
+    column (its index in header.unclaimed) with a number in the table's rows, the first
+    such cell."""
     first = header.row + header.depth
     columns = [header.columns[k] for k in keys]
     wanted = set(columns)
@@ -512,6 +542,9 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str
     lines: list[tuple[Any, ...]] = []
     line_rows: list[int] = []
     expected = first
+    # sheet column → its unclaimed header, until a number is found under it; a share ('Opnået
+    # i %') is no figure of its own, so it is never asked
+    pending = {col: i for i, u in enumerate(header.unclaimed) if not names_a_share(u.label) for col in u.columns}
 
     def done() -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool]:
         return lines, line_rows, decimals, False
@@ -532,6 +565,12 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str
             break
         if len(lines) >= max_rows:
             return lines, line_rows, decimals, True, None
+        if pending:
+            for col in sorted(pending.keys() & cells.keys()):
+                if col in pending and _shows_a_number(cells[col]):
+                    found = pending[col]
+                    unread[found] = cells[col].ref
+                    pending = {c: i for c, i in pending.items() if i != found}
         line = []
         for key, col in zip(keys, columns):
             cell = cells.get(col)
@@ -600,3 +639,23 @@ def _is_figure(cell: Cell) -> bool:
         return parse_number(cell.value) is not None
     except NotANumber:
         return False
+
+
+def _shows_a_number(cell: Cell) -> bool:
+    """Whether a person sees a figure in the cell: a number, a formula (its cached value a
+    number, or not calculated yet) or Danish number text. A date, a dash or a share ('51%',
+    a percent format) is none: a notes column may hold them without a figure being lost."""
+    value = cell.value
+    if "%" in (cell.number_format or "") or isinstance(value, bool):
+        return False
+    if cell.formula and value is None:
+        return True
+    if isinstance(value, (int, float)):
+        return True
+    if not isinstance(value, str) or "%" in value or not any(ch.isdigit() for ch in value):
+        return False
+    try:
+        return parse_number(value) is not None
+    except NotANumber:
+        return False
+

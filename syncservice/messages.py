@@ -157,6 +157,16 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Row {row} looks like the header of {kind}, but the column {missing} cannot be recognised.",
                "Write the header as the template does ({labels}); a year or a date after the word is fine."),
     },
+    "sheet.unknown_column": {
+        "da": ("Kolonnen «{value}» er ikke en af skemaets kolonner, men der står tal under den (fx i {first}); "
+               "de tal bliver ikke læst og ville gå tabt.",
+               "Giv kolonnen en overskrift, skemaet kender ({known}), eller flyt kolonnen ud af tabellen "
+               "eller slet den."),
+        "en": ("The column «{value}» is none of the form's columns, but there are figures under it (e.g. in "
+               "{first}); they are not read and would be lost.",
+               "Give the column a header the form knows ({known}), or move the column out of the table "
+               "or delete it."),
+    },
     "sheet.too_many_rows": {
         "da": ("Tabellen har flere end {limit} rækker.", "Del indberetningen op i flere ark eller filer."),
         "en": ("The table has more than {limit} rows.", "Split the report over several sheets or files."),
@@ -508,7 +518,16 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
             missing = (" og " if language == "da" else " and ").join(missing)
         quarter, expected = fields.get("quarter", "?"), fields.get("expected", "?")
         twice = fields.get("twice") or []
-        if isinstance(twice, list) and twice:  # two Tilgang columns under one quarter's label
+        found = fields.get("found")
+        if found and missing:  # a word where Tilgang or Afgang belongs ('Afgnag')
+            fields["problem"] = (f"kvartal {quarter} mangler {missing}, og «{found}» kan ikke læses som det"
+                                 if language == "da" else
+                                 f"quarter {quarter} lacks {missing}, and «{found}» cannot be read as such")
+        elif found:  # a label where the quarter belongs that cannot be read as one
+            fields["problem"] = (f"«{found}» kan ikke læses, og her skulle kvartal {expected} stå"
+                                 if language == "da" else
+                                 f"«{found}» cannot be read, and quarter {expected} belongs here")
+        elif isinstance(twice, list) and twice:  # two Tilgang columns under one quarter's label
             fields["problem"] = (f"kvartal {quarter} har to kolonner med {twice[0]}" if language == "da"
                                  else f"quarter {quarter} has two {twice[0]} columns")
         elif missing and quarter == expected:  # the quarter is where it belongs, half of it is not
@@ -522,6 +541,8 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
     if finding.rule == "change.period_back":  # a quarter reported through, or an as-of date
         for key in ("new", "old"):
             fields[f"{key}_period"] = _period_text(fields.get(key), language)
+    if finding.rule == "sheet.unknown_column":
+        fields["known"] = _known_columns(fields, language)
     if finding.rule == "tilgang.end_label":  # '3. kvartal 2016', or '3. kvartal' where År is not known
         through, year = fields.get("through", "?"), fields.get("year") or ""
         fields["period"] = (f"{through}. kvartal {year}" if language == "da"
@@ -548,6 +569,20 @@ def _period_text(period: Any, language: str) -> str:
         except ValueError:
             return period
     return "?"
+
+
+def _known_columns(fields: dict[str, Any], language: str) -> str:
+    """'Spor, Tiltag, Status eller et årstal fra 2000 til 2100': the headers a kind knows."""
+    names = [str(n) for n in fields.get("columns") or []]
+    if fields.get("low") and fields.get("high"):
+        names.append(f"et årstal fra {fields['low']} til {fields['high']}" if language == "da"
+                     else f"a year from {fields['low']} to {fields['high']}")
+    if fields.get("quarters"):
+        names.append("Tilgang og Afgang under et kvartal som 1. kv." if language == "da"
+                     else "Tilgang and Afgang under a quarter such as K1")
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + (" eller " if language == "da" else " or ") + names[-1]
 
 
 class _Blank(dict):

@@ -63,6 +63,7 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
     frame, totals, total_rows, decimals = _frame(table, meta, meta_cells, findings)
     findings.extend(_too_large(frame))
     layout = [f for rule in kind.header_rules for f in rule(frame)]
+    layout += _unread_columns(table, layout)  # a lost column leaves the row rules half the figures
     findings.extend(layout)
     findings.extend(_schema_findings(frame, kind, findings))
     findings.extend(_total_findings(frame, totals, total_rows, decimals, findings))
@@ -151,6 +152,23 @@ def _without_bad_values(frame: Frame, findings: list[Finding]) -> Frame:
     lines[numeric] = lines[numeric].astype(float)
     lines.loc[lines.index[bad], numeric] = np.nan
     return replace(frame, lines=lines)
+
+
+def _unread_columns(table: Table, named: list[Finding]) -> list[Finding]:
+    """A header cell that is none of the kind's columns, with numbers under it, is an error
+    at that cell: its figures would be lost (WORKBOOKS.md §1 "No column is silently
+    ignored"). Said once per cell: a header rule that named it ('2O22' breaking the years)
+    says more."""
+    kind = table.header.kind
+    said = {ref for f in named for ref in f.cells}
+    known: dict[str, Any] = {"columns": [c.name for c in kind.columns]}
+    if kind.years is not None:
+        known |= {"low": kind.years.low, "high": kind.years.high}
+    if kind.quarters is not None:
+        known["quarters"] = True
+    return [Finding("sheet.unknown_column", ERROR, table.sheet, (column.ref,), column.label, column.label,
+                    {"first": first, **known})
+            for column, first in table.unread if column.ref not in said]
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -260,7 +278,7 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
         kind=kind.name, sheet=table.sheet, lines=lines, rows=tuple(rows),
         letters=letters, names=header.names, header_cells=header.cells, meta=meta, meta_cells=meta_cells,
         years=header.years, quarters=header.quarters, header_labels=header.labels,
-        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows,
+        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows, unclaimed=header.unclaimed,
     )
     return frame, totals, total_rows, decimals
 

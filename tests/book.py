@@ -131,6 +131,21 @@ def cell(rows: Rows, ref: str, value: Any) -> Rows:
     return rows
 
 
+def add_column(rows: Rows, header_row: int, label: Any, values: list[Any], *, first: int | None = None,
+               col: int | None = None) -> Rows:
+    """Put a column into a rows list: `label` in `header_row` (1-based), `values` one a row from
+    row `first` (default the row under the header); at column `col` (1-based), else right of
+    the header row's last cell."""
+    col = col or len(rows[header_row - 1]) + 1
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(col)
+    cell(rows, f"{letter}{header_row}", label)
+    for row, value in enumerate(values, start=first or header_row + 1):
+        cell(rows, f"{letter}{row}", value)
+    return rows
+
+
 SOFFICE = __import__("shutil").which("soffice")
 
 

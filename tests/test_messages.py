@@ -28,7 +28,8 @@ TYPICAL: dict[str, dict[str, object]] = {
     "sheet.skipped": {}, "sheet.no_header": {}, "table.empty": {},
     "sheet.header_incomplete": {"row": 8, "kind": "Handleplan", "missing": "«Område»",
                                 "labels": "Område / Tiltag / Indsats"},
-    "sheet.too_many_rows": {"limit": 200_000}, "table.rows_after_blank": {"blank_row": 13, "row": 14},
+    "sheet.too_many_rows": {"limit": 200_000},
+    "sheet.unknown_column": {"first": "H9", "columns": ["Spor", "Tiltag", "Status"], "low": 2000, "high": 2100}, "table.rows_after_blank": {"blank_row": 13, "row": 14},
     "report.duplicate_sheet": {"unit": "Handicap & Psykiatri, Ballerup", "year": 2016, "kind": "tilgang_afgang",
                                "other_sheet": "Ark2"},
     "report.unknown_unit": {"closest": "Dagtilbud Vest"},
@@ -64,8 +65,8 @@ TYPICAL: dict[str, dict[str, object]] = {
     "change.start_vs_last_end": {"line": "Krumtappen", "end": "22", "year": 2015},
 }
 # filled in by render() from the params
-DERIVED = {"tilgang.quarters": {"problem"}, "tilgang.end_label": {"period", "empty_text"},
-           "change.period_back": {"new_period", "old_period"}}
+DERIVED = {"sheet.unknown_column": {"known"}, "tilgang.quarters": {"problem"},
+           "tilgang.end_label": {"period", "empty_text"}, "change.period_back": {"new_period", "old_period"}}
 PYTHONISH = re.compile(r"Traceback|Error:|Exception|KeyError|ValueError|\bNone\b|\bnan\b|\bself\b|__|\{|\}")
 
 
