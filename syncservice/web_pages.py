@@ -47,21 +47,26 @@ WHERE (:enhed = '' OR EXISTS (SELECT 1 FROM json_each(f.sheets) s WHERE json_ext
   AND (:afgoerelse = '' OR :afgoerelse IN (f.verdict, {_VERDICT}))
   AND (:regel = '' OR EXISTS (SELECT 1 FROM findings g WHERE g.file_id = f.id AND g.rule = :regel))
 ORDER BY f.id DESC
-LIMIT 500
 """
 
 # One row per change of each version (a version without changes: one row); the figure
-# before and after as sheet Ændringer shows them (summary_lists._before_after).
+# before and after as sheet Ændringer shows them (summary_lists._before_after). The first
+# 300 versions (a page's most rows) are picked first; the one each replaced, and the one
+# that replaced it, are then two lookups in the index on (kind, unit, year) each.
 VERSIONER = """
-WITH v AS (
-  SELECT v.*, LAG(v.id) OVER w AS replaced, LEAD(v.id) OVER w AS replaced_by
-  FROM versions v
+WITH shown AS (
+  SELECT v.id, v.kind, v.unit, v.year, v.file_id, v.sheet, v.accepted_at FROM versions v
   WHERE (:skema = '' OR v.kind = :skema) AND (:enhed = '' OR v.unit = :enhed)
     AND (:aar = '' OR v.year = CAST(:aar AS INTEGER))
-  WINDOW w AS (PARTITION BY v.kind, v.unit, v.year ORDER BY v.id)
+  ORDER BY v.kind, v.unit, v.year, v.id DESC
+  LIMIT 300
 )
 SELECT v.kind AS "Skema", v.unit AS "Enhed", v.year AS "År", v.id AS "Version", v.accepted_at AS "Godkendt",
-       f.path AS "Fil", v.replaced AS "Erstattede", v.replaced_by AS "Erstattet af",
+       f.path AS "Fil",
+       (SELECT max(p.id) FROM versions p WHERE p.kind = v.kind AND p.unit = v.unit AND p.year = v.year
+                                           AND p.id < v.id) AS "Erstattede",
+       (SELECT min(p.id) FROM versions p WHERE p.kind = v.kind AND p.unit = v.unit AND p.year = v.year
+                                           AND p.id > v.id) AS "Erstattet af",
        CASE WHEN c.version_id IS NULL THEN '' ELSE 'ja' END AS "Gældende",
        g.sheet || '!' || (SELECT group_concat(x.value, ', ') FROM json_each(g.cells) x) AS "Ark!Celle",
        json_extract(g.params, '$.line') AS "Linje",
@@ -71,12 +76,11 @@ SELECT v.kind AS "Skema", v.unit AS "Enhed", v.year AS "År", v.id AS "Version",
        CASE g.rule WHEN 'change.other_path' THEN f.path
                    ELSE coalesce(json_extract(g.params, '$.new'), g.value) END AS "Nu",
        g.message AS "Ændring"
-FROM v
+FROM shown v
 JOIN files f ON f.id = v.file_id
 LEFT JOIN current c ON c.version_id = v.id
 LEFT JOIN findings g ON g.file_id = v.file_id AND g.sheet = v.sheet AND g.rule LIKE 'change.%'
 ORDER BY v.kind, v.unit, v.year, v.id DESC, g.id
-LIMIT 500
 """
 
 MANGLER = """
@@ -87,18 +91,24 @@ SELECT json_extract(m.value, '$.unit') AS "Enhed", json_extract(m.value, '$.kind
 FROM json_each(mangler_paa(:dato)) m
 """
 
-# A finding's unit is that of the sheet it is on; a finding on the file itself (a .xls, a
-# broken zip) has none.
+# A finding's unit: that of the file's one report sheet, as most files have, else that of
+# the sheet it is on; a finding on the file itself (a .xls, a broken zip) has none.
+# MATERIALIZED: the unit is worked out once per error, not once per use.
 HYPPIGSTE = """
-SELECT coalesce((SELECT json_extract(s.value, '$.unit') FROM json_each(f.sheets) s
-                 WHERE json_extract(s.value, '$.sheet') = g.sheet), '') AS "Enhed",
-       g.rule AS "Regel", count(DISTINCT f.id) AS "Afviste filer", count(*) AS "Fejl",
-       max(f.received_at) AS "Senest", min(g.message) AS "Eksempel"
-FROM findings g JOIN files f ON f.id = g.file_id
-WHERE g.severity = 'error' AND f.verdict = 'rejected' AND (:fra = '' OR f.received_at >= :fra)
-GROUP BY 1, 2
-HAVING :enhed = '' OR "Enhed" = :enhed
-ORDER BY "Enhed", "Afviste filer" DESC, "Fejl" DESC, "Regel"
+WITH e AS MATERIALIZED (
+  SELECT f.id AS file_id, f.received_at, g.rule, g.message,
+         CASE WHEN json_array_length(f.sheets) = 1 THEN json_extract(f.sheets, '$[0].unit')
+              ELSE coalesce((SELECT json_extract(s.value, '$.unit') FROM json_each(f.sheets) s
+                             WHERE json_extract(s.value, '$.sheet') = g.sheet), '') END AS unit
+  FROM findings g JOIN files f ON f.id = g.file_id
+  WHERE g.severity = 'error' AND f.verdict = 'rejected' AND (:fra = '' OR f.received_at >= :fra)
+)
+SELECT unit AS "Enhed", rule AS "Regel", count(DISTINCT file_id) AS "Afviste filer", count(*) AS "Fejl",
+       max(received_at) AS "Senest", min(message) AS "Eksempel"
+FROM e
+WHERE :enhed = '' OR unit = :enhed
+GROUP BY unit, rule
+ORDER BY unit, "Afviste filer" DESC, "Fejl" DESC, rule
 """
 
 QUERIES: dict[str, dict[str, Any]] = {
@@ -111,7 +121,7 @@ QUERIES: dict[str, dict[str, Any]] = {
     },
     "alle-afgoerelser": {
         "title": "Alle afgørelser",
-        "description": "Hver fil modtaget, nyeste først (højst 500), med afgørelsen og reglerne bag dens fejl "
+        "description": "Hver fil modtaget, nyeste først (højst 300), med afgørelsen og reglerne bag dens fejl "
                        "og advarsler. Filtrér på enhed, skema (handleplan, effekt, tilgang_afgang), dato "
                        "(fra og til, ÅÅÅÅ-MM-DD), afgørelse (godkendt, afvist, uændret) og regel; tomme felter "
                        "filtrerer ikke.",
@@ -122,7 +132,7 @@ QUERIES: dict[str, dict[str, Any]] = {
         "description": "Hver godkendt version af en indberetning (skema, enhed, år), nyeste først: hvilken "
                        "version den erstattede, og hvilken der erstattede den, om den gælder nu, og hvad der "
                        "ændrede sig i forhold til den forrige (som arket Ændringer i den samlede oversigt). "
-                       "Højst 500 rækker: vælg skema, enhed og år for én indberetning.",
+                       "Højst 300 rækker: vælg skema, enhed og år for én indberetning.",
         "sql": VERSIONER,
     },
     "mangler": {
@@ -192,7 +202,8 @@ def metadata(config: Config) -> dict[str, Any]:
                        "læsning: siderne ændrer intet.",
         "databases": {DATABASE: {
             "title": "Indberetninger",
-            "description": "Vælg en side under Queries; hver side kan hentes som CSV og JSON.",
+            "description": "Vælg en side under Queries; hver side kan hentes som CSV og JSON. En side viser højst "
+                           "300 rækker (filtrér for at se færre); tabellerne bladrer videre og kan hentes hele som CSV.",
             "queries": {name: {**page, "hide_sql": True} for name, page in QUERIES.items()},
             "tables": TABLES,
         }},
