@@ -78,7 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
             "is refused unless web.password_hash is set."),
     Setting("web", "port", 8001, "Port the web view listens on."),
     Setting("web", "base_url", "/",
-            "Path the web view is served under, when a reverse proxy puts it under one (e.g. \"/indberetninger/\")."),
+            "Path the web view is served under, when a reverse proxy puts it under one (e.g. \"/syncservice/\")."),
     Setting("web", "username", "revisor", "User name to log in with, when web.password_hash is set."),
     Setting("web", "password_hash", "",
             "Turns on a login for every page: a hash from `.venv/bin/datasette hash-password` "
