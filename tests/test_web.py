@@ -95,6 +95,24 @@ def site(tmp_path_factory) -> Path:
     return folder
 
 
+def url_from(process: subprocess.Popen, pattern: str, timeout: float = 60) -> str:
+    """The address a starting process prints on stderr; it is killed if none comes in time."""
+    timer = threading.Timer(timeout, process.kill)  # a child that never prints cannot hang the tests
+    timer.start()
+    seen = []
+    try:
+        for line in process.stderr:
+            seen.append(line)
+            if found := re.search(pattern, line):
+                return found.group(1).rstrip("/")
+    finally:
+        timer.cancel()
+        timer.join()
+    process.kill()
+    process.wait()
+    raise AssertionError("did not start:\n" + "".join(seen))
+
+
 class Server:
     """`syncservice serve` in a process of its own on a free port; stopped when the test is done."""
 
@@ -102,12 +120,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "syncservice", "serve", "--port", "0", "--config", str(config), *args],
             cwd=config.parent, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        line = self.process.stderr.readline()  # printed once uvicorn listens
-        found = re.search(r"(http://\S+)", line)
-        if not found:
-            self.process.kill()
-            raise AssertionError(f"serve did not start: {line}{self.process.stderr.read()}")
-        self.url = found.group(1).rstrip("/")
+        self.url = url_from(self.process, r"syncservice serve: (http://\S+)")  # printed once uvicorn listens
         self.client = httpx.Client(base_url=self.url, timeout=30)
         wait_for(self._ready, timeout=30, what="the web view to answer")
 
@@ -375,12 +388,7 @@ def test_run_serves_the_web_view_beside_the_watcher(site, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "syncservice", "run", "--config", str(cfg)], cwd=folder,
                                stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        url = None
-        for line in process.stderr:
-            if found := re.search(r"web view: (http://\S+)", line):
-                url = found.group(1).rstrip("/")
-                break
-        assert url, "run did not start the web view"
+        url = url_from(process, r"web view: (http://\S+)")
         with httpx.Client(base_url=url, timeout=30) as client:
             assert "ikke et tal" in client.get(f"/{DB}/afviste-lige-nu").text
     finally:
