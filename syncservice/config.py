@@ -75,6 +75,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("limits", "max_rows", 200_000, "Most table rows read from one sheet."),
     Setting("limits", "max_seconds", 120,
             "Most seconds spent reading one workbook before it is rejected as too slow to read."),
+    # --- the reviewers' web view (syncservice/web.py) ------------------------------------------
+    Setting("web", "enabled", False,
+            "Whether `run` also serves the reviewers' web view (as `syncservice serve` does), beside the watcher."),
+    Setting("web", "host", "127.0.0.1",
+            "Address the web view listens on. Keep 127.0.0.1 behind a reverse proxy; any other address "
+            "is refused unless web.password_hash is set."),
+    Setting("web", "port", 8001, "Port the web view listens on."),
+    Setting("web", "base_url", "/",
+            "Path the web view is served under, when a reverse proxy puts it under one (e.g. \"/syncservice/\")."),
+    Setting("web", "username", "revisor", "User name to log in with, when web.password_hash is set."),
+    Setting("web", "password_hash", "",
+            "Turns on a login for every page: a hash from `.venv/bin/datasette hash-password` "
+            "(datasette-auth-passwords, PBKDF2-SHA256). Empty: no login, so only 127.0.0.1 may be bound."),
+    Setting("web", "allow_sql", False,
+            "Whether reviewers may write their own SQL (SELECT only, on a read-only connection) "
+            "besides the pages the web view offers."),
     # --- who must report, and when (syncservice/reporting.py) ---------------------------------
     Setting("reporting", "units", (),
             "Units that must report, each written as in the workbooks' Enhed. `missing` and the "
