@@ -591,3 +591,25 @@ def _decimals(formats: dict[str, set[str]], lines: list[tuple[Any, ...]], keys: 
             shown = max([shown] + [decimals_shown(line[i], "General") for line in lines if type(line[i]) is float])
         out[key] = shown
     return out
+
+
+# --- which kinds could read the same sheet (schemas.discover refuses them) -----------------
+
+def sample_header(kind: Kind) -> dict[int, Cell]:
+    """The smallest header row `kind` accepts: one label of each required column, two years
+    of its range, a quarter's intake and outflow; a blank first cell where its line column
+    may be unlabelled. What a sheet meant for `kind` holds at least."""
+    labels: list[str] = []
+    blank = any(spec.blank_first for spec in kind.columns if spec.required)
+    labels += [spec.labels[0] for spec in kind.columns if spec.required and not spec.blank_first and spec.labels]
+    if kind.years is not None:
+        labels += [str(kind.years.low + 20), str(kind.years.low + 21)]
+    if kind.quarters is not None:
+        labels += [f"K1 {kind.quarters.intake[0]}", f"K1 {kind.quarters.outflow[0]}"]
+    start = 2 if blank else 1
+    return {col: Cell(1, col, label) for col, label in enumerate(labels, start=start)}
+
+
+def claims(kind: Kind, other: Kind) -> bool:
+    """Whether `kind` would read a sheet holding only `other`'s required header labels."""
+    return _match(kind, 1, sample_header(other), {}) is not None

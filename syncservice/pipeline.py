@@ -199,8 +199,7 @@ class Pipeline:
             previous = current.get(report.key)
             if previous is not None:
                 old = self.store.version_figures(previous.version_id)
-                extra += changes.changed_figures(report, previous, old)
-                extra += changes.realised_decreased(report, previous, old)
+                extra += changes.against_previous(self.kinds[report.kind], report, previous, old)
                 if verdict.file is not None and previous.path != verdict.file.rel:
                     # the newer wins; a copied template whose unit was not updated shows up here
                     unit_cell = report.extra.get("unit_cell")
@@ -209,7 +208,8 @@ class Pipeline:
                                          {"other": previous.path, "unit": report.unit, "year": report.year}))
             last_year = current.get((report.kind, report.unit, report.year - 1))
             if last_year is not None:
-                extra += changes.start_vs_last_end(report, last_year, self.store.version_figures(last_year.version_id))
+                extra += changes.against_last_year(self.kinds[report.kind], report, last_year,
+                                                   self.store.version_figures(last_year.version_id))
         return replace(verdict, warnings=verdict.warnings + tuple(extra)) if extra else verdict
 
     def _too_large(self, path: Path, rel: str, size: int, started: float) -> Outcome:

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 
 from syncservice.layout import META_NAMES, Frame, Kind
 from syncservice.locate import Table
-from syncservice.models import ERROR, WARNING, Cell, Figure, Finding, Report
+from syncservice.models import ERROR, WARNING, Cell, Figure, Figures, Finding, Report
 from syncservice.parse import (
     NotANumber,
     decimals_shown,
@@ -64,7 +64,8 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
     layout = [f for rule in kind.header_rules for f in rule(frame)]
     findings.extend(layout)
     findings.extend(_schema_findings(frame, kind, findings))
-    findings.extend(_total_findings(frame, totals, total_rows, decimals, findings))
+    findings.extend(_total_findings(frame, totals, total_rows, decimals, findings) if kind.adds_up
+                    else _totals_not_allowed(frame, kind, totals, total_rows))
     # Row rules run beside value errors: an unreadable cell is NaN, which no comparison
     # flags, so every other row's problems come in the same report. Only a broken layout
     # (header out of order, no table) makes them meaningless.
@@ -77,7 +78,7 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
         report = Report(
             kind=kind.name, unit=meta["unit"], year=meta["year"], sheet=table.sheet,
             figures=_figures(kind, frame) if with_figures else (), amount_unit=meta.get("amount_unit", ""),
-            as_of=meta.get("as_of"), through=max(frame.quarters) if frame.quarters else None,
+            as_of=meta.get("as_of"), through=kind.through.of(frame) if kind.through else None,
             extra={"unit_cell": meta_cells.get("unit", ""),
                    **(kind.annotations(frame) if kind.annotations else {})},
         )
@@ -85,9 +86,15 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
 
 
 def _figures(kind: Kind, frame: Frame) -> Sequence[Figure]:
-    """The kind's figures as it gives them: Figures stay columns (never half a million objects)."""
+    """The kind's figures as it gives them: Figures stay columns (never half a million objects).
+    An empty optional figure (NaN) is no figure: it would fail the store's NOT NULL, and a
+    file that can never be stored is retried for ever."""
     figures = kind.figures(frame)
-    return figures if isinstance(figures, Sequence) else tuple(figures)
+    if isinstance(figures, Figures):
+        if not any(np.isnan(np.asarray(c.values, dtype=float)).any() for c in figures.columns):
+            return figures
+        figures = iter(figures)
+    return tuple(f for f in figures if not math.isnan(f.value))
 
 
 def identity(table: Table) -> tuple[str, int | None]:
@@ -190,6 +197,8 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
             if type(value) is float:  # a plain number, already read (the common case, kept cheap)
                 target[key].append(value if ctype in NUMERIC else _display(value))
                 continue
+            if kind.not_computed or kind.text_figure:
+                value = _kind_text(kind, table.sheet, header.names[key], value, ctype, findings)
             value = _coerce(table.sheet, header.names[key], value, ctype, decimals, key, findings, line=is_line)
             if value is None and is_quarter:
                 value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
@@ -222,6 +231,23 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
         quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows,
     )
     return frame, totals, total_rows, decimals
+
+
+def _kind_text(kind: Kind, sheet: str, name: str, cell: Any, ctype: str, findings: list[Finding]) -> Any:
+    """A figure cell as the kind reads its words: 'Ej opgjort' (Kind.not_computed) is no
+    figure, and no finding; text the kind's text_figure reads ('3,8 pr 3. kvartal 2016')
+    is the number it gives, with the kind's warning. Anything else is left to _coerce."""
+    if ctype not in NUMERIC or not isinstance(cell, Cell) or not isinstance(cell.value, str):
+        return cell
+    text = " ".join(cell.value.split())
+    if normalise_label(text) in {normalise_label(w) for w in kind.not_computed}:
+        return None
+    read = kind.text_figure(text) if kind.text_figure else None
+    if read is None:
+        return cell
+    number, rule = read
+    findings.append(Finding(rule, WARNING, sheet, (cell.ref,), name, text))
+    return cell._replace(value=number)
 
 
 def _snap_whole(counts: np.ndarray) -> np.ndarray:
@@ -469,6 +495,18 @@ def _total_findings(frame: Frame, totals: dict[str, list[Any]], total_rows: list
                                    _display(value), {"expected": expected, "difference": float(value) - expected,
                                                      "decimals": decimals.get(key, 0)}, numeric=True))
     return out
+
+
+def _totals_not_allowed(frame: Frame, kind: Kind, totals: dict[str, list[Any]], total_rows: list[int]
+                        ) -> list[Finding]:
+    """Lines that revise one estimate never add up: a row labelled as a total is an error
+    at its label (WORKBOOKS.md §7), where it would otherwise pass for a sum."""
+    line = next((k for k in kind.line_columns if k in frame.letters), None)
+    if line is None:
+        return []
+    return [Finding("total.not_allowed", ERROR, frame.sheet, (f"{frame.letters[line]}{row}",), frame.names[line],
+                    _display(label.value if isinstance(label, Cell) else label), {"kind": kind.title})
+            for row, label in zip(total_rows, totals[line])]
 
 
 def _total_tolerance(decimals: int, expected: float) -> float:

@@ -290,12 +290,14 @@ def test_every_input_cell_is_validated_by_the_kinds_rules_and_every_header_expla
     assert checks[ws.cell(meta["År"], 2).coordinate].type == "whole"
 
 
-def test_header_help_is_the_catalogues_and_fits_excels_limits():
+def test_header_help_is_the_catalogues_and_the_kinds_and_fits_excels_limits():
     fields = {"year": 2026, "amount_unit": "1.000 kr.", "end": "31/12 2026", "column": "Realiseret", "quarter": 4}
-    for key, entry in HELP.items():
+    entries = [(None, key, entry) for key, entry in HELP.items()]
+    entries += [(kind, key, entry) for kind in KINDS.values() for key, entry in kind.help.items()]
+    for kind, key, entry in entries:
         assert set(entry) == {"da", "en"}, key
         for language in ("da", "en"):
-            title, text = help_text(key, language, **fields)
+            title, text = help_text(key, language, kind, **fields)
             assert title and text and len(title) <= 32 and len(text) <= (225 if key.startswith("error.") else 255), \
                 (key, language, len(title), len(text))
             assert "{" not in title + text
