@@ -35,3 +35,14 @@ TILGANG_LINES = (  # Tilbud, primo 1/1 2016, (tilgang, afgang) K1..K3, ultimo 30
     ("Larsbjerggård", 9, 0, 1, 0, 0, 0, 0, 8),
     ("Det Nye Sted", 50, 0, 0, 3, 2, 3, 0, 54),
 )
+
+# 003 Ballerup, "Bruttobesparelse jf. tidligere og nuværende strategi": the corner says
+# 'i 1.000 kr.', but the seed's text gives the same figures as 2,4 and 12,2 mio. kr.: they
+# are millions (WORKBOOKS.md §7), and the example says so.
+BRUTTO_YEARS = (2014, 2015, 2016, 2017)
+BRUTTO_LINES = (  # follow-up, the estimate for each year
+    ("3. opfølgning 2015", 2.4, 7.3, 12.2, 12.2),
+    ("1. opfølgning 2016", 2.4, 7.3, 12.5, 13.6),
+    ("2. opfølgning 2016", 2.4, 7.3, 12.5, 13.6),
+    ("3. opfølgning 2016", 2.4, 7.3, 13.6, 16.0),
+)

@@ -5,13 +5,12 @@ Negative figures are savings, as in the seed. The header gives the years.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from schemas import _checks
 from syncservice.layout import Column, Frame, Kind, OverviewSheet, YearColumns
-from syncservice.models import ERROR, Figures, Finding
+from syncservice.models import Figures
 
 STATUS = {"grøn": "Grøn", "gul": "Gul", "rød": "Rød", "green": "Grøn", "yellow": "Gul", "red": "Rød"}
 
@@ -37,20 +36,7 @@ SCHEMA = Model.to_schema()
 SCHEMA_WITH_STATUS = SCHEMA.add_columns({"status": pa.Column(str, STATUS_CHECK, nullable=True)})
 
 
-def years_in_sequence(frame: Frame) -> Iterator[Finding]:
-    """At least two year columns, consecutive and increasing; reported at the first
-    header cell that breaks the sequence."""
-    keys = [k for k in frame.letters if k.startswith("y")]
-    if len(keys) < 2:
-        yield Finding("effekt.years_too_few", ERROR, frame.sheet, tuple(frame.header_cells[k] for k in keys),
-                      "År", ", ".join(frame.names[k] for k in keys), {"count": len(keys)})
-        return
-    keys.sort(key=lambda k: frame.letters[k].rjust(3))
-    for before, key in zip(keys, keys[1:]):
-        if int(frame.names[key]) != int(frame.names[before]) + 1:
-            yield Finding("effekt.years_sequence", ERROR, frame.sheet, (frame.header_cells[key],), "År",
-                          frame.names[key], {"expected": int(frame.names[before]) + 1})
-            return
+years_in_sequence = _checks.years_in_sequence("effekt.years_too_few", "effekt.years_sequence")
 
 
 def figures(frame: Frame) -> Figures:

@@ -207,7 +207,8 @@ class Kind:
     total_labels: tuple[str, ...] = TOTAL_LABELS
     years: YearColumns | None = None
     quarters: QuarterColumns | None = None
-    year_from_header: bool = False  # effekt: no År in the metadata → the first year column
+    year_from_header: bool = False  # no År in the metadata → the first year column
+    year_from_lines: Callable[[list[str]], int | None] | None = None  # no År → the year its line names give
     annotations: Callable[[Frame], dict[str, Any]] | None = None  # what a report says beside its figures
     # --- what the engine says about it and shows of it (STYLE.md point 2) ---
     messages: Mapping[str, Texts] = field(default_factory=dict)  # rule id → Danish and English text

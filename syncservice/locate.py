@@ -30,6 +30,7 @@ from syncservice.parse import (
     split_quarter_prefix,
 )
 from syncservice.read import Row
+from syncservice.unit_places import unit_in_text, unit_places
 
 HEADER_SCAN_ROWS = 30
 FOOTNOTE = re.compile(r"^\s*(\*|note\b|noter\b|kilde\b|kilder\b|bemærkning)", re.IGNORECASE)
@@ -82,6 +83,8 @@ class Table:
     # field → the empty cell right of its label ('År' written, the year forgotten): where
     # a person must look, rather than at the header as for a label not written at all
     meta_empty: dict[str, str] = field(default_factory=dict)
+    # 'corner' / 'title' → the cell naming the amount unit there (unit_places.py)
+    unit_cells: dict[str, Cell] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,15 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
                              (cell_ref(blank_row, min(header.columns.values())), lead.ref), column, _text(lead),
                              {"blank_row": blank_row, "row": lead.row}),)
     return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated,
-                         {k: ref for k, ref in meta_empty.items() if k not in meta}), problems)
+                         {k: ref for k, ref in meta_empty.items() if k not in meta},
+                         unit_places(head, header.row, min(header.columns.values()), _meta_cells(head, meta))),
+                   problems)
+
+
+def _meta_cells(head: list[Row], meta: dict[str, Cell]) -> list[Cell]:
+    """The metadata's value cells and the label cell left of each: never a title line."""
+    by_no = dict(head)
+    return [*meta.values(), *(c for v in meta.values() if (c := by_no.get(v.row, {}).get(v.col - 1)) is not None)]
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -417,12 +428,14 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
         if spec is not None:
             take(spec.key, col, label, label_row, spec.name)
 
-    # a blank header in the table's first column names the lines (seed 003)
+    # a blank header in the table's first column names the lines (seed 003), or one naming
+    # the amount unit ('i 1.000 kr.', WORKBOOKS.md §1); the table's first: nothing left of it
     for spec in kind.columns:
         if spec.key not in columns and spec.blank_first and columns:
             first = min(columns.values()) - 1
-            if first >= 1 and not _text(upper.get(first)) and not (two_rows and _text(lower.get(first))):
-                take(spec.key, first, "", row_no, spec.name)
+            if first >= 1 and _blank_or_unit(_text(upper.get(first))) and not (two_rows and _text(lower.get(first))) \
+                    and not any(_text(c) for col, c in upper.items() if col < first):
+                take(spec.key, first, _text(upper.get(first)), row_no, spec.name)
     if any(spec.required and spec.key not in columns for spec in kind.columns):
         return None
     if kind.years is not None and not years:
@@ -433,6 +446,10 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                   years=tuple(y for y, _ in years),
                   quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
                   quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows))
+
+
+def _blank_or_unit(text: str) -> bool:
+    return not text or unit_in_text(text) is not None
 
 
 _YEAR_IN_LABEL = re.compile(r"(?<!\d)(\d{4})(?!\d)")

@@ -196,6 +196,12 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "da": ("Beløbsenheden «{value}» kendes ikke.", "Skriv «kr.», «1.000 kr.» eller «mio. kr.»."),
         "en": ("The amount unit «{value}» is unknown.", "Write «kr.», «1.000 kr.» or «mio. kr.»."),
     },
+    "meta.amount_unit_conflict": {
+        "da": ("Beløbsenheden står to steder med forskellig enhed: {first} og {other} (cellerne {cells}).",
+               "Ret den ene, så begge steder nævner den samme enhed, eller slet den ene."),
+        "en": ("The amount unit stands in two places with different units: {first} and {other} (cells {cells}).",
+               "Correct one so both name the same unit, or delete one."),
+    },
     # --- values ----------------------------------------------------------------------
     "value.not_number": {
         "da": ("«{value}» i kolonnen {column} er ikke et tal.",

@@ -32,6 +32,7 @@ from syncservice.parse import (
     parse_year,
     strip_footnote_marker,
 )
+from syncservice.unit_places import unit_in_text
 
 EXCEL_ERROR = re.compile(r"^#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!)")
 LINE_KEY = "line_key"
@@ -136,7 +137,12 @@ def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], di
             meta[key] = value
     if kind.year_from_header and "year" not in meta and table.header.years:
         meta["year"] = table.header.years[0]
+    if kind.year_from_lines is not None and "year" not in meta:
+        _year_from_lines(table, meta)
+    unit_from = _amount_unit_places(table, meta, cells, findings)
     for key in sorted(kind.required_meta):
+        if key == "amount_unit" and unit_from:
+            continue  # given in the corner or a title line instead
         if key not in table.meta and not (key == "year" and "year" in meta):
             if key in table.meta_empty:  # the label is there, its value is not
                 findings.append(Finding("meta.empty", ERROR, table.sheet, (table.meta_empty[key],), META_NAMES[key],
@@ -146,6 +152,44 @@ def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], di
             findings.append(Finding("meta.missing", ERROR, table.sheet, (first,), META_NAMES[key], "",
                                     {"field": META_NAMES[key]}))
     return meta, cells
+
+
+def _year_from_lines(table: Table, meta: dict[str, Any]) -> None:
+    """The report's year from its lines' names, as the kind reads them (the last follow-up's)."""
+    kind = table.header.kind
+    at = table.keys.index(kind.line_columns[0]) if kind.line_columns[0] in table.keys else None
+    if at is None:
+        return
+    names = [_display(v.value if isinstance(v, Cell) else v).strip() for v in (line[at] for line in table.lines)]
+    year = kind.year_from_lines([n for n in names if n]) if kind.year_from_lines else None
+    if year is not None:
+        meta["year"] = year
+
+
+def _amount_unit_places(table: Table, meta: dict[str, Any], cells: dict[str, str], findings: list[Finding]) -> str:
+    """WORKBOOKS.md §1: the amount unit may stand in the metadata, the table's top-left cell
+    or a title line. Where none is in the metadata, the first other place gives it; two
+    places naming different units are an error naming both cells. → where it came from,
+    '' when from the metadata or nowhere."""
+    places = [("amount_unit", table.meta["amount_unit"])] if "amount_unit" in table.meta else []
+    places += [(where, table.unit_cells[where]) for where in ("corner", "title") if where in table.unit_cells]
+    read = [(where, cell, unit_in_text(str(cell.value)) if where != "amount_unit" else parse_amount_unit(cell.value))
+            for where, cell in places]
+    read = [(where, cell, unit) for where, cell, unit in read if unit is not None]
+    if not read:
+        return ""
+    for (_, first, unit), (_, other, other_unit) in zip(read, read[1:]):
+        if other_unit[1] != unit[1]:
+            findings.append(Finding("meta.amount_unit_conflict", ERROR, table.sheet, (first.ref, other.ref),
+                                    META_NAMES["amount_unit"], _display(other.value),
+                                    {"first": unit[0], "other": other_unit[0]}))
+            break
+    where, cell, unit = read[0]
+    if where == "amount_unit":
+        return ""
+    meta["amount_unit"], meta["factor"] = unit
+    cells["amount_unit"] = cell.ref
+    return where
 
 
 def _meta_value(key: str, cell: Cell) -> Any:

@@ -134,3 +134,17 @@ def resave_with_libreoffice(path: Path, outdir: Path, to: str = "xlsx") -> Path:
     out = outdir / (path.stem + "." + to.split(":")[0])
     assert out.exists(), f"LibreOffice did not write {out}"
     return out
+
+
+BRUTTO_LINES = [list(r) for r in seeds.BRUTTO_LINES]  # seed 003's second table, mio. kr.
+
+
+def bruttobesparelse(unit: str = "Handicap & Psykiatri, Ballerup", corner: Any = "i mio. kr.",
+                     years: list[Any] | None = None, lines: Rows | None = None,
+                     meta: list[list[Any]] | None = None) -> Rows:
+    """Seed 003's gross saving: the amount unit in the top-left cell, header at row 5."""
+    years = years if years is not None else list(seeds.BRUTTO_YEARS)
+    rows: Rows = [["Bruttobesparelse jf. tidligere og nuværende strategi:"], ["Enhed:", unit], *(meta or []), [],
+                  [corner, *years]]
+    rows.extend(list(r) for r in (lines if lines is not None else BRUTTO_LINES))
+    return rows

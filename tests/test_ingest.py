@@ -46,7 +46,8 @@ def test_seed_examples_come_out_of_the_data_sheet_to_the_krone(site):
         shutil.copy(example, site / "watched" / example.name)
     result = ingest(site)
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("3 godkendt, 0 afvist, 0 uændret, 0 prøves igen")
+    assert result.output.strip().endswith(f"{len(list(EXAMPLES.glob('*.xlsx')))} godkendt, 0 afvist, 0 uændret, "
+                                          "0 prøves igen")
     rows = data_rows(site / "output" / "Samlet oversigt.xlsx")
 
     hp = {(r["Linje"], r["Nøgletal"]): r["Værdi"] for r in rows if r["Skema"] == "handleplan"}
@@ -70,6 +71,14 @@ def test_seed_examples_come_out_of_the_data_sheet_to_the_krone(site):
     ends = {line: v for (line, metric, _), v in ta.items() if metric == "Ultimo"}
     assert ends == {"Krumtappen": 22, "Bibliotekscaféen": 13, "Larsbjerggård": 8, "Det Nye Sted": 54}
     assert ta[("Det Nye Sted", "Tilgang", "K2")] == 3
+    # seed 003's second table: millions, though its corner said 1.000 kr. (WORKBOOKS.md §7)
+    bb = {(r["Linje"], r["Periode"]): r["Værdi"] for r in rows if r["Skema"] == "bruttobesparelse"}
+    assert {r["Nøgletal"] for r in rows if r["Skema"] == "bruttobesparelse"} == {"Bruttobesparelse"}
+    assert bb[("3. opfølgning 2015", "2014")] == 2_400_000
+    assert [bb[("3. opfølgning 2016", str(y))] for y in (2014, 2015, 2016, 2017)] == [
+        2_400_000, 7_300_000, 13_600_000, 16_000_000]
+    assert len(bb) == 16  # four follow-ups × four years
+    assert {r["År"] for r in rows if r["Skema"] == "bruttobesparelse"} == {2016}  # the last follow-up's year
     assert {r["Kilde"] for r in rows} == {p.name for p in EXAMPLES.glob("*.xlsx")}
     assert all(isinstance(r["Version"], int) for r in rows)
 

@@ -40,6 +40,7 @@ TYPICAL: dict[str, dict[str, object]] = {
     "meta.missing": {"field": "Enhed"}, "meta.empty": {"field": "Opgjort pr."},
     "meta.unit": {"formula": False}, "meta.year": {"formula": False}, "meta.as_of": {"formula": False},
     "meta.amount_unit": {"formula": False},
+    "meta.amount_unit_conflict": {"first": "1.000 kr.", "other": "mio. kr."},
     "value.not_number": {}, "value.decimal_point": {}, "value.date": {}, "value.formula_no_cache": {},
     "value.formula_error": {}, "value.missing": {}, "value.negative": {}, "value.not_whole": {},
     "value.too_large": {},
