@@ -101,6 +101,8 @@ class Frame:
     header_labels: Mapping[str, str] = field(default_factory=dict)  # frame column → label as written
     quarter_cells: Mapping[int, str] = field(default_factory=dict)  # quarter → its label's cell
     quarter_flows: tuple[tuple[str, int, str], ...] = ()  # (flow, quarter, label cell) in column order
+    # (frame column, line index, the words) of each figure cell marked not computed (Kind.not_computed)
+    not_computed: tuple[tuple[str, int, str], ...] = ()
 
     def kroner(self, value: float) -> float:
         """An amount in the sheet's unit → kroner, to the øre."""
@@ -209,6 +211,7 @@ class Kind:
     quarters: QuarterColumns | None = None
     year_from_header: bool = False  # no År in the metadata → the first year column
     year_from_lines: Callable[[list[str]], int | None] | None = None  # no År → the year its line names give
+    year_from_as_of: bool = False  # no År → the as-of date's year
     annotations: Callable[[Frame], dict[str, Any]] | None = None  # what a report says beside its figures
     # --- what the engine says about it and shows of it (STYLE.md point 2) ---
     messages: Mapping[str, Texts] = field(default_factory=dict)  # rule id → Danish and English text

@@ -15,16 +15,17 @@ from functools import cached_property
 
 from openpyxl.chart import BarChart
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 
 from syncservice.layout import Kind
 from syncservice.models import DataRow
 from syncservice.summary_blocks import HEADER_ROW, LineKey, Overview, UnitRows, Values, width
-from syncservice.summary_cells import GREEN, PERCENT_FORMAT, RED, TOTAL, YELLOW, Look, blank, centred, number, text
+from syncservice.summary_cells import GREEN, MUTED, PERCENT_FORMAT, RED, TOTAL, YELLOW, Look, blank, centred, number, text
 from syncservice.summary_charts import add_series, bar_chart, set_categories
 
 STATUS_WORDS = ((GREEN, "Grøn"), (YELLOW, "Gul"), (RED, "Rød"))
 AXIS_FORMAT = "#,##0"  # whole numbers on a chart's value axis, whatever the table shows
+NOT_COMPUTED = replace(MUTED, alignment=Alignment(horizontal="right", vertical="top"))  # 'Ej opgjort' in a figure's place
 MAX_SERIES = 10  # above this many units, a years chart shows all units as one series
 
 
@@ -168,16 +169,37 @@ class GenericOverview(Overview):
 
     def shown(self) -> list[tuple[str, tuple[str, str]]]:
         """(header, (metric, period)) of each figure column, in the order the kind gives them."""
-        pairs = self.layout.figure_keys
+        # the metrics in the order of the kind's columns, any other after them as first seen
+        order = [c.metric for c in self.kind.columns if c.metric]
+        pairs = sorted(self.layout.figure_keys, key=lambda k: order.index(k[0]) if k[0] in order else len(order))
         if not self.layout.named_lines:
             return [(m, (m, "")) for m in dict.fromkeys(m for m, _ in pairs)]
         one = len({m for m, _ in pairs}) == 1
         return [((p if one and p else f"{m} {p}".strip()), (m, p)) for m, p in pairs]
 
+    @cached_property
+    def marked(self) -> dict[tuple[int, str, str, str], str]:
+        """(version, line, metric, period) → the words a cell said instead of a figure
+        ('Ej opgjort'), as each version's report kept them (Kind.not_computed)."""
+        out = {}
+        for v in self.versions.values():
+            if v.kind != self.kind.name:
+                continue
+            for line, metric, period, words in v.extra.get("not_computed", ()):
+                key = (line, metric, period) if self.layout.named_lines else (period, metric, "")
+                out[(v.version_id, *key)] = words
+        return out
+
     def figures(self, values: Values, look: Look, line: LineKey | None = None) -> list:
         counts = {c.metric for c in self.kind.columns if c.type == "count" and c.metric}
-        return [self.count(values.get(key), look) if key[0] in counts else self.amount(values.get(key), look)
-                for _, key in self.shown()]
+        cells = []
+        for _, key in self.shown():
+            words = self.marked.get((line[0], line[2], *key)) if line and key not in values else None
+            if words:
+                cells.append(text(self.ws, words, NOT_COMPUTED))
+            else:
+                cells.append(self.count(values.get(key), look) if key[0] in counts else self.amount(values.get(key), look))
+        return cells
 
 
 class RevisionsOverview(GenericOverview):

@@ -139,7 +139,14 @@ def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], di
         meta["year"] = table.header.years[0]
     if kind.year_from_lines is not None and "year" not in meta:
         _year_from_lines(table, meta)
+    if kind.year_from_as_of and "year" not in meta and "as_of" in meta:
+        meta["year"] = meta["as_of"].year
     unit_from = _amount_unit_places(table, meta, cells, findings)
+    if "year" not in meta and "year" not in kind.required_meta and "year" not in table.meta:
+        # a kind that finds its year elsewhere found none: the report has no identity without it
+        first = table.header.cells[min(table.header.columns, key=table.header.columns.get)]
+        findings.append(Finding("meta.missing", ERROR, table.sheet, (first,), META_NAMES["year"], "",
+                                {"field": META_NAMES["year"]}))
     for key in sorted(kind.required_meta):
         if key == "amount_unit" and unit_from:
             continue  # given in the corner or a title line instead
@@ -226,6 +233,7 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     columns = [(i, key, ctypes[key], key in line_cols, key in quarter_keys) for i, key in enumerate(table.keys)]
     line_positions = [table.keys.index(k) for k in line_cols]
     named_totals: list[tuple[int, Cell, str]] = []  # (line, cell, column) named like a total and more: 'I alt Ballerup'
+    marked: list[tuple[str, int, str]] = []  # (column, line, words) of cells the kind reads as not computed
     initials = {t[:1] for t in total_labels}
     for values, row_no in zip(table.lines, table.line_rows):
         looks = [(_total_label(values[i], total_labels, initials), n) for n, i in enumerate(line_positions)]
@@ -242,7 +250,10 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
                 target[key].append(value if ctype in NUMERIC else _display(value))
                 continue
             if kind.not_computed or kind.text_figure:
-                value = _kind_text(kind, table.sheet, header.names[key], value, ctype, findings)
+                read = _kind_text(kind, table.sheet, header.names[key], value, ctype, findings)
+                if read is None and value is not None and not is_total:
+                    marked.append((key, len(rows) - 1, " ".join(str(value.value).split())))
+                value = read
             value = _coerce(table.sheet, header.names[key], value, ctype, decimals, key, findings, line=is_line)
             if value is None and is_quarter:
                 value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
@@ -272,7 +283,7 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
         kind=kind.name, sheet=table.sheet, lines=lines, rows=tuple(rows),
         letters=letters, names=header.names, header_cells=header.cells, meta=meta, meta_cells=meta_cells,
         years=header.years, quarters=header.quarters, header_labels=header.labels,
-        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows,
+        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows, not_computed=tuple(marked),
     )
     return frame, totals, total_rows, decimals
 
@@ -290,7 +301,7 @@ def _kind_text(kind: Kind, sheet: str, name: str, cell: Any, ctype: str, finding
     if read is None:
         return cell
     number, rule = read
-    findings.append(Finding(rule, WARNING, sheet, (cell.ref,), name, text))
+    findings.append(Finding(rule, WARNING, sheet, (cell.ref,), name, text, {"number": number}))
     return cell._replace(value=number)
 
 

@@ -148,3 +148,17 @@ def bruttobesparelse(unit: str = "Handicap & Psykiatri, Ballerup", corner: Any =
                   [corner, *years]]
     rows.extend(list(r) for r in (lines if lines is not None else BRUTTO_LINES))
     return rows
+
+
+EFFEKT_REALISERET_LINES = [list(r) for r in seeds.EFFEKT_REALISERET_LINES]  # seed 004, mio. kr.
+EFFEKT_REALISERET_HEADER = ["Budgetår", "Oprindelige forventninger pr. 01-01-2014",
+                            "Justerede forventninger i budget 2016-2019", "Realiseret effekt – oprindelige borgere",
+                            "Realiseret effekt – nye borgere", "Samlet effekt"]
+
+
+def effekt_realiseret(unit: str = "Social- og Handicapcentret, Høje-Taastrup", as_of: Any = dt.date(2016, 9, 30),
+                      title: str = "Effekt af den faglige omstilling i mio. kr.:", lines: Rows | None = None) -> Rows:
+    """Seed 004: the amount unit in the title line, header at row 5, one line per budget year."""
+    rows: Rows = [["Enhed:", unit], ["Opgjort pr.:", as_of], [], [title], list(EFFEKT_REALISERET_HEADER)]
+    rows.extend(list(r) for r in (lines if lines is not None else EFFEKT_REALISERET_LINES))
+    return rows

@@ -79,6 +79,17 @@ def test_seed_examples_come_out_of_the_data_sheet_to_the_krone(site):
         2_400_000, 7_300_000, 13_600_000, 16_000_000]
     assert len(bb) == 16  # four follow-ups × four years
     assert {r["År"] for r in rows if r["Skema"] == "bruttobesparelse"} == {2016}  # the last follow-up's year
+    # seed 004: per budget year, Linje empty; a cell marked not computed gives no row
+    er = {(r["Nøgletal"], r["Periode"]): r["Værdi"] for r in rows if r["Skema"] == "effekt_realiseret"}
+    assert {r["Linje"] for r in rows if r["Skema"] == "effekt_realiseret"} in ({""}, {None})
+    assert er[("Forventet, oprindelig", "2014")] == 1_500_000
+    assert er[("Realiseret, oprindelige borgere", "2014")] == 150_000
+    assert ("Realiseret, nye borgere", "2014") not in er and ("Realiseret i alt", "2015") not in er
+    assert [er[(m, "2016")] for m in ("Forventet, oprindelig", "Forventet, justeret", "Realiseret, oprindelige borgere",
+                                      "Realiseret, nye borgere", "Realiseret i alt")] == [
+        7_300_000, 5_800_000, 3_800_000, 1_400_000, 5_200_000]
+    assert er[("Forventet, justeret", "2020")] == 13_200_000 and ("Forventet, oprindelig", "2020") not in er
+    assert len(er) == 15  # 2 + 2 + 5 + 2 + 2 + 1 + 1 figures for 2014..2020
     assert {r["Kilde"] for r in rows} == {p.name for p in EXAMPLES.glob("*.xlsx")}
     assert all(isinstance(r["Version"], int) for r in rows)
 

@@ -278,7 +278,7 @@ def test_every_input_cell_is_validated_by_the_kinds_rules_and_every_header_expla
                     for r in range(total + 1, total + 21)}
         if label in ("Spor",):
             assert kinds_of == {None}
-        elif label in ("Område", "Tiltag", "Tilbud", "Opfølgning"):
+        elif label in ("Område", "Tiltag", "Tilbud", "Opfølgning", "Budgetår"):
             assert kinds_of == {"custom"}  # each name once
         elif label == "Status":
             assert kinds_of == {"list"} and checks[ws.cell(total + 1, c).coordinate].formula1 == '"Grøn,Gul,Rød"'
