@@ -155,7 +155,8 @@ class GenericOverview(Overview):
     a row per budget year) are named by their period and get a column per metric."""
 
     def figure_columns(self) -> list[tuple[str, float]]:
-        return [(name, 13) for name, _ in self.shown()]
+        # a long metric ('Realiseret, oprindelige borgere') in two lines of the header row
+        return [(name, width((len(name) + 1) // 2 + 2, 11, 20)) for name, _ in self.shown()]
 
     def label_columns(self) -> list[tuple[str, float]]:
         if not self.layout.named_lines:
@@ -209,6 +210,10 @@ class RevisionsOverview(GenericOverview):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.kept: list[tuple[str, Values]] = []  # (name, values) of the block's last two lines
+
+    def label_columns(self) -> list[tuple[str, float]]:
+        # room for 'Ændring fra 2. opfølgning 2016' as well as the line's own name
+        return [(self.line_label, width(self.layout.line_len + 12, 14, 50))]
 
     def write_line(self, unit: str, year: int, labels: list[str], values: Values, key: LineKey) -> None:
         self.kept = [*self.kept[-1:], (labels[-1], dict(values))]

@@ -1,6 +1,6 @@
 """The contract of schemas/ (README "Adding a kind", STYLE.md point 2): a kind is one file.
 
-A small, made-up kind is written into a temporary copy of schemas/, and the real service
+A small, made-up kind (the module the README shows) is written into a temporary copy of schemas/, and the real service
 (`python -m syncservice`, with that copy first on its path) is run on a workbook of it.
 No other file changes, and the kind is recognised, validated with Danish messages for
 its own rule, stored, shown on its own overview sheet and in Data, Kilder, Ændringer and
@@ -22,76 +22,16 @@ from openpyxl import Workbook, load_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The smallest real kind: a waiting list per day service. Its rule, its texts, its help and
-# its overview are declared here and nowhere else.
-VENTELISTE = '''
-"""Kind `venteliste`: people waiting for a place, per day service (made up for the contract test)."""
-
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas._checks import whole_number
-from syncservice.layout import Column, Frame, Kind
-from syncservice.models import WARNING, Figures, Finding
-
-COLUMNS = (
-    Column("name", "Tilbud", ("Tilbud",), "text"),
-    Column("waiting", "Ventende", ("Ventende",), "count", metric="Ventende"),
-    Column("placed", "Visiteret", ("Visiteret",), "count", metric="Visiteret"),
-)
 
 
-class Model(pa.DataFrameModel):
-    name: Series[str] = pa.Field(nullable=False)
-    waiting: Series[float] = pa.Field(nullable=False, ge=0)
-    placed: Series[float] = pa.Field(nullable=False, ge=0)
-    line_key: Series[str] = pa.Field(unique=True)
-
-    @pa.check("waiting", "placed", name="value.not_whole")
-    def whole(cls, series):  # people are counted whole
-        return whole_number(series)
-
-    class Config:
-        strict = False
+def readme_kind() -> str:
+    """The smallest real kind: the module README's "Adding a kind" shows, a waiting list per
+    day service. Its rule, its texts, its help and what it compares are declared there and
+    nowhere else; what the README shows is what this test runs."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Adding a kind", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-SCHEMA = Model.to_schema()
-
-
-def placed_over_waiting(frame: Frame) -> Iterator[Finding]:
-    """More placed than were waiting is possible, but worth a look."""
-    lines = frame.lines
-    for i in lines.index[lines["placed"] > lines["waiting"]]:
-        yield frame.finding("venteliste.placed_over_waiting", ["placed", "waiting"], i, severity=WARNING,
-                            value=lines.at[i, "placed"], waiting=lines.at[i, "waiting"], line=lines.at[i, "name"])
-
-
-KIND = Kind(
-    name="venteliste",
-    title="Venteliste",
-    columns=COLUMNS,
-    line_columns=("name",),
-    schema=lambda frame: SCHEMA,
-    figures=lambda frame: frame.figures("name", [("waiting", "Ventende", ""), ("placed", "Visiteret", "")]),
-    rules=(placed_over_waiting,),
-    messages={
-        "venteliste.placed_over_waiting": {
-            "da": ("{line} har visiteret {value}, flere end de {waiting} på ventelisten.",
-                   "Kontrollér tallene for ventende og visiterede."),
-            "en": ("{line} placed {value}, more than the {waiting} on the waiting list.",
-                   "Check the figures for waiting and placed."),
-        },
-    },
-    figure_params={"venteliste.placed_over_waiting": frozenset({"waiting"})},
-    help={"waiting": {"da": ("Ventende", "Borgere på ventelisten den sidste dag i året. Et helt tal."),
-                      "en": ("Waiting", "Citizens on the waiting list on the last day of the year.")}},
-    compared=frozenset({"Ventende"}),
-)
-'''
 UNIT, OTHER = "Dagtilbud Vest", "Dagtilbud Øst"
 
 
@@ -100,7 +40,7 @@ def service(tmp_path_factory):
     """A folder with the service's config, a schemas/ copy holding the new kind, and a runner."""
     base = tmp_path_factory.mktemp("contract")
     shutil.copytree(ROOT / "schemas", base / "code" / "schemas", ignore=shutil.ignore_patterns("__pycache__"))
-    (base / "code" / "schemas" / "venteliste.py").write_text(textwrap.dedent(VENTELISTE), encoding="utf-8")
+    (base / "code" / "schemas" / "venteliste.py").write_text(readme_kind(), encoding="utf-8")
     (base / "watched").mkdir()
     (base / "config.toml").write_text(textwrap.dedent(f"""
         [paths]
