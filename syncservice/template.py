@@ -193,7 +193,7 @@ def _lines(kind: Kind, figures: list[Figure]) -> list[tuple[str, ...]]:
     (the last names the line; an earlier one is a track, Spor)."""
     seen: dict[tuple[str, str], None] = {}
     for f in sorted(figures, key=lambda f: f.line_no):
-        seen.setdefault((f.track, f.line), None)
+        seen.setdefault((f.track, f.line or f.period), None)  # a line without a name is its period (a budget year)
     width = len(kind.line_columns)
     return [((track,) * (width - 1) + (line,)) if width > 1 else (line,) for track, line in seen]
 

@@ -82,7 +82,10 @@ class _Sheet:
         ws, plan = self.ws, self.plan
         title = ws.cell(1, 1, f"{plan.kind.title} {plan.year}")
         title.font = TITLE_FONT
-        note = _text(ws, 2, 1, NOTE.get(self.language, NOTE["da"]))
+        note = NOTE.get(self.language, NOTE["da"])
+        if not plan.kind.adds_up:  # no total row to speak of
+            note = note.replace(" Rækken «I alt» regner selv.", "").replace(" The «I alt» row calculates itself.", "")
+        note = _text(ws, 2, 1, note)
         note.font = NOTE_FONT
         for i, (key, value) in enumerate(plan.meta):
             self.meta_row(4 + i, key, value)

@@ -373,3 +373,13 @@ def test_template_from_the_store_names_the_store_it_read(tmp_path):
                                        "-o", str(tmp_path / "t.xlsx"), "--config", str(tmp_path / "config.toml")])
     assert result.exit_code == 0
     assert f"intet at forudfylde fra i {tmp_path / 'state' / 'syncservice.sqlite'}" in result.output
+
+
+def test_a_kind_whose_lines_do_not_add_up_gets_no_total_row_and_its_own_help(tmp_path):
+    ws = load_workbook(make(tmp_path, "bruttobesparelse", "Handicap & Psykiatri, Ballerup", 2016)).active
+    header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Opfølgning")
+    assert [ws.cell(header, c).value for c in range(1, 7)] == ["Opfølgning", 2016, 2017, 2018, 2019, 2020]
+    assert not any(ws.cell(r, 1).value == "I alt" for r in range(1, 40))  # the lines start under the header
+    assert "I alt" not in ws.cell(2, 1).value
+    prompts = {dv.promptTitle: dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt}
+    assert prompts["Bruttobesparelse 2016"].startswith("Den forventede bruttobesparelse i 2016 ved denne opfølgning")
