@@ -14,7 +14,7 @@ from pandera.typing import Series
 
 from schemas import _checks
 from syncservice.layout import Column, Frame, Kind, OverviewSheet, Through, YearColumns
-from syncservice.models import ERROR, WARNING, Figures, Finding
+from syncservice.models import WARNING, Figures, Finding
 
 # '3. opfølgning 2015', '1. budgetopfølgning 2016', 'BO 2 2016'
 FOLLOW_UP = re.compile(r"^(?:(?P<n>[1-9])\s*\.?\s*(?:budget)?opfølgning|bo\s*(?P<bo>[1-9]))\s+(?P<year>\d{4})\*?$",
@@ -170,7 +170,8 @@ KIND = Kind(
     overview=OVERVIEW,
     position=40,
     adds_up=False,  # each line revises the one above
-    compared=frozenset(),  # a new follow-up is a new line; a past year revised is its own rule
+    # a follow-up's estimate changed in a later version of the report (a new follow-up is a new line)
+    compared=frozenset({"Bruttobesparelse"}),
     # reported through its follow-ups: fewer is going back (WORKBOOKS.md §5)
     through=Through(of=lambda frame: len(frame.lines) or None, text=lambda n: f"{n} opfølgninger"),
 )

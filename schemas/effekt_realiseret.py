@@ -12,7 +12,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from syncservice.layout import Column, Frame, Kind, OverviewSheet
-from syncservice.models import ERROR, Figure, Finding
+from syncservice.models import Figure, Finding
 
 EXPECTED, ADJUSTED = "Forventet, oprindelig", "Forventet, justeret"
 ORIGINAL, NEW, TOTAL = "Realiseret, oprindelige borgere", "Realiseret, nye borgere", "Realiseret i alt"

@@ -113,3 +113,17 @@ def test_the_overview_shows_the_latest_estimate_and_its_change_from_the_follow_u
         [round(c, 6) if isinstance(c, float) else c for c in row] for row in shown]
     block = shown[:next(i for i, row in enumerate(shown) if row == ["Totaler pr. enhed"])]
     assert not any("I alt" in row for row in block)  # no sum of revisions in a unit's block
+
+
+def test_a_follow_ups_estimate_changed_in_a_later_version_is_a_change_warning_a_new_follow_up_is_not(check):
+    from syncservice.changes import changed_figures
+
+    first = check({"B": book.bruttobesparelse(lines=[list(r) for r in book.BRUTTO_LINES[:3]])}).reports[0]
+    lines = [list(r) for r in book.BRUTTO_LINES]
+    lines[2][3] = 12.8  # 2. opfølgning 2016's 2016 estimate, already reported as 12,5
+    [report] = check({"B": book.bruttobesparelse(lines=lines)}).reports
+    previous = StoredVersion(1, "bruttobesparelse", UNIT, 2016, 1, "B.xlsx", "B.xlsx", "B", "", "", "", "")
+    [change] = changed_figures(report, previous, first.figures)
+    assert (change.rule, change.cells, change.params["line"], change.params["period"]) == (
+        "change.figure", ("D7",), "2. opfølgning 2016", "2016")
+    assert render(change).startswith("Bruttobesparelse 2016 for 2. opfølgning 2016 var 12.500.000")
