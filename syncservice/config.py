@@ -28,7 +28,19 @@ class Setting:
     # For a list or a table: checks a value read from config.toml and returns the value used;
     # a ValueError says what is wrong, naming the key. Replaces the type and choices checks.
     parse: Callable[[Any], Any] | None = None
-    example: tuple[str, ...] = ()  # lines shown commented out in config.toml
+    # lines shown commented out in config.toml; a callable where they depend on the kinds found
+    example: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
+
+    def example_lines(self) -> tuple[str, ...]:
+        return self.example() if callable(self.example) else self.example
+
+
+def _deadlines_example() -> tuple[str, ...]:
+    """One line per kind in schemas/: four quarterly deadlines where it reports by quarter, else one."""
+    from schemas import KINDS
+
+    return tuple(f'{name} = ["15-04", "15-07", "15-10", "15-01"]' if kind.quarters else f'{name} = ["15-12"]'
+                 for name, kind in KINDS.items())
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -103,8 +115,7 @@ SETTINGS: tuple[Setting, ...] = (
             "one for a yearly report. A period falls due on the first such day on or after it begins, "
             "so a K4 deadline in January is in the next year. A kind with no deadlines is not chased.",
             parse=reporting.parse_deadlines,
-            example=('tilgang_afgang = ["15-04", "15-07", "15-10", "15-01"]', 'handleplan = ["15-12"]',
-                     'effekt = ["01-10"]')),
+            example=_deadlines_example),
 )
 
 _BY_KEY = {(s.section, s.name): s for s in SETTINGS}
@@ -189,11 +200,11 @@ def render_toml() -> str:
             out += ["", f"[{section}]"]
         help_text = s.help + (" One of: " + ", ".join(f'"{c}"' for c in s.choices) if s.choices else "")
         if isinstance(s.default, dict):  # a table of its own; empty by default, the example commented out
-            out += ["", f"[{s.section}.{s.name}]", f"# {help_text}", *(f"# {line}" for line in s.example)]
+            out += ["", f"[{s.section}.{s.name}]", f"# {help_text}", *(f"# {line}" for line in s.example_lines())]
             out += [f"{k} = {_toml_value(v)}" for k, v in s.default.items()]
             continue
         out.append(f"# {help_text}")
-        out += [f"# Example: {line}" for line in s.example]
+        out += [f"# Example: {line}" for line in s.example_lines()]
         out.append(f"{s.name} = {_toml_value(s.default)}")
     return "\n".join(out) + "\n"
 

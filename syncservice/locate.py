@@ -31,6 +31,7 @@ from syncservice.parse import (
     split_quarter_prefix,
 )
 from syncservice.read import Row
+from syncservice.unit_places import unit_in_text, unit_places
 
 HEADER_SCAN_ROWS = 30
 FOOTNOTE = re.compile(r"^\s*(\*|note\b|noter\b|kilde\b|kilder\b|bemærkning)", re.IGNORECASE)
@@ -89,6 +90,8 @@ class Table:
     # unclaimed header columns with a number under them in the table's rows: (column, first
     # such cell). Their figures would be lost (WORKBOOKS.md §1 "No column is silently ignored")
     unread: tuple[tuple[Unclaimed, str], ...] = ()
+    # 'corner' / 'title' → the cell naming the amount unit there (unit_places.py)
+    unit_cells: dict[str, Cell] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,15 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
                              {"blank_row": blank_row, "row": lead.row}),)
     return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated,
                          {k: ref for k, ref in meta_empty.items() if k not in meta}, tuple(hidden),
-                         tuple((header.unclaimed[i], ref) for i, ref in sorted(unread.items()))), problems)
+                         tuple((header.unclaimed[i], ref) for i, ref in sorted(unread.items())),
+                         unit_places(head, header.row, min(header.columns.values()), _meta_cells(head, meta))),
+                   problems)
+
+
+def _meta_cells(head: list[Row], meta: dict[str, Cell]) -> list[Cell]:
+    """The metadata's value cells and the label cell left of each: never a title line."""
+    by_no = dict(head)
+    return [*meta.values(), *(c for v in meta.values() if (c := by_no.get(v.row, {}).get(v.col - 1)) is not None)]
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -446,12 +457,14 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
             cols = unclaim(col, label, label_row)
             span = cols if two_rows and top else None
 
-    # a blank header in the table's first column names the lines (seed 003)
+    # a blank header in the table's first column names the lines (seed 003), or one naming
+    # the amount unit ('i 1.000 kr.', WORKBOOKS.md §1); the table's first: nothing left of it
     for spec in kind.columns:
         if spec.key not in columns and spec.blank_first and columns:
             first = min(columns.values()) - 1
-            if first >= 1 and not _text(upper.get(first)) and not (two_rows and _text(lower.get(first))):
-                take(spec.key, first, "", row_no, spec.name)
+            if first >= 1 and _blank_or_unit(_text(upper.get(first))) and not (two_rows and _text(lower.get(first))) \
+                    and not any(_text(c) for col, c in upper.items() if col < first):
+                take(spec.key, first, _text(upper.get(first)), row_no, spec.name)
     if any(spec.required and spec.key not in columns for spec in kind.columns):
         return None
     if kind.years is not None and not years:
@@ -463,6 +476,10 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                   quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
                   quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows),
                   unclaimed=tuple(Unclaimed(ref, label, tuple(cols)) for ref, label, cols in unclaimed))
+
+
+def _blank_or_unit(text: str) -> bool:
+    return not text or unit_in_text(text) is not None
 
 
 _YEAR_IN_LABEL = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -659,3 +676,23 @@ def _shows_a_number(cell: Cell) -> bool:
     except NotANumber:
         return False
 
+# --- which kinds could read the same sheet (schemas.discover refuses them) -----------------
+
+def sample_header(kind: Kind) -> dict[int, Cell]:
+    """The smallest header row `kind` accepts: one label of each required column, two years
+    of its range, a quarter's intake and outflow; a blank first cell where its line column
+    may be unlabelled. What a sheet meant for `kind` holds at least."""
+    labels: list[str] = []
+    blank = any(spec.blank_first for spec in kind.columns if spec.required)
+    labels += [spec.labels[0] for spec in kind.columns if spec.required and not spec.blank_first and spec.labels]
+    if kind.years is not None:
+        labels += [str(kind.years.low + 20), str(kind.years.low + 21)]
+    if kind.quarters is not None:
+        labels += [f"K1 {kind.quarters.intake[0]}", f"K1 {kind.quarters.outflow[0]}"]
+    start = 2 if blank else 1
+    return {col: Cell(1, col, label) for col, label in enumerate(labels, start=start)}
+
+
+def claims(kind: Kind, other: Kind) -> bool:
+    """Whether `kind` would read a sheet holding only `other`'s required header labels."""
+    return _match(kind, 1, sample_header(other), {}) is not None

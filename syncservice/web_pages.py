@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas import KINDS
 from syncservice.config import Config
 
 DATABASE = "indberetninger"  # the store's name in the web view's addresses: /indberetninger/…
@@ -122,7 +123,7 @@ QUERIES: dict[str, dict[str, Any]] = {
     "alle-afgoerelser": {
         "title": "Alle afgørelser",
         "description": "Hver fil modtaget, nyeste først (højst 300), med afgørelsen og reglerne bag dens fejl "
-                       "og advarsler. Filtrér på enhed, skema (handleplan, effekt, tilgang_afgang), dato "
+                       f"og advarsler. Filtrér på enhed, skema ({', '.join(KINDS)}), dato "
                        "(fra og til, ÅÅÅÅ-MM-DD), afgørelse (godkendt, afvist, uændret) og regel; tomme felter "
                        "filtrerer ikke.",
         "sql": AFGOERELSER,

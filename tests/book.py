@@ -165,3 +165,31 @@ def resave_with_libreoffice(path: Path, outdir: Path, to: str = "xlsx") -> Path:
     out = outdir / (path.stem + "." + to.split(":")[0])
     assert out.exists(), f"LibreOffice did not write {out}"
     return out
+
+
+BRUTTO_LINES = [list(r) for r in seeds.BRUTTO_LINES]  # seed 003's second table, mio. kr.
+
+
+def bruttobesparelse(unit: str = "Handicap & Psykiatri, Ballerup", corner: Any = "i mio. kr.",
+                     years: list[Any] | None = None, lines: Rows | None = None,
+                     meta: list[list[Any]] | None = None) -> Rows:
+    """Seed 003's gross saving: the amount unit in the top-left cell, header at row 5."""
+    years = years if years is not None else list(seeds.BRUTTO_YEARS)
+    rows: Rows = [["Bruttobesparelse jf. tidligere og nuværende strategi:"], ["Enhed:", unit], *(meta or []), [],
+                  [corner, *years]]
+    rows.extend(list(r) for r in (lines if lines is not None else BRUTTO_LINES))
+    return rows
+
+
+EFFEKT_REALISERET_LINES = [list(r) for r in seeds.EFFEKT_REALISERET_LINES]  # seed 004, mio. kr.
+EFFEKT_REALISERET_HEADER = ["Budgetår", "Oprindelige forventninger pr. 01-01-2014",
+                            "Justerede forventninger i budget 2016-2019", "Realiseret effekt – oprindelige borgere",
+                            "Realiseret effekt – nye borgere", "Samlet effekt"]
+
+
+def effekt_realiseret(unit: str = "Social- og Handicapcentret, Høje-Taastrup", as_of: Any = dt.date(2016, 9, 30),
+                      title: str = "Effekt af den faglige omstilling i mio. kr.:", lines: Rows | None = None) -> Rows:
+    """Seed 004: the amount unit in the title line, header at row 5, one line per budget year."""
+    rows: Rows = [["Enhed:", unit], ["Opgjort pr.:", as_of], [], [title], list(EFFEKT_REALISERET_HEADER)]
+    rows.extend(list(r) for r in (lines if lines is not None else EFFEKT_REALISERET_LINES))
+    return rows
