@@ -191,7 +191,7 @@ class Pipeline:
         except StoreError:
             # Nothing in the store points at this copy: take it back, or each retry of a
             # store that cannot record (a full disk) would leave one more copy in the archive.
-            durable.remove_quietly(kept)
+            archive.discard(kept)  # and its sidecar
             raise
         self._feedback(staged, verdict, now)
         status = ACCEPTED if verdict.accepted else REJECTED
