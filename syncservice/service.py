@@ -23,6 +23,7 @@ from typing import Any
 from loguru import logger
 
 from syncservice import status as status_mod
+from syncservice import store_backup
 from syncservice.config import Config
 from syncservice.errors import AlreadyRunning, ConfigError, ServiceError
 from syncservice.jobs import MAX_WAIT, Job, Jobs
@@ -129,6 +130,7 @@ class Service:
 
     def _run(self, holder: Holder, started: Callable[[], None] | None) -> None:
         watched = self.config.path("watched")
+        store_backup.ensure_sound(self.config.path("database"), self.config.language)  # never write a damaged one
         store = Store.open(self.config.path("database"))  # used by the worker thread only
         pipeline = (Pipeline(self.config, store) if self.wall_clock is None
                     else Pipeline(self.config, store, clock=self.wall_clock))

@@ -1,0 +1,64 @@
+"""`syncservice backup`: the store copied while the service runs.
+
+Registered on the main group at the end of cli.py; like cli_service.py, this module does
+not import syncservice.cli at import time (a cycle).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from syncservice.cli_service import _config, config_option
+from syncservice.errors import DiskError
+
+TEXT = {
+    "da": {"backup": "Sikkerhedskopi af {store} skrevet: {dest}",
+           "exists": "der findes allerede et lager i {store}; `--force` flytter det til side og bygger et nyt",
+           "rebuilt": "Lager genopbygget fra {archive}: {store}",
+           "tally": "{files} filer genbehandlet ({accepted} godkendt, {rejected} afvist); {versions} versioner, "
+                    "{current} gældende",
+           "legacy": "{n} filer var arkiveret uden sidefil (før denne udgave): deres mappe i den overvågede mappe, "
+                     "gemmetidspunkt og rækkefølge inden for samme sekund er ukendte; de er taget efter navnet",
+           "repeated": "{n} kopier sprunget over: en afbrudt kørsel arkiverede dem uden at registrere dem, og den "
+                       "næste arkiverede samme indhold igen",
+           "skipped": "sprunget over: {path} ({why})",
+           "changed": "afgørelsen er ændret for {rel}: dengang {then}, nu {now} (reglerne er ændret siden)",
+           "aside": "Det gamle lager er flyttet til side: {path}",
+           "summary": "Samlet oversigt skrevet: {path}",
+           "summary_error": "Den samlede oversigt kunne ikke skrives ({why}); kør `syncservice summary`",
+           "lost": "Kan ikke genskabes fra arkivet: rækker for filer gemt igen uændret, og filer afvist uden "
+                   "kopi (for store)"},
+    "en": {"backup": "Backup of {store} written: {dest}",
+           "exists": "a store already exists at {store}; `--force` moves it aside and builds a new one",
+           "rebuilt": "Store rebuilt from {archive}: {store}",
+           "tally": "{files} files judged again ({accepted} accepted, {rejected} rejected); {versions} versions, "
+                    "{current} current",
+           "legacy": "{n} files were archived without a sidecar (before this release): their folder in the watched "
+                     "folder, save time and order within one second are unknown; they are taken by their name",
+           "repeated": "{n} copies passed over: an interrupted run archived them without recording them, and the "
+                       "next archived the same content again",
+           "skipped": "passed over: {path} ({why})",
+           "changed": "the verdict changed for {rel}: {then} then, {now} now (the rules changed since)",
+           "aside": "The old store was moved aside: {path}",
+           "summary": "Consolidated workbook written: {path}",
+           "summary_error": "The consolidated workbook could not be written ({why}); run `syncservice summary`",
+           "lost": "Not recoverable from the archive: the rows of files saved again unchanged, and files rejected "
+                   "without a copy (too large)"},
+}
+
+
+@click.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@config_option
+def backup(dest: Path, config_path: Path | None) -> None:
+    """Write a consistent copy of the store to DEST (a folder: a new
+    syncservice-<UTC time>.sqlite in it), also while `syncservice run` is running: SQLite's
+    online backup, which never holds up the service's writes."""
+    from syncservice.store_backup import backup as write_backup
+
+    config = _config(config_path)
+    written = write_backup(config.path("database"), dest, config.language)
+    click.echo(TEXT[config.language]["backup"].format(store=config.path("database"), dest=written))
