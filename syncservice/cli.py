@@ -357,6 +357,7 @@ from syncservice.cli_web import serve  # noqa: E402
 
 main.add_command(serve)
 
-from syncservice.cli_backup import backup  # noqa: E402
+from syncservice.cli_backup import backup, rebuild  # noqa: E402
 
 main.add_command(backup)
+main.add_command(rebuild)

@@ -1,4 +1,5 @@
-"""`syncservice backup`: the store copied while the service runs.
+"""`syncservice backup` and `syncservice rebuild`: the store copied while the service runs,
+and made anew from the archive when it is lost.
 
 Registered on the main group at the end of cli.py; like cli_service.py, this module does
 not import syncservice.cli at import time (a cycle).
@@ -62,3 +63,53 @@ def backup(dest: Path, config_path: Path | None) -> None:
     config = _config(config_path)
     written = write_backup(config.path("database"), dest, config.language)
     click.echo(TEXT[config.language]["backup"].format(store=config.path("database"), dest=written))
+
+
+@click.command()
+@click.option("--from", "from_", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="The archive to rebuild from (default: paths.archive). It is only read.")
+@click.option("--force", is_flag=True, help="Move an existing store aside instead of refusing.")
+@config_option
+def rebuild(from_: Path | None, force: bool, config_path: Path | None) -> None:
+    """Build a new store from the archive alone: every file received, in the order it came,
+    judged again with the times it was received; then rewrite the consolidated workbook.
+    Refuses when a store exists, unless --force (which moves it aside, never deletes it)."""
+    from syncservice.cli import _setup_logging, safe
+    from syncservice.lock import Held, InstanceLock
+    from syncservice.rebuild import rebuild as run_rebuild
+    from syncservice.service import already_running, lock_path
+
+    config = _config(config_path)
+    w = TEXT[config.language]
+    archive_dir = from_ or config.path("archive")
+    lock = InstanceLock(lock_path(config))  # never beside `run` or `ingest`: they write the store
+    try:
+        lock.acquire()
+    except Held as held:
+        raise already_running(held.holder, lock.path, config.language) from None
+    try:
+        _setup_logging(config, quiet=True)
+        done = run_rebuild(config, archive_dir, force=force)
+    except FileExistsError:
+        raise click.UsageError(w["exists"].format(store=config.path("database"))) from None
+    finally:
+        lock.release()
+    if done.moved_aside:
+        click.echo(w["aside"].format(path=done.moved_aside))
+    click.echo(w["rebuilt"].format(archive=archive_dir, store=done.store))
+    click.echo(w["tally"].format(files=done.files, accepted=done.accepted, rejected=done.rejected,
+                                 versions=done.versions, current=done.current))
+    if done.legacy:
+        click.echo(w["legacy"].format(n=len(done.legacy)))
+    if done.repeated:
+        click.echo(w["repeated"].format(n=len(done.repeated)))
+    for path, why in done.skipped:
+        click.echo(w["skipped"].format(path=safe(path), why=why))
+    for rel, then, now in done.verdict_changed:
+        click.echo(w["changed"].format(rel=safe(rel), then=then, now=now))
+    click.echo(w["lost"])
+    if done.consolidated:
+        click.echo(w["summary"].format(path=done.consolidated))
+    else:
+        click.echo(w["summary_error"].format(why=done.summary_error), err=True)
+        sys.exit(DiskError.exit_code)

@@ -485,3 +485,18 @@ class Pipeline:
             raise DiskError(f"cannot write the consolidated workbook {target}: {exc.strerror or exc}") from exc
         logger.info("consolidated workbook rewritten: {}", target)
         return target
+
+    # --- the store rebuilt from the archive (syncservice/rebuild.py) ----------------------------
+
+    def replay(self, staged: StagedFile, archive_path: Path, received: dt.datetime) -> Outcome:
+        """An archived file judged again as _judge judged it when it came: the same validation
+        and change warnings against the versions then in force, recorded as received at
+        `received`. `staged.staged` is the archived copy, read only: nothing is staged,
+        archived, reported or logged again."""
+        started = time.monotonic()
+        verdict = _check(staged, self.config, self.kinds)
+        if verdict.accepted:
+            verdict = self._with_history_warnings(verdict)
+        result = self.store.record(staged, verdict, self._display(archive_path), self.message, received)
+        return Outcome(staged.rel, ACCEPTED if verdict.accepted else REJECTED, time.monotonic() - started,
+                       tuple(result.new_versions), verdict)
