@@ -55,9 +55,9 @@ TEXT = {
 @click.argument("dest", type=click.Path(path_type=Path))
 @config_option
 def backup(dest: Path, config_path: Path | None) -> None:
-    """Write a consistent copy of the store to DEST (a folder: a new
-    syncservice-<UTC time>.sqlite in it), also while `syncservice run` is running: SQLite's
-    online backup, which never holds up the service's writes."""
+    """Write a consistent copy of the store to DEST (a folder, or a name without an
+    extension: a new syncservice-<UTC time>.sqlite in it), also while `syncservice run` is
+    running: SQLite's online backup, which never holds up the service's writes."""
     from syncservice.store_backup import backup as write_backup
 
     config = _config(config_path)

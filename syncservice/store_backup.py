@@ -81,8 +81,9 @@ def backup_name(now: dt.datetime) -> str:
 def backup(source: Path, dest: Path, language: str = "da", *, pages: int = BACKUP_PAGES,
            progress: Callable[[int, int], None] | None = None,
            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> Path:
-    """A consistent copy of the store at `source`, written to `dest` (a folder: a new
-    'syncservice-<UTC time>.sqlite' in it); returns the path written.
+    """A consistent copy of the store at `source`, written to `dest` (a folder, existing or a
+    name without an extension: a new 'syncservice-<UTC time>.sqlite' in it); returns the
+    path written.
 
     SQLite's online backup (sqlite3.Connection.backup) copies `pages` pages per step from
     inside one read transaction held on the source: in WAL mode a reader never blocks the
@@ -95,7 +96,8 @@ def backup(source: Path, dest: Path, language: str = "da", *, pages: int = BACKU
     """
     if not source.is_file():
         raise StoreError(f"there is no store at {source} to back up")
-    target = dest / backup_name(now()) if dest.is_dir() else dest
+    folder = dest.is_dir() or (not dest.exists() and not dest.suffix)  # '/var/backups/syncservice': a folder
+    target = dest / backup_name(now()) if folder else dest
     if target.resolve() in {source.resolve(), *(source.with_name(source.name + s).resolve() for s in ("-wal", "-shm"))}:
         raise StoreError(f"the backup must go elsewhere than the store itself ({source})")
     ensure_dir(target.parent)

@@ -94,6 +94,11 @@ def test_backup_into_a_folder_names_the_copy_by_its_time_and_the_cli_says_where(
     assert counts(copy) == counts(tmp_path / "state" / "syncservice.sqlite")
 
 
+def test_a_destination_without_an_extension_is_a_folder_made_for_the_copies(site, tmp_path):
+    first = store_backup.backup(tmp_path / "state" / "syncservice.sqlite", tmp_path / "backups")
+    assert first.parent == tmp_path / "backups" and first.name.startswith("syncservice-")
+
+
 def test_a_backup_never_overwrites_the_store_itself(site, tmp_path):
     db = tmp_path / "state" / "syncservice.sqlite"
     result = CliRunner().invoke(main, ["backup", str(db), "--config", str(site)])
