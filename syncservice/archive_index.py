@@ -68,13 +68,9 @@ def write(copy: Path, staged: StagedFile, accepted: bool, now: dt.datetime) -> P
               "size": staged.size, "mtime_ns": staged.mtime_ns, "received_at": utc.isoformat(timespec="microseconds"),
               "clock_ns": time.time_ns(), "verdict": "accepted" if accepted else "rejected"}
     body = json.dumps(record, ensure_ascii=False, indent=1) + "\n"
-
-    def put(tmp: Path) -> None:
-        tmp.write_text(body, encoding="utf-8")
-        os.chmod(tmp, 0o444)
-
     target = sidecar(copy)
-    atomic_write(target, put)
+    atomic_write(target, lambda tmp: tmp.write_text(body, encoding="utf-8"))
+    os.chmod(target, 0o444)  # after the fsync: Windows cannot fsync a read-only file
     return target
 
 

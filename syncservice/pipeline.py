@@ -492,11 +492,13 @@ class Pipeline:
         """An archived file judged again as _judge judged it when it came: the same validation
         and change warnings against the versions then in force, recorded as received at
         `received`. `staged.staged` is the archived copy, read only: nothing is staged,
-        archived, reported or logged again."""
+        archived, reported or logged again, and no report is owed: the feedback folder shows
+        what became of each when it came."""
         started = time.monotonic()
-        verdict = _check(staged, self.config, self.kinds)
+        verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
         if verdict.accepted:
             verdict = self._with_history_warnings(verdict)
         result = self.store.record(staged, verdict, self._display(archive_path), self.message, received)
+        self.store.feedback_done(staged.rel)
         return Outcome(staged.rel, ACCEPTED if verdict.accepted else REJECTED, time.monotonic() - started,
                        tuple(result.new_versions), verdict)

@@ -1,7 +1,8 @@
 """What a store holds, table by table, for comparing two stores (tests/test_rebuild.py).
 
 Ids are left out: each row refers to the file and version it belongs to by what they are
-(path, sha256, received time; report, content, time accepted), so a store rebuilt from the
+(path, sha256, received time; report, content, time accepted; superseded_by is a version
+id, and versions are numbered alike when replayed in the same order), so a store rebuilt from the
 archive compares equal to the one it replaces, row for row, whatever ids it gave out.
 """
 
@@ -22,12 +23,13 @@ QUERIES = {
     "findings": f'SELECT {FILE}, g.severity, g.rule, g.sheet, g.cells, g."column", g.value, g.message, g.params,'
                 " g.numeric FROM findings g JOIN files f ON f.id = g.file_id ORDER BY f.id, g.id",
     "versions": f"SELECT {VERSION}, {FILE}, v.sheet, v.sha256, v.saved_at, v.archive_path, v.amount_unit, v.as_of,"
-                " v.through, v.extra FROM versions v JOIN files f ON f.id = v.file_id ORDER BY v.id",
+                " v.through, v.extra, v.superseded_by FROM versions v JOIN files f ON f.id = v.file_id ORDER BY v.id",
     "figures": f"SELECT {VERSION}, g.seq, g.line_no, g.line, g.track, g.metric, g.period, g.value, g.sheet, g.cell"
                " FROM figures g JOIN versions v ON v.id = g.version_id ORDER BY v.id, g.seq",
     "current": f"SELECT c.kind, c.unit, c.year, {VERSION} FROM current c JOIN versions v ON v.id = c.version_id"
                " ORDER BY c.kind, c.unit, c.year",
     "latest_judged": f"SELECT n.path, {FILE} FROM latest_judged n JOIN files f ON f.id = n.file_id ORDER BY n.path",
+    "unit_names": "SELECT folded, unit FROM unit_names ORDER BY folded",
     "file_reports": f"SELECT r.kind, r.unit, r.year, {FILE} FROM file_reports r JOIN files f ON f.id = r.file_id"
                     " ORDER BY f.id, r.kind, r.unit, r.year",
 }

@@ -133,6 +133,12 @@ def test_start_refuses_a_damaged_store_in_danish_naming_rebuild_and_writes_nothi
     assert "er beskadiget" in done.stderr and "syncservice rebuild" in done.stderr
     assert str(db) in done.stderr
     assert sha256(db) == before  # not a byte written: no migration, no journal mode, no WAL
+    # what the message says to do works: the damaged store moved aside, a sound one in its place
+    rebuilt = CliRunner().invoke(main, ["rebuild", "--force", "--config", str(site)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert store_backup.problem(db) is None
+    (aside,) = db.parent.glob("syncservice.sqlite.replaced-*Z")  # (and its -wal, -shm)
+    assert sha256(aside) == before
 
 
 def test_status_and_ingest_say_the_store_is_damaged_with_exit_7_in_english_too(site, tmp_path):
