@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 import book
 from stores import data_sheet
@@ -53,6 +54,12 @@ def test_a_store_of_the_release_before_opens_migrated_and_keeps_every_row(old_st
     before = raw(db)
     assert {n: len(rows) for n, (_, rows) in before.items() if n in ("files", "versions", "figures", "findings")} \
         == {"files": 11, "versions": 6, "figures": 181, "findings": 5}
+    conn = sqlite3.connect(db)
+    try:
+        pending = [m.name for m in store_schema.migrations.pending(Database(conn))]  # reads only
+    finally:
+        conn.close()
+    assert "add_feedback_due_to_files" in pending  # what changed since d0298d0: the test upgrades
     with Store.open(db) as store:
         assert store_schema.migrations.pending(store.db) == []  # every migration of this code applied
         assert store.integrity_ok()
