@@ -31,7 +31,7 @@ TEXT = {
            "summary": "Samlet oversigt skrevet: {path}",
            "summary_error": "Den samlede oversigt kunne ikke skrives ({why}); kør `syncservice summary`",
            "lost": "Kan ikke genskabes fra arkivet: rækker for filer gemt igen uændret, og filer afvist uden "
-                   "kopi (for store)"},
+                   "kopi (for store eller ulæselige)"},
     "en": {"backup": "Backup of {store} written: {dest}",
            "exists": "a store already exists at {store}; `--force` moves it aside and builds a new one",
            "rebuilt": "Store rebuilt from {archive}: {store}",
@@ -47,7 +47,7 @@ TEXT = {
            "summary": "Consolidated workbook written: {path}",
            "summary_error": "The consolidated workbook could not be written ({why}); run `syncservice summary`",
            "lost": "Not recoverable from the archive: the rows of files saved again unchanged, and files rejected "
-                   "without a copy (too large)"},
+                   "without a copy (too large or unreadable)"},
 }
 
 

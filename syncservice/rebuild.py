@@ -9,7 +9,8 @@ Each file is judged again by the same code as when it came (validation, then the
 warnings against the versions in force at that moment), so the versions in force, their
 figures, the findings and the history come out as the store had them. The archive is only
 read. What it never held cannot come back: the rows of files seen again with the same
-bytes ('unchanged'), and files rejected without a copy (larger than limits.max_file_mb).
+bytes ('unchanged'), and files rejected without a copy (larger than limits.max_file_mb,
+or unreadable for watch.unreadable_minutes).
 """
 
 from __future__ import annotations

@@ -216,7 +216,9 @@ def recorded(base: Path) -> int | None:
 
 
 def archived_count(base: Path) -> int:
-    return sum(len(files) for _, _, files in os.walk(base / "archive" / "accepted"))
+    """Archived copies: not their sidecars ('<copy>.json') nor a sidecar's hidden temporary file."""
+    return sum(1 for _, _, files in os.walk(base / "archive" / "accepted") for name in files
+               if not name.endswith(".json") and not name.startswith("."))
 
 
 def staging_now(base: Path) -> bool:

@@ -19,7 +19,7 @@ import book
 from syncservice import store_backup
 from syncservice.cli import main
 from syncservice.config import defaults
-from syncservice.errors import StoreDamaged
+from syncservice.errors import StoreDamaged, StoreError
 from syncservice.pipeline import ACCEPTED, Pipeline
 from syncservice.store import Store
 
@@ -102,7 +102,7 @@ def test_a_destination_without_an_extension_is_a_folder_made_for_the_copies(site
 def test_a_backup_never_overwrites_the_store_itself(site, tmp_path):
     db = tmp_path / "state" / "syncservice.sqlite"
     result = CliRunner().invoke(main, ["backup", str(db), "--config", str(site)])
-    assert result.exit_code == 4 and "elsewhere" in result.output
+    assert result.exit_code == StoreError.exit_code and "elsewhere" in result.output
 
 
 # --- a damaged store --------------------------------------------------------------------------------
