@@ -182,9 +182,7 @@ class Pipeline:
         if seen is not None and seen.sha256 == staged.sha256:
             self.store.record_unchanged(staged, now)
             return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
-        verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
-        if verdict.accepted:
-            verdict = self._with_history_warnings(verdict)
+        verdict = self._verdict(staged)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
         try:
             result = self.store.record(staged, verdict, self._display(kept), self.message, now)
@@ -495,10 +493,17 @@ class Pipeline:
         archived, reported or logged again, and no report is owed: the feedback folder shows
         what became of each when it came."""
         started = time.monotonic()
-        verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
-        if verdict.accepted:
-            verdict = self._with_history_warnings(verdict)
+        verdict = self._verdict(staged)
         result = self.store.record(staged, verdict, self._display(archive_path), self.message, received)
         self.store.feedback_done(staged.rel)
         return Outcome(staged.rel, ACCEPTED if verdict.accepted else REJECTED, time.monotonic() - started,
                        tuple(result.new_versions), verdict)
+
+    def _verdict(self, staged: StagedFile) -> Verdict:
+        """A staged file's verdict as the store will record it: checked, units spelt as stored,
+        and if accepted what changed since the versions in force. One place for _judge and
+        replay, so a rebuild judges exactly as the file was judged when it came."""
+        verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
+        if verdict.accepted:
+            verdict = self._with_history_warnings(verdict)
+        return verdict
