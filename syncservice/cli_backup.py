@@ -65,6 +65,18 @@ def backup(dest: Path, config_path: Path | None) -> None:
     click.echo(TEXT[config.language]["backup"].format(store=config.path("database"), dest=written))
 
 
+def _progress(language: str):  # type: ignore[no-untyped-def]
+    """On a terminal, 'Genbehandler 120/3400' kept on one line of stderr; elsewhere nothing."""
+    if not sys.stderr.isatty():
+        return None
+    label = "Genbehandler" if language == "da" else "Judging again"
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r{label} {done}/{total}", err=True, nl=done == total)
+
+    return show
+
+
 @click.command()
 @click.option("--from", "from_", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="The archive to rebuild from (default: paths.archive). It is only read.")
@@ -89,7 +101,7 @@ def rebuild(from_: Path | None, force: bool, config_path: Path | None) -> None:
         raise already_running(held.holder, lock.path, config.language) from None
     try:
         _setup_logging(config, quiet=True)
-        done = run_rebuild(config, archive_dir, force=force)
+        done = run_rebuild(config, archive_dir, force=force, progress=_progress(config.language))
     except FileExistsError:
         raise click.UsageError(w["exists"].format(store=config.path("database"))) from None
     finally:

@@ -28,7 +28,7 @@ from syncservice.config import Config
 from syncservice.durable import fsync_dir, remove_quietly
 from syncservice.errors import DiskError, StoreError
 from syncservice.models import StagedFile
-from syncservice.pipeline import ACCEPTED, Outcome, Pipeline
+from syncservice.pipeline import ACCEPTED, Pipeline
 from syncservice.store import Store
 
 _SIDE_FILES = ("", "-wal", "-shm")
@@ -59,9 +59,10 @@ def existing(database: Path) -> bool:
 
 
 def rebuild(config: Config, archive_dir: Path, *, force: bool = False,
-            progress: Callable[[Outcome], None] | None = None,
+            progress: Callable[[int, int], None] | None = None,
             now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> Rebuilt:
     """Build the store config names from `archive_dir`; returns what was done.
+    `progress(files done, files in all)` is called after each file.
 
     Raises FileExistsError when a store is there and not `force`; with `force` it is moved
     aside ('<name>.replaced-<UTC time>', with its -wal and -shm), never deleted. The caller
@@ -89,7 +90,7 @@ def rebuild(config: Config, archive_dir: Path, *, force: bool = False,
                 if entry.legacy:
                     done.legacy.append(entry.path)
                 if progress is not None:
-                    progress(outcome)
+                    progress(done.files, len(entries))
             counts = store.counts()
             done.versions, done.current = counts["versions"], counts["current"]
             store.db.execute("PRAGMA journal_mode=DELETE")  # one file to rename; WAL again when opened

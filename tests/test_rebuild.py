@@ -182,3 +182,20 @@ def test_a_copy_a_killed_run_archived_but_never_recorded_is_passed_over(site, pi
     out = invoke("rebuild", "--config", str(config_path))
     assert "1 kopier sprunget over" in out
     assert tables(config.path("database")) == backup
+
+
+def test_rebuild_from_another_archive_reads_it_where_it_is(site, pipe):
+    config_path, config = site
+    pipe.process(book.save(pipe.watched / "hp.xlsx", {"HP": book.handleplan()}))
+    pipe.store.close()
+    restored = config.base / "restored archive"
+    shutil.copytree(config.path("archive"), restored)  # say, back from tape onto another disk
+    shutil.rmtree(config.path("archive"))
+    delete_store(config)
+
+    out = invoke("rebuild", "--from", str(restored), "--config", str(config_path))
+    assert "1 filer genbehandlet (1 godkendt, 0 afvist)" in out
+    with Store.open(config.path("database")) as store:
+        (version,) = store.current_versions()
+    assert version.archive_path.startswith("restored archive/accepted/")
+    assert (config.base / version.archive_path).is_file()
