@@ -20,7 +20,7 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, changes, durable, feedback, messages, missing, reporting, units
+from syncservice import archive, changes, durable, feedback, messages, missing, reporting, store_backup, units
 from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
@@ -170,6 +170,8 @@ class Pipeline:
             self._readable(rel)  # judged as any file is from here
             return self._judge(staged, started, known)
         except (DiskError, StoreError) as exc:
+            if damage := store_backup.as_damage(exc, self.config.path("database"), self.config.language):
+                raise damage from exc  # never retried: nothing more is written to a damaged store
             # Nothing half-recorded: the store's transaction rolled back; the next pass retries.
             logger.error("{}: {} (will retry)", rel, exc)
             return Outcome(rel, RETRY, time.monotonic() - started, reason=str(exc))

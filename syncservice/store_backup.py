@@ -66,6 +66,19 @@ def damaged(path: Path, found: str, language: str) -> StoreDamaged:
         "backup (`syncservice backup`) in its place.")
 
 
+def as_damage(exc: BaseException, path: Path, language: str) -> StoreDamaged | None:
+    """`exc` (a StoreError, say) as StoreDamaged when SQLite said, beneath it, that the store
+    is damaged; else None. For a store found damaged while in use."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, StoreDamaged):
+            return seen
+        if isinstance(seen, sqlite3.Error) and is_damage(seen):
+            return damaged(path, str(seen), language)
+        seen = seen.__cause__
+    return None
+
+
 def ensure_sound(path: Path, language: str) -> None:
     """Raise StoreDamaged when the store at `path` fails quick_check; nothing when it passes or is absent."""
     found = problem(path)

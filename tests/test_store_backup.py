@@ -1,7 +1,7 @@
 """The store's health and its copies (issue 17): `syncservice backup` copies it consistently
 while the service writes, and a damaged store (bytes overwritten in a page) is refused at
 start and by `status`, in Danish, naming `syncservice rebuild`, with exit code 7 and
-without a byte of it written."""
+without a byte of it written; one found damaged while the service runs stops it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import book
+from running import no_threads_left_behind  # noqa: F401 (a fixture: the service's threads are gone)
 from syncservice import store_backup
 from syncservice.cli import main
 from syncservice.config import defaults
@@ -166,3 +167,26 @@ def test_a_file_that_is_no_database_is_damaged_too_and_a_sound_store_passes(site
     with pytest.raises(StoreDamaged, match="syncservice rebuild"):
         store_backup.backup(db, tmp_path / "backup.sqlite", "en")
     assert not (tmp_path / "backup.sqlite").exists()
+
+
+def test_a_store_found_damaged_while_running_stops_the_service_and_is_written_no_more(tmp_path, monkeypatch):
+    from running import SETTLE, Running, wait_for
+
+    config = defaults(tmp_path).with_values(watch__settle_seconds=SETTLE)
+    config.path("watched").mkdir()
+    tries = []
+
+    def malformed(self, staged, *args, **kwargs):  # what SQLite says of a page damaged since the start
+        tries.append(staged.rel)
+        cause = sqlite3.DatabaseError("database disk image is malformed")
+        cause.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+        raise StoreError(f"the store could not record {staged.rel}: {cause}") from cause
+
+    monkeypatch.setattr(Store, "record", malformed)
+    running = Running(config)
+    with pytest.raises(StoreDamaged, match="syncservice rebuild"):
+        with running:
+            book.save(config.path("watched") / "hp.xlsx", {"HP": book.handleplan()})
+            wait_for(lambda: not running._thread.is_alive(), what="the service to stop by itself")
+    assert tries == ["hp.xlsx"]  # tried once, never retried
+    assert [p for p in config.path("archive").rglob("*") if p.is_file()] == []  # its copy taken back
