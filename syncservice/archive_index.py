@@ -49,6 +49,7 @@ class Archived:
     received: dt.datetime  # UTC
     verdict: str  # as recorded then: accepted or rejected (the folder it is in)
     clock_ns: int = 0  # time.time_ns() when archived: orders copies received in the same microsecond
+    # (without a sidecar: the '-N' the archive counted a repeated name with, else 1)
     legacy: bool = False  # no sidecar: rel is the file name only, mtime_ns the received time
 
     @property
@@ -121,11 +122,13 @@ def _entry(path: Path, match: re.Match[str], folder: str, actual: str) -> Archiv
         pass  # archived before sidecars, or killed before its sidecar was written
     when = dt.datetime.strptime(match["when"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     name = match["name"]
-    counted = re.fullmatch(r"(?P<stem>.+)-\d+(?P<suffix>\.[^.]*)?", name)  # archive._create_unique's '-N'
-    if counted and path.with_name(f"{match['when']}_{match['sha']}_{counted['stem']}{counted['suffix'] or ''}").exists():
-        name = counted["stem"] + (counted["suffix"] or "")
+    counted = re.fullmatch(r"(?P<stem>.+)-(?P<n>\d+)(?P<suffix>\.[^.]*)?", name)  # archive._create_unique's '-N'
+    uncounted = counted and counted["stem"] + (counted["suffix"] or "")
+    nth = 1  # the counter orders copies of one name within its second; other copies, by name
+    if uncounted and path.with_name(f"{match['when']}_{match['sha']}_{uncounted}").exists():
+        name, nth = uncounted, int(counted["n"])
     return Archived(path, name, actual, path.stat().st_size, int(when.timestamp()) * 1_000_000_000, when,
-                    folder, legacy=True)
+                    folder, clock_ns=nth, legacy=True)
 
 
 def _sha256(path: Path) -> str:

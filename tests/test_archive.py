@@ -192,3 +192,15 @@ def test_a_copy_archived_before_sidecars_is_read_from_its_name(tmp_path):
     (entry,), _ = archive_index.received(tmp_path / "archive")
     assert (entry.rel, entry.received, entry.size, entry.legacy) == ("Tilgang og afgang.xlsx", NOW, 14, True)
     assert entry.mtime_ns == int(NOW.timestamp()) * 10**9  # the save time is unknown: the received time stands in
+
+
+def test_a_copy_archived_before_sidecars_under_a_counted_name_keeps_the_file_name(tmp_path):
+    from syncservice import archive_index
+
+    staged = make_staged(tmp_path)
+    first, second = (archive(staged, tmp_path / "archive", True, NOW) for _ in range(2))
+    assert second.name.endswith("_Tilgang og afgang-2.xlsx")
+    for copy in (first, second):
+        archive_index.sidecar(copy).unlink()
+    entries, _ = archive_index.received(tmp_path / "archive")
+    assert [(e.path, e.rel) for e in entries] == [(first, "Tilgang og afgang.xlsx"), (second, "Tilgang og afgang.xlsx")]
