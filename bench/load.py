@@ -46,7 +46,7 @@ def main() -> int:
     from loguru import logger
 
     import load
-    from syncservice.config import defaults
+    from syncservice.base.config import defaults
 
     logger.remove()  # the service's log lines would only time the terminal
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))

@@ -63,9 +63,9 @@ def measure(mode: str, paths: list[str]) -> dict:
     import openpyxl
     from loguru import logger
 
-    from syncservice.config import defaults
+    from syncservice.base.config import defaults
     from syncservice.pipeline import Pipeline, check_path
-    from syncservice.store import Store
+    from syncservice.store.db import Store
 
     logger.remove()  # as `ingest` piped: no progress or log lines
     imports_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -40,12 +40,12 @@ import workbooks  # noqa: E402,F401  (puts tests/ on the path for book)
 import book  # noqa: E402
 from loguru import logger  # noqa: E402
 
-from syncservice.check import check_workbook  # noqa: E402
-from syncservice.config import defaults  # noqa: E402
-from syncservice.models import ERROR, Finding, StagedFile, Verdict  # noqa: E402
+from syncservice.rules.check import check_workbook  # noqa: E402
+from syncservice.base.config import defaults  # noqa: E402
+from syncservice.base.models import ERROR, Finding, StagedFile, Verdict  # noqa: E402
 from syncservice.pipeline import Pipeline  # noqa: E402
 from schemas import KINDS  # noqa: E402
-from syncservice.store import Store  # noqa: E402
+from syncservice.store.db import Store  # noqa: E402
 
 GOAL = 1.2
 START = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)

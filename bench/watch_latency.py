@@ -60,8 +60,8 @@ def main() -> None:
 
     from loguru import logger
 
-    from syncservice.config import defaults
-    from syncservice.service import Service
+    from syncservice.base.config import defaults
+    from syncservice.service.run import Service
 
     logger.remove()  # the service's log lines would only time the terminal
     work = Path(tempfile.mkdtemp(prefix="bench-watch-"))

@@ -36,7 +36,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from syncservice.store import Store  # noqa: E402
+from syncservice.store.db import Store  # noqa: E402
 
 GOAL_MS = 200
 UNITS = [f"Dagtilbud {n:02d}" for n in range(1, 51)]

@@ -11,8 +11,8 @@ import importlib
 import pkgutil
 from itertools import combinations
 
-from syncservice.errors import ConfigError
-from syncservice.layout import Kind
+from syncservice.base.errors import ConfigError
+from syncservice.base.layout import Kind
 
 
 def discover() -> dict[str, Kind]:
@@ -38,7 +38,7 @@ def refuse_overlaps(kinds: dict[str, Kind], modules: dict[str, str]) -> None:
     """ConfigError when one kind would read a sheet holding only another's required header
     labels (WORKBOOKS.md §1 "Header row"): a sheet two kinds can read is never decided by
     module name order."""
-    from syncservice.locate import claims  # here: the engine's header matching, run once at start
+    from syncservice.intake.locate import claims  # here: the engine's header matching, run once at start
 
     for a, b in combinations(kinds.values(), 2):
         if claims(a, b) or claims(b, a):

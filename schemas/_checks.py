@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from syncservice.layout import Frame
-from syncservice.models import ERROR, Finding
+from syncservice.base.layout import Frame
+from syncservice.base.models import ERROR, Finding
 
 
 def whole_number(series: pd.Series) -> pd.Series:

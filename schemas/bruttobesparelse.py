@@ -13,8 +13,8 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import _checks
-from syncservice.layout import Column, Frame, Kind, OverviewSheet, Through, YearColumns
-from syncservice.models import WARNING, Figures, Finding
+from syncservice.base.layout import Column, Frame, Kind, OverviewSheet, Through, YearColumns
+from syncservice.base.models import WARNING, Figures, Finding
 
 # '3. opfølgning 2015', '1. budgetopfølgning 2016', 'BO 2 2016'
 FOLLOW_UP = re.compile(r"^(?:(?P<n>[1-9])\s*\.?\s*(?:budget)?opfølgning|bo\s*(?P<bo>[1-9]))\s+(?P<year>\d{4})\*?$",

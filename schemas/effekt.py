@@ -9,8 +9,8 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import _checks
-from syncservice.layout import Column, Frame, Kind, OverviewSheet, YearColumns
-from syncservice.models import Figures
+from syncservice.base.layout import Column, Frame, Kind, OverviewSheet, YearColumns
+from syncservice.base.models import Figures
 
 STATUS = {"grøn": "Grøn", "gul": "Gul", "rød": "Rød", "green": "Grøn", "yellow": "Gul", "red": "Rød"}
 

@@ -11,8 +11,8 @@ from typing import Any
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from syncservice.layout import Column, Frame, Kind, OverviewSheet
-from syncservice.models import Figure, Finding
+from syncservice.base.layout import Column, Frame, Kind, OverviewSheet
+from syncservice.base.models import Figure, Finding
 
 EXPECTED, ADJUSTED = "Forventet, oprindelig", "Forventet, justeret"
 ORIGINAL, NEW, TOTAL = "Realiseret, oprindelige borgere", "Realiseret, nye borgere", "Realiseret i alt"

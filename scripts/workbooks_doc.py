@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from syncservice.messages import all_texts  # noqa: E402
+from syncservice.rules.messages import all_texts  # noqa: E402
 
 DOC = ROOT / "docs" / "workbooks.md"
 START, END = "<!-- rules:start (scripts/workbooks_doc.py writes this part) -->", "<!-- rules:end -->"

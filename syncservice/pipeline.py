@@ -20,16 +20,24 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, changes, durable, feedback, messages, missing, reporting, store_backup, units
-from syncservice.check import check_workbook
-from syncservice.config import Config
-from syncservice.errors import DiskError, StoreError
-from syncservice.layout import Kind
-from syncservice.logs import json_text
-from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
-from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, Unreadable, candidates,
+from syncservice.archive import copies as archive
+from syncservice.rules import changes
+from syncservice.base import durable
+from syncservice.outputs.feedback import report as feedback
+from syncservice.rules import messages
+from syncservice.outputs import missing
+from syncservice.base import reporting
+from syncservice.store import backup as store_backup
+from syncservice.base import units
+from syncservice.rules.check import check_workbook
+from syncservice.base.config import Config
+from syncservice.base.errors import DiskError, StoreError
+from syncservice.base.layout import Kind
+from syncservice.base.logs import json_text
+from syncservice.base.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
+from syncservice.intake.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, Unreadable, candidates,
                                clear_stale, discard, stage)
-from syncservice.store import Store, saved_before
+from syncservice.store.db import Store, saved_before
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
 
@@ -469,7 +477,7 @@ class Pipeline:
         return stamp
 
     def write_summary(self) -> Path:
-        from syncservice.summary import write_consolidated
+        from syncservice.outputs.consolidated.workbook import write_consolidated
 
         target = self.config.path("consolidated")
         stamp = self._store_stamp()

@@ -22,14 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from syncservice import archive_index
-from syncservice.archive_index import Archived
-from syncservice.config import Config
-from syncservice.durable import fsync_dir, remove_quietly
-from syncservice.errors import DiskError, StoreError
-from syncservice.models import StagedFile
+from syncservice.archive import index as archive_index
+from syncservice.archive.index import Archived
+from syncservice.base.config import Config
+from syncservice.base.durable import fsync_dir, remove_quietly
+from syncservice.base.errors import DiskError, StoreError
+from syncservice.base.models import StagedFile
 from syncservice.pipeline import ACCEPTED, Pipeline
-from syncservice.store import Store
+from syncservice.store.db import Store
 
 _SIDE_FILES = ("", "-wal", "-shm")
 

@@ -48,7 +48,7 @@ def unreadable(monkeypatch, path: Path) -> Callable[[], None]:
 def read_fails(monkeypatch, name: str) -> Callable[[], None]:
     """Reading a file named `name` fails with EIO, as from a share that refuses it mid-read: it
     opens (so the settle check sees a whole zip) but no copy can be taken. Returns the mend."""
-    from syncservice import stage
+    from syncservice.intake import stage
 
     real_copy = stage._copy
     failing = [True]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syncservice import stage  # noqa: E402
+from syncservice.intake import stage  # noqa: E402
 from syncservice.cli import main  # noqa: E402
 
 NAME = "x.xlsx"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from syncservice.config import Config
+from syncservice.base.config import Config
 from syncservice.pipeline import Outcome
-from syncservice.service import Service
+from syncservice.service.run import Service
 
 SETTLE = 0.2  # small windows keep the tests quick; the defaults are 1 s and 5 s
 POLL = 0.1

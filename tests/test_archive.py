@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from syncservice import archive as archive_mod
-from syncservice import durable
-from syncservice.archive import archive, safe_name
-from syncservice.durable import atomic_write
-from syncservice.errors import DiskError
-from syncservice.models import StagedFile
+from syncservice.archive import copies as archive_mod
+from syncservice.base import durable
+from syncservice.archive.copies import archive, safe_name
+from syncservice.base.durable import atomic_write
+from syncservice.base.errors import DiskError
+from syncservice.base.models import StagedFile
 
 NOW = dt.datetime(2016, 10, 3, 14, 5, 9, tzinfo=dt.UTC)
 
@@ -166,7 +166,7 @@ def test_a_copy_taken_back_goes_with_its_sidecar(tmp_path):
 
 
 def test_the_archive_lists_its_files_in_the_order_received_and_passes_over_what_is_not_one(tmp_path):
-    from syncservice import archive_index
+    from syncservice.archive import index as archive_index
 
     root = tmp_path / "archive"
     later = archive(make_staged(tmp_path, data=b"second"), root, True, NOW + dt.timedelta(seconds=1))
@@ -185,7 +185,7 @@ def test_the_archive_lists_its_files_in_the_order_received_and_passes_over_what_
 
 
 def test_a_copy_archived_before_sidecars_is_read_from_its_name(tmp_path):
-    from syncservice import archive_index
+    from syncservice.archive import index as archive_index
 
     copy = archive(make_staged(tmp_path), tmp_path / "archive", True, NOW)
     archive_index.sidecar(copy).unlink()
@@ -195,7 +195,7 @@ def test_a_copy_archived_before_sidecars_is_read_from_its_name(tmp_path):
 
 
 def test_a_copy_archived_before_sidecars_under_a_counted_name_keeps_the_file_name(tmp_path):
-    from syncservice import archive_index
+    from syncservice.archive import index as archive_index
 
     staged = make_staged(tmp_path)
     first, second = (archive(staged, tmp_path / "archive", True, NOW) for _ in range(2))

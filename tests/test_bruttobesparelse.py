@@ -8,9 +8,9 @@ import datetime as dt
 
 import book
 from conftest import only
-from syncservice.messages import render
-from syncservice.models import DataRow, StoredVersion
-from syncservice.summary import write_consolidated
+from syncservice.rules.messages import render
+from syncservice.base.models import DataRow, StoredVersion
+from syncservice.outputs.consolidated.workbook import write_consolidated
 
 UNIT = "Handicap & Psykiatri, Ballerup"
 
@@ -116,7 +116,7 @@ def test_the_overview_shows_the_latest_estimate_and_its_change_from_the_follow_u
 
 
 def test_a_follow_ups_estimate_changed_in_a_later_version_is_a_change_warning_a_new_follow_up_is_not(check):
-    from syncservice.changes import changed_figures
+    from syncservice.rules.changes import changed_figures
 
     first = check({"B": book.bruttobesparelse(lines=[list(r) for r in book.BRUTTO_LINES[:3]])}).reports[0]
     lines = [list(r) for r in book.BRUTTO_LINES]

@@ -184,7 +184,7 @@ def test_history_and_log_match_a_unit_however_it_is_spelt_and_suggest_the_unit_a
 
 
 def test_every_service_fault_has_an_exit_code_of_its_own_and_none_is_ingests_retry_code():
-    from syncservice import errors
+    from syncservice.base import errors
     from syncservice.cli import RETRY_LEFT_EXIT
 
     faults = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.ServiceError)]

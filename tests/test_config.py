@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from syncservice import config
-from syncservice.errors import ConfigError
+from syncservice.base import config
+from syncservice.base.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_shipped_config_toml_is_generated_from_settings():
     assert (ROOT / "config.toml").read_text(encoding="utf-8") == config.render_toml(), (
-        "config.toml is out of date: run `python -m syncservice.config > config.toml`")
+        "config.toml is out of date: run `python -m syncservice.base.config > config.toml`")
 
 
 def test_every_setting_is_documented_in_the_readme():

@@ -42,11 +42,11 @@ from click.testing import CliRunner
 from loguru import logger
 
 import book
-from syncservice import stage
+from syncservice.intake import stage
 from syncservice.cli import main
-from syncservice.config import defaults
+from syncservice.base.config import defaults
 from syncservice.pipeline import ACCEPTED, RETRY, Pipeline
-from syncservice.store import Store
+from syncservice.store.db import Store
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 SEED = 6

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from schemas import KINDS
-from syncservice.layout import META_LABELS, TOTAL_LABELS
+from syncservice.base.layout import META_LABELS, TOTAL_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -26,7 +26,7 @@ def test_the_rules_table_is_written_from_the_catalogue():
 
 
 def test_every_rule_has_its_danish_message_in_the_reference():
-    from syncservice.messages import all_texts
+    from syncservice.rules.messages import all_texts
 
     for rule, texts in all_texts().items():
         row = next((line for line in DOC.splitlines() if line.startswith(f"| `{rule}` |")), None)

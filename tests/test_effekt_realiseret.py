@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 
 import book
 from conftest import only
-from syncservice.messages import render
-from syncservice.models import DataRow, StoredVersion
-from syncservice.summary import write_consolidated
+from syncservice.rules.messages import render
+from syncservice.base.models import DataRow, StoredVersion
+from syncservice.outputs.consolidated.workbook import write_consolidated
 
 UNIT = "Social- og Handicapcentret, Høje-Taastrup"
 

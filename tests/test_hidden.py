@@ -7,8 +7,8 @@ import pytest
 
 import book
 from conftest import only, verdict_for
-from syncservice.hidden import runs
-from syncservice.messages import render
+from syncservice.intake.hidden import runs
+from syncservice.rules.messages import render
 
 
 def realised(verdict):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syncservice.jobs import Jobs
-from syncservice.settle import Look, Settler
+from syncservice.service.jobs import Jobs
+from syncservice.service.settle import Look, Settler
 
 
 class Clock:

@@ -133,7 +133,7 @@ def test_two_kinds_that_could_read_the_same_sheet_are_refused_at_start_naming_bo
     shutil.copytree(ROOT / "schemas", tmp_path / "schemas", ignore=shutil.ignore_patterns("__pycache__"))
     # a kind reading any sheet with Område, Mål and Realiseret: every handleplan sheet
     (tmp_path / "schemas" / "maal.py").write_text(textwrap.dedent('''
-        from syncservice.layout import Column, Kind
+        from syncservice.base.layout import Column, Kind
         KIND = Kind(name="maal", title="Mål", line_columns=("area",), schema=lambda f: None, figures=lambda f: (),
                     columns=(Column("area", "Område", ("Område",), "text"), Column("target", "Mål", ("Mål",)),
                              Column("realised", "Realiseret", ("Realiseret",))))

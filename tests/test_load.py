@@ -12,9 +12,9 @@ import pytest
 
 import load
 from running import POLL, SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
-from syncservice.config import defaults
+from syncservice.base.config import defaults
 from syncservice.pipeline import ACCEPTED, REJECTED, Outcome, Pipeline
-from syncservice.store import Store
+from syncservice.store.db import Store
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from schemas import KINDS
-from syncservice.messages import CATALOGUE, HELP, all_texts, parts, render
-from syncservice.models import ERROR, Finding
+from syncservice.rules.messages import CATALOGUE, HELP, all_texts, parts, render
+from syncservice.base.models import ERROR, Finding
 
 RULES = all_texts()  # the engine's catalogue, then each kind's own messages
 

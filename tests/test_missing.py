@@ -13,14 +13,14 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 import book
-from syncservice import config as config_mod
+from syncservice.base import config as config_mod
 from syncservice.cli import main
-from syncservice.errors import ConfigError
-from syncservice.missing import Standing, covers, standings
-from syncservice.models import StoredVersion
+from syncservice.base.errors import ConfigError
+from syncservice.outputs.missing import Standing, covers, standings
+from syncservice.base.models import StoredVersion
 from syncservice.pipeline import Pipeline
-from syncservice.reporting import closest_unit, due_on, periods
-from syncservice.store import Store
+from syncservice.base.reporting import closest_unit, due_on, periods
+from syncservice.store.db import Store
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BALLERUP = "Handicap & Psykiatri, Ballerup"

@@ -1,6 +1,6 @@
 import pytest
 
-from syncservice.models import ERROR, Figure, FigureColumn, Figures, Finding, quote_sheet
+from syncservice.base.models import ERROR, Figure, FigureColumn, Figures, Finding, quote_sheet
 
 LINES, ROWS = ["Krumtappen", "Solsikken"], [7, 9]
 COLUMNS = [FigureColumn("Primo", "", "B", (18.0, 4.0)), FigureColumn("Ultimo", "", "E", (22.0, 5.0))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncservice.number_format import shown
+from syncservice.intake.number_format import shown
 
 
 @pytest.mark.parametrize(("fmt", "value", "seen"), [

@@ -1,4 +1,4 @@
-"""Tests for syncservice.parse: what staff type into cells (WORKBOOKS.md §1, §4)."""
+"""Tests for syncservice.base.parse: what staff type into cells (WORKBOOKS.md §1, §4)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from syncservice.parse import (
+from syncservice.base.parse import (
     NotANumber,
     Number,
     decimals_shown,

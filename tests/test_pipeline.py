@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 
 import book
-from syncservice.config import defaults
-from syncservice.messages import render
+from syncservice.base.config import defaults
+from syncservice.rules.messages import render
 from syncservice.pipeline import Pipeline
-from syncservice.store import Store
+from syncservice.store.db import Store
 
 
 @pytest.fixture
@@ -214,9 +214,9 @@ def test_a_stale_temp_file_of_a_killed_rewrite_is_cleared_even_when_no_rewrite_i
     import os
     import time
 
-    from syncservice.config import defaults
+    from syncservice.base.config import defaults
     from syncservice.pipeline import Pipeline
-    from syncservice.store import Store
+    from syncservice.store.db import Store
 
     config = defaults(tmp_path)
     target = config.path("consolidated")
@@ -236,7 +236,7 @@ def test_a_rows_file_left_by_a_kill_during_the_rewrite_is_cleared_at_start(tmp_p
     import os
     import time
 
-    from syncservice.config import defaults
+    from syncservice.base.config import defaults
 
     config = defaults(tmp_path)
     target = config.path("consolidated")
@@ -261,8 +261,8 @@ def test_json_log_time_is_the_verdicts_time_as_in_the_store_and_the_report(tmp_p
 
     from loguru import logger
 
-    from syncservice.config import defaults
-    from syncservice.feedback_text import local_time
+    from syncservice.base.config import defaults
+    from syncservice.outputs.feedback.text import local_time
 
     ticks = iter(dt.datetime(2016, 10, 3, 14, 5, tzinfo=dt.UTC) + dt.timedelta(minutes=n) for n in range(1000))
     config = defaults(tmp_path)
@@ -319,8 +319,8 @@ class Killed(BaseException):
 def test_a_kill_between_recording_the_verdict_and_its_report_is_made_good_at_start(service, monkeypatch):
     import datetime as dt
 
-    from syncservice import feedback
-    from syncservice.feedback_text import local_time
+    from syncservice.outputs.feedback import report as feedback
+    from syncservice.outputs.feedback.text import local_time
 
     _rejected_tilgang(service)
 

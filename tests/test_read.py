@@ -10,9 +10,9 @@ import pytest
 
 import book
 import hostile
-import syncservice.sheet_xml as sheet_xml
+import syncservice.intake.sheet_xml as sheet_xml
 from conftest import verdict_for
-from syncservice.read import OpenWorkbook
+from syncservice.intake.read import OpenWorkbook
 
 needs_soffice = pytest.mark.skipif(book.SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 

@@ -16,11 +16,12 @@ import book
 import load
 from running import SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 from stores import data_sheet, tables
-from syncservice import archive, archive_index
-from syncservice import config as config_mod
+from syncservice.archive import copies as archive
+from syncservice.archive import index as archive_index
+from syncservice.base import config as config_mod
 from syncservice.cli import main
 from syncservice.pipeline import ACCEPTED, REJECTED, Pipeline
-from syncservice.store import Store
+from syncservice.store.db import Store
 
 
 @pytest.fixture
@@ -167,7 +168,7 @@ def test_a_copy_a_killed_run_archived_but_never_recorded_is_passed_over(site, pi
     lines[0][1] += 1
     second = saved_later(book.save(path, {"HP": book.handleplan(lines=lines)}), 5)
     # killed between archiving and recording: a copy the store never heard of ...
-    from syncservice.stage import discard, stage
+    from syncservice.intake.stage import discard, stage
 
     staged = stage(second, "hp.xlsx", config.path("state") / "staging", 1 << 20)
     archive.archive(staged, config.path("archive"), True, dt.datetime.now(dt.UTC))

@@ -20,12 +20,12 @@ from click.testing import CliRunner
 import book
 from running import Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 from syncservice.cli import main
-from syncservice.config import defaults
-from syncservice.errors import AlreadyRunning, ConfigError
-from syncservice.lock import Held, InstanceLock, is_held
+from syncservice.base.config import defaults
+from syncservice.base.errors import AlreadyRunning, ConfigError
+from syncservice.service.lock import Held, InstanceLock, is_held
 from syncservice.pipeline import Pipeline
-from syncservice.service import Service
-from syncservice.store import Store
+from syncservice.service.run import Service
+from syncservice.store.db import Store
 
 SYNCSERVICE = [sys.executable, "-m", "syncservice"]
 RUN_CHILD = Path(__file__).resolve().parent / "run_child.py"  # `run` with a fault struck inside it

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syncservice.settle import PATIENCE_SECONDS, Look, Settler, backoff, looks_whole
+from syncservice.service.settle import PATIENCE_SECONDS, Look, Settler, backoff, looks_whole
 
 WB = Path("/share/hp.xlsx")
 CSV = Path("/share/tal.csv")

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from syncservice import stage as stage_mod
-from syncservice.models import StagedFile
-from syncservice.stage import FileChanged, NotARegularFile, TooLarge, candidates, discard, is_ignored, stage
+from syncservice.intake import stage as stage_mod
+from syncservice.base.models import StagedFile
+from syncservice.intake.stage import FileChanged, NotARegularFile, TooLarge, candidates, discard, is_ignored, stage
 
 MB = 1 << 20
 

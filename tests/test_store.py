@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from syncservice.errors import StoreError
-from syncservice.models import ERROR, WARNING, Figure, Finding, Report, SheetInfo, StagedFile, Verdict
-from syncservice.store import Store, content_hash
+from syncservice.base.errors import StoreError
+from syncservice.base.models import ERROR, WARNING, Figure, Finding, Report, SheetInfo, StagedFile, Verdict
+from syncservice.store.db import Store, content_hash
 
 NOW = dt.datetime(2016, 10, 3, 12, 0, tzinfo=dt.UTC)
 KEY = ("tilgang_afgang", "Ballerup", 2016)
@@ -206,7 +206,7 @@ def test_an_existing_store_with_one_unit_spelt_two_ways_opens_with_one_unit(tmp_
     with a version in force for one report: finance counted it twice."""
     from sqlite_utils import Database
 
-    from syncservice import store_schema
+    from syncservice.store import schema as store_schema
 
     db = Database(tmp_path / "old.db")
     store_schema.migrations.apply(db, stop_before="add_unit_names_and_superseded")  # as the release before left it
@@ -287,7 +287,7 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
 def test_a_store_from_before_owed_reports_opens_owing_none_and_then_records_what_is_owed(tmp_path):
     from sqlite_utils import Database
 
-    from syncservice import store_schema
+    from syncservice.store import schema as store_schema
 
     path = tmp_path / "syncservice.sqlite"
     old = Database(path)
@@ -370,7 +370,7 @@ def _grow(store: Store, versions: int, start: int = 0) -> int:
 
 def _steps_to_read_what_the_summary_shows(store: Store) -> int:
     """SQLite VM instructions for everything write_summary and sheet Mangler read."""
-    from syncservice.missing import standings
+    from syncservice.outputs.missing import standings
 
     steps = 0
 

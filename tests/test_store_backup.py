@@ -17,12 +17,12 @@ from click.testing import CliRunner
 
 import book
 from running import no_threads_left_behind  # noqa: F401 (a fixture: the service's threads are gone)
-from syncservice import store_backup
+from syncservice.store import backup as store_backup
 from syncservice.cli import main
-from syncservice.config import defaults
-from syncservice.errors import StoreDamaged, StoreError
+from syncservice.base.config import defaults
+from syncservice.base.errors import StoreDamaged, StoreError
 from syncservice.pipeline import ACCEPTED, Pipeline
-from syncservice.store import Store
+from syncservice.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,8 +3,8 @@
 import pytest
 from test_store import NOW, accepted, message, report, staged
 
-from syncservice.models import FigureColumn, Figures
-from syncservice.store import Store, content_hash
+from syncservice.base.models import FigureColumn, Figures
+from syncservice.store.db import Store, content_hash
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from sqlite_utils import Database
 
 import book
 from stores import data_sheet
-from syncservice import store_schema
-from syncservice.config import defaults
+from syncservice.store import schema as store_schema
+from syncservice.base.config import defaults
 from syncservice.pipeline import ACCEPTED, Pipeline
-from syncservice.store import Store
+from syncservice.store.db import Store
 
 OLD = Path(__file__).resolve().parent / "data" / "store-d0298d0.sqlite"
 

@@ -17,10 +17,10 @@ from openpyxl.chart import BarChart
 from openpyxl.utils.cell import range_boundaries
 
 from schemas import KINDS
-from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
-from syncservice.summary import DATA_COLUMNS, write_consolidated
-from syncservice.summary_cells import GREEN, RED, YELLOW
-from syncservice.summary_overviews import MAX_SERIES, traffic_light
+from syncservice.base.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
+from syncservice.outputs.consolidated.workbook import DATA_COLUMNS, write_consolidated
+from syncservice.outputs.consolidated.cells import GREEN, RED, YELLOW
+from syncservice.outputs.consolidated.overviews import MAX_SERIES, traffic_light
 
 NOW = dt.datetime(2025, 11, 23, 9, 0, tzinfo=dt.UTC)
 FREDENSBORG = "Handicap og Socialpsykiatri, Fredensborg"

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from syncservice.units import configured, fold, same
+from syncservice.base.units import configured, fold, same
 
 
 @pytest.mark.parametrize("typed", [

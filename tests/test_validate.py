@@ -8,7 +8,7 @@ import pytest
 
 import book
 from conftest import only
-from syncservice.messages import render
+from syncservice.rules.messages import render
 
 
 # --- the seeds come out right --------------------------------------------------------------

@@ -12,11 +12,11 @@ import pytest
 
 import book
 from running import POLL, SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
-from syncservice.config import Config, defaults
-from syncservice.errors import AlreadyRunning
+from syncservice.base.config import Config, defaults
+from syncservice.base.errors import AlreadyRunning
 from syncservice.pipeline import ACCEPTED, REJECTED, Pipeline
-from syncservice.service import Service
-from syncservice.store import Store
+from syncservice.service.run import Service
+from syncservice.store.db import Store
 
 
 @pytest.fixture(params=["native", "polling"])
@@ -203,7 +203,7 @@ def test_libreoffice_headless_writing_into_the_watched_folder(tmp_path):
 def test_the_observer_is_restarted_when_the_watched_folder_comes_back(config, monkeypatch):
     import shutil
 
-    from syncservice import service
+    from syncservice.service import run as service
 
     monkeypatch.setattr(service, "HEALTH_SECONDS", 0.2)
     watched = config.path("watched")

@@ -26,12 +26,12 @@ from click.testing import CliRunner
 
 import book
 from running import wait_for
-from syncservice import config as config_mod
+from syncservice.base import config as config_mod
 from syncservice.cli import main
-from syncservice.errors import ConfigError
+from syncservice.base.errors import ConfigError
 from syncservice.pipeline import Pipeline
-from syncservice.store import Store
-from syncservice.web import build, check_binding
+from syncservice.store.db import Store
+from syncservice.outputs.web.server import build, check_binding
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

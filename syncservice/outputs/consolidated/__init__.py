@@ -1,0 +1,1 @@
+"""The consolidated workbook: current versions from the store → one .xlsx finance reads."""

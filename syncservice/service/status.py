@@ -1,0 +1,62 @@
+"""Status: what a running service tells the outside, in state/status.json.
+
+Service → Status → write() (atomic) … read() ← `syncservice status`. Whether it is
+running is not taken from this file (a killed process cannot update it) but from the
+instance lock (lock.is_held).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from syncservice.base.durable import atomic_write
+
+RUNNING, STOPPED = "running", "stopped"
+
+
+def now_text() -> str:
+    """Local time with its offset, to the second: what a person at the server expects."""
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Status:
+    pid: int
+    host: str
+    started: str
+    observer: str  # native or polling
+    watched: str
+    state: str = RUNNING  # running, or stopped (cleanly)
+    stopped: str = ""
+    last_pass: str = ""  # when the last burst of work ended
+    last_pass_files: int = 0
+    last_scan: str = ""  # when the folder was last scanned in full (catch-up, rescan)
+    pending: int = 0  # files waiting to settle or to be processed
+    processed: int = 0  # files processed since start
+    summary_writes: int = 0  # consolidated workbook rewrites since start
+    last_error: str = ""
+    last_error_at: str = ""
+    updated: str = ""
+
+
+def write(path: Path, status: Status) -> None:
+    text = json.dumps(asdict(status), ensure_ascii=False, indent=1)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read(path: Path) -> Status | None:
+    """The last status written, or None when there is none (never run, or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    known = {f.name for f in fields(Status)}
+    try:
+        return Status(**{k: v for k, v in data.items() if k in known})
+    except TypeError:  # a field missing: written by another version
+        return None
