@@ -48,10 +48,10 @@ def worker(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sys.path.insert(0, str(ROOT))
     from schemas import KINDS
-    from syncservice.rules import messages
-    from syncservice.rules.check import check_workbook
     from syncservice.base.config import SETTINGS
     from syncservice.base.models import StagedFile, Verdict
+    from syncservice.rules import messages
+    from syncservice.rules.check import check_workbook
 
     limits = {s.name: s.default for s in SETTINGS if s.section == "limits"}
     # Answers go out on a private copy of stdout; whatever else writes to fd 1 or 2 (a

@@ -43,9 +43,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the working folder and print where it is")
     args = parser.parse_args()
 
+    import load
     from loguru import logger
 
-    import load
     from syncservice.base.config import defaults
 
     logger.remove()  # the service's log lines would only time the terminal

@@ -136,9 +136,8 @@ def run(processes: dict[str, list[list[Path]]]) -> dict[str, dict]:
 
 def build(folder: Path, rows: int, repeat: int) -> dict[str, dict[str, list[list[Path]]]]:
     """workbook → step → the paths each of its processes takes (the first warms up)."""
-    import workbooks  # puts tests/ on the path for book
-
     import book
+    import workbooks  # puts tests/ on the path for book
 
     typical = [workbooks.typical(folder / f"Handleplan {n}.xlsx", unit=f"Handicap og Socialpsykiatri {n}")
                for n in range(TYPICAL_PER_PROCESS + 1)]

@@ -35,17 +35,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import workbooks  # noqa: E402,F401  (puts tests/ on the path for book)
-
-import book  # noqa: E402
 from loguru import logger  # noqa: E402
 
-from syncservice.rules.check import check_workbook  # noqa: E402
+from schemas import KINDS  # noqa: E402
 from syncservice.base.config import defaults  # noqa: E402
 from syncservice.base.models import ERROR, Finding, StagedFile, Verdict  # noqa: E402
 from syncservice.pipeline import Pipeline  # noqa: E402
-from schemas import KINDS  # noqa: E402
+from syncservice.rules.check import check_workbook  # noqa: E402
 from syncservice.store.db import Store  # noqa: E402
+
+import book  # noqa: E402
+import workbooks  # noqa: E402,F401  (puts tests/ on the path for book)
 
 GOAL = 1.2
 START = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)

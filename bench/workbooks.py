@@ -9,8 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import book  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
+
+import book  # noqa: E402
 
 
 def typical(path: Path, unit: str = "Handicap og Socialpsykiatri, Fredensborg") -> Path:

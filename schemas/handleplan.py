@@ -8,9 +8,9 @@ from collections.abc import Iterator, Sequence
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from syncservice.rules.changes import by_key, compared, kroner_value
 from syncservice.base.layout import Column, Frame, Kind, OverviewSheet
 from syncservice.base.models import WARNING, Figure, Figures, Finding, Report, StoredVersion
+from syncservice.rules.changes import by_key, compared, kroner_value
 
 COLUMNS = (
     Column("area", "Område", ("Område", "Tiltag", "Indsats"), "text"),

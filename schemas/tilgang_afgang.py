@@ -11,11 +11,11 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas._checks import WHOLE, whole_number
-from syncservice.rules.changes import kroner_value, starts_and_ends
 from syncservice.base.layout import Column, Frame, Kind, OverviewSheet, QuarterColumns, Through
 from syncservice.base.models import ERROR, WARNING, Figure, Figures, Finding, Report, StoredVersion
 from syncservice.base.parse import normalise_label
 from syncservice.base.reporting import quarter_end
+from syncservice.rules.changes import kroner_value, starts_and_ends
 
 # 'Antal borgere 1/1 2016' is the start count; any other date is the end count.
 _DATED = r"antal( borgere)?( pr\.?)? {day}[./-]{month}\.?([ ./-]*\d{{4}})?"

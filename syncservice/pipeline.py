@@ -21,22 +21,28 @@ from loguru import logger
 
 from schemas import KINDS
 from syncservice.archive import copies as archive
-from syncservice.rules import changes
-from syncservice.base import durable
-from syncservice.outputs.feedback import report as feedback
-from syncservice.rules import messages
-from syncservice.outputs import missing
-from syncservice.base import reporting
-from syncservice.store import backup as store_backup
-from syncservice.base import units
-from syncservice.rules.check import check_workbook
+from syncservice.base import durable, reporting, units
 from syncservice.base.config import Config
 from syncservice.base.errors import DiskError, StoreError
 from syncservice.base.layout import Kind
 from syncservice.base.logs import json_text
 from syncservice.base.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
-from syncservice.intake.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, Unreadable, candidates,
-                               clear_stale, discard, stage)
+from syncservice.intake.stage import (
+    STALE_SECONDS,
+    FileChanged,
+    NotARegularFile,
+    TooLarge,
+    Unreadable,
+    candidates,
+    clear_stale,
+    discard,
+    stage,
+)
+from syncservice.outputs import missing
+from syncservice.outputs.feedback import report as feedback
+from syncservice.rules import changes, messages
+from syncservice.rules.check import check_workbook
+from syncservice.store import backup as store_backup
 from syncservice.store.db import Store, saved_before
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"

@@ -118,7 +118,7 @@ def hide(path: Path, sheet: str, *, state: str = "visible", rows: tuple[int, ...
 
 def cell(rows: Rows, ref: str, value: Any) -> Rows:
     """Set one cell (e.g. 'C9') in a rows list, growing it as needed."""
-    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     letters, row = coordinate_from_string(ref)
     col = column_index_from_string(letters)

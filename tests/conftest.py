@@ -11,8 +11,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from schemas import KINDS  # noqa: E402
-from syncservice.rules.check import check_workbook  # noqa: E402
 from syncservice.base.models import StagedFile, Verdict  # noqa: E402
+from syncservice.rules.check import check_workbook  # noqa: E402
 
 import book  # noqa: E402
 

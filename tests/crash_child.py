@@ -16,9 +16,9 @@ import os
 import sys
 
 import schemas  # noqa: F401  (warm: the kinds)
-import syncservice.rules.check  # noqa: F401
-import syncservice.pipeline  # noqa: F401
 import syncservice.outputs.consolidated.workbook  # noqa: F401  (imported lazily by write_summary)
+import syncservice.pipeline  # noqa: F401
+import syncservice.rules.check  # noqa: F401
 from syncservice.cli import main
 
 

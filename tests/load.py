@@ -30,9 +30,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-import book
 from syncservice.base.config import Config
 from syncservice.store.db import Store
+
+import book
 
 KIND, YEAR = "handleplan", 2015
 _MARK, _TOTAL = b"<v>700001</v>", b"<v>700002</v>"  # the first target and its total in the template

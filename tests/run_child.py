@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syncservice.intake import stage  # noqa: E402
 from syncservice.cli import main  # noqa: E402
+from syncservice.intake import stage  # noqa: E402
 
 NAME = "x.xlsx"
 struck: list[Path] = []  # once: the retry reads whatever is there then

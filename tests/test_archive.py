@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from syncservice.archive import copies as archive_mod
-from syncservice.base import durable
 from syncservice.archive.copies import archive, safe_name
+from syncservice.base import durable
 from syncservice.base.durable import atomic_write
 from syncservice.base.errors import DiskError
 from syncservice.base.models import StagedFile

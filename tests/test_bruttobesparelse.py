@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import book
-from conftest import only
-from syncservice.rules.messages import render
 from syncservice.base.models import DataRow, StoredVersion
 from syncservice.outputs.consolidated.workbook import write_consolidated
+from syncservice.rules.messages import render
+
+import book
+from conftest import only
 
 UNIT = "Handicap & Psykiatri, Ballerup"
 

@@ -7,9 +7,8 @@ import pytest
 
 from schemas.handleplan import realised_decreased
 from schemas.tilgang_afgang import start_vs_last_end
-from syncservice.rules import changes
-from syncservice.rules import messages
 from syncservice.base.models import FigureColumn, Figures, Report, StoredVersion
+from syncservice.rules import changes, messages
 
 PREVIOUS = StoredVersion(7, "tilgang_afgang", "Ballerup", 2016, 1, "Ballerup/Tilgang.xlsx", "Tilgang.xlsx",
                          "Tilgang og afgang", "", "", "", "", through=4)

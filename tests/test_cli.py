@@ -8,8 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-import book
 from syncservice.cli import main
+
+import book
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -41,12 +41,13 @@ import pytest
 from click.testing import CliRunner
 from loguru import logger
 
-import book
-from syncservice.intake import stage
-from syncservice.cli import main
 from syncservice.base.config import defaults
+from syncservice.cli import main
+from syncservice.intake import stage
 from syncservice.pipeline import ACCEPTED, RETRY, Pipeline
 from syncservice.store.db import Store
+
+import book
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 SEED = 6

@@ -8,11 +8,12 @@ import datetime as dt
 
 from openpyxl import load_workbook
 
-import book
-from conftest import only
-from syncservice.rules.messages import render
 from syncservice.base.models import DataRow, StoredVersion
 from syncservice.outputs.consolidated.workbook import write_consolidated
+from syncservice.rules.messages import render
+
+import book
+from conftest import only
 
 UNIT = "Social- og Handicapcentret, Høje-Taastrup"
 

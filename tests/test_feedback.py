@@ -15,12 +15,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import book
-from conftest import verdict_for
+from syncservice.base.models import ERROR, Finding, StagedFile, Verdict
 from syncservice.outputs.feedback.report import remove_report, report_paths, write_report
 from syncservice.outputs.feedback.sheet import ERROR_FILL, WARNING_FILL, ranges, sheet_ref
 from syncservice.rules.messages import parts, render
-from syncservice.base.models import ERROR, Finding, StagedFile, Verdict
+
+import book
+from conftest import verdict_for
 
 NOW = dt.datetime(2016, 10, 3, 14, 5, 9, tzinfo=dt.UTC)
 REL = "Ballerup/Tilgang 2016.xlsx"

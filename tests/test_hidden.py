@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-import book
-from conftest import only, verdict_for
 from syncservice.intake.hidden import runs
 from syncservice.rules.messages import render
+
+import book
+from conftest import only, verdict_for
 
 
 def realised(verdict):

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from schemas import KINDS
+from syncservice.base.models import StagedFile, Verdict
+from syncservice.rules.check import check_workbook
+from syncservice.rules.messages import render, texts
+
 import book
 import hostile
 from conftest import ROOT
-from schemas import KINDS
-from syncservice.rules.check import check_workbook
-from syncservice.rules.messages import render, texts
-from syncservice.base.models import StagedFile, Verdict
 
 sys.path.insert(0, str(ROOT / "bench"))
 import corpus_sweep  # noqa: E402

@@ -11,8 +11,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-import book
 from syncservice.cli import main
+
+import book
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DATA_HEADER = ["Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version"]

@@ -8,13 +8,14 @@ from __future__ import annotations
 import threading
 import time
 
+import load
 import pytest
 
-import load
-from running import POLL, SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 from syncservice.base.config import defaults
 from syncservice.pipeline import ACCEPTED, REJECTED, Outcome, Pipeline
 from syncservice.store.db import Store
+
+from running import POLL, SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

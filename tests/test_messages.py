@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 import string
+import sys
 from pathlib import Path
 
 import pytest
 
 from schemas import KINDS
-from syncservice.rules.messages import CATALOGUE, HELP, all_texts, parts, render
 from syncservice.base.models import ERROR, Finding
+from syncservice.rules.messages import CATALOGUE, HELP, all_texts, parts, render
 
 RULES = all_texts()  # the engine's catalogue, then each kind's own messages
 

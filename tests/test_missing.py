@@ -12,15 +12,16 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-import book
 from syncservice.base import config as config_mod
-from syncservice.cli import main
 from syncservice.base.errors import ConfigError
-from syncservice.outputs.missing import Standing, covers, standings
 from syncservice.base.models import StoredVersion
-from syncservice.pipeline import Pipeline
 from syncservice.base.reporting import closest_unit, due_on, periods
+from syncservice.cli import main
+from syncservice.outputs.missing import Standing, covers, standings
+from syncservice.pipeline import Pipeline
 from syncservice.store.db import Store
+
+import book
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BALLERUP = "Handicap & Psykiatri, Ballerup"

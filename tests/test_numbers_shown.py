@@ -11,15 +11,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from syncservice.base.config import defaults
+from syncservice.base.models import ERROR, Finding, StagedFile
+from syncservice.cli import main
+from syncservice.outputs.feedback.report import write_report
+from syncservice.pipeline import Pipeline
+from syncservice.rules.messages import number_text, render, shown_value
+from syncservice.store.db import Store
+
 import book
 from conftest import only, verdict_for
-from syncservice.cli import main
-from syncservice.base.config import defaults
-from syncservice.outputs.feedback.report import write_report
-from syncservice.rules.messages import number_text, render, shown_value
-from syncservice.base.models import ERROR, Finding, StagedFile
-from syncservice.pipeline import Pipeline
-from syncservice.store.db import Store
 
 LINES = [["Område A", 1.5, 0.75, 1.25], ["Område B", 2.25, 1234567.5, 1234567.5]]
 

@@ -9,11 +9,12 @@ import stat
 import openpyxl
 import pytest
 
-import book
 from syncservice.base.config import defaults
-from syncservice.rules.messages import render
 from syncservice.pipeline import Pipeline
+from syncservice.rules.messages import render
 from syncservice.store.db import Store
+
+import book
 
 
 @pytest.fixture
@@ -564,8 +565,9 @@ def test_reports_accepted_before_the_unit_was_listed_take_the_listed_spelling(se
 def test_a_file_that_stays_unreadable_is_rejected_after_unreadable_minutes(tmp_path, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
-    import faults
     from syncservice.pipeline import ACCEPTED, REJECTED, RETRY, UNCHANGED
+
+    import faults
 
     config = defaults(tmp_path)
     now = [datetime(2026, 12, 3, 9, 0, tzinfo=UTC)]
@@ -606,8 +608,9 @@ def test_a_file_that_stays_unreadable_is_rejected_after_unreadable_minutes(tmp_p
 
 
 def test_an_unreadable_file_that_is_deleted_is_no_longer_one_to_retry(service, monkeypatch):
-    import faults
     from syncservice.pipeline import RETRY
+
+    import faults
 
     path = save(service, "Låst.xlsx", {"HP": book.handleplan()})
     faults.unreadable(monkeypatch, path)

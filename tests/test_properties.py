@@ -18,15 +18,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import book
-from conftest import verdict_for
 from schemas import KINDS
 from syncservice.base.layout import META_LABELS
-from syncservice.intake.locate import locate
 from syncservice.base.models import Cell, Report
 from syncservice.base.parse import NotANumber, label_matches, normalise_label, parse_date, parse_number
+from syncservice.intake.locate import locate
 from syncservice.intake.read import Row
 from syncservice.rules.validate import check_table
+
+import book
+from conftest import verdict_for
 
 FAST = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])

@@ -8,11 +8,12 @@ import tracemalloc
 import openpyxl
 import pytest
 
+import syncservice.intake.sheet_xml as sheet_xml
+from syncservice.intake.read import OpenWorkbook
+
 import book
 import hostile
-import syncservice.intake.sheet_xml as sheet_xml
 from conftest import verdict_for
-from syncservice.intake.read import OpenWorkbook
 
 needs_soffice = pytest.mark.skipif(book.SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 

@@ -9,19 +9,20 @@ import os
 import shutil
 from pathlib import Path
 
+import load
 import pytest
 from click.testing import CliRunner
-
-import book
-import load
-from running import SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 from stores import data_sheet, tables
+
 from syncservice.archive import copies as archive
 from syncservice.archive import index as archive_index
 from syncservice.base import config as config_mod
 from syncservice.cli import main
 from syncservice.pipeline import ACCEPTED, REJECTED, Pipeline
 from syncservice.store.db import Store
+
+import book
+from running import SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

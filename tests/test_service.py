@@ -17,15 +17,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import book
-from running import Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
-from syncservice.cli import main
 from syncservice.base.config import defaults
 from syncservice.base.errors import AlreadyRunning, ConfigError
-from syncservice.service.lock import Held, InstanceLock, is_held
+from syncservice.cli import main
 from syncservice.pipeline import Pipeline
+from syncservice.service.lock import Held, InstanceLock, is_held
 from syncservice.service.run import Service
 from syncservice.store.db import Store
+
+import book
+from running import Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 
 SYNCSERVICE = [sys.executable, "-m", "syncservice"]
 RUN_CHILD = Path(__file__).resolve().parent / "run_child.py"  # `run` with a fault struck inside it
@@ -280,8 +281,9 @@ def test_run_rejects_a_file_that_stays_unreadable_after_unreadable_minutes(tmp_p
     file.unreadable: on sheet Afviste, with a report beside the file; the service carries on."""
     import datetime as dt
 
-    import faults
     import openpyxl
+
+    import faults
 
     (tmp_path / "watched").mkdir()
     config = defaults(tmp_path).with_values(watch__settle_seconds=0.1)

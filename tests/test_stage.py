@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from syncservice.intake import stage as stage_mod
 from syncservice.base.models import StagedFile
+from syncservice.intake import stage as stage_mod
 from syncservice.intake.stage import FileChanged, NotARegularFile, TooLarge, candidates, discard, is_ignored, stage
 
 MB = 1 << 20

@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import book
-from running import no_threads_left_behind  # noqa: F401 (a fixture: the service's threads are gone)
-from syncservice.store import backup as store_backup
-from syncservice.cli import main
 from syncservice.base.config import defaults
 from syncservice.base.errors import StoreDamaged, StoreError
+from syncservice.cli import main
 from syncservice.pipeline import ACCEPTED, Pipeline
+from syncservice.store import backup as store_backup
 from syncservice.store.db import Store
+
+import book
+from running import no_threads_left_behind  # noqa: F401 (a fixture: the service's threads are gone)
 
 ROOT = Path(__file__).resolve().parent.parent
 

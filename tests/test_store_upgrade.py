@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-
-import book
 from stores import data_sheet
-from syncservice.store import schema as store_schema
+
 from syncservice.base.config import defaults
 from syncservice.pipeline import ACCEPTED, Pipeline
+from syncservice.store import schema as store_schema
 from syncservice.store.db import Store
+
+import book
 
 OLD = Path(__file__).resolve().parent / "data" / "store-d0298d0.sqlite"
 

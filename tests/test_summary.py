@@ -18,9 +18,9 @@ from openpyxl.utils.cell import range_boundaries
 
 from schemas import KINDS
 from syncservice.base.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
-from syncservice.outputs.consolidated.workbook import DATA_COLUMNS, write_consolidated
 from syncservice.outputs.consolidated.cells import GREEN, RED, YELLOW
 from syncservice.outputs.consolidated.overviews import MAX_SERIES, traffic_light
+from syncservice.outputs.consolidated.workbook import DATA_COLUMNS, write_consolidated
 
 NOW = dt.datetime(2025, 11, 23, 9, 0, tzinfo=dt.UTC)
 FREDENSBORG = "Handicap og Socialpsykiatri, Fredensborg"

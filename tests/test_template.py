@@ -13,17 +13,18 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-import book
-from conftest import verdict_for
 from schemas import KINDS
-from syncservice.cli import main
 from syncservice.base.config import defaults
-from syncservice.rules.messages import HELP, help_text
 from syncservice.base.models import Figure, Report, StagedFile, Verdict, quote_sheet
-from syncservice.pipeline import Pipeline
-from syncservice.store.db import Store
+from syncservice.cli import main
 from syncservice.outputs.template.plan import default_through, plan
 from syncservice.outputs.template.sheet import write
+from syncservice.pipeline import Pipeline
+from syncservice.rules.messages import HELP, help_text
+from syncservice.store.db import Store
+
+import book
+from conftest import verdict_for
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 needs_libreoffice = pytest.mark.skipif(book.SOFFICE is None, reason="LibreOffice (soffice) is not installed")

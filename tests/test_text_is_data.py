@@ -11,8 +11,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-import book
 from syncservice.cli import main
+
+import book
 
 UNIT = '=HYPERLINK("http://evil.example","Klik her")'
 LINES = ["+cmd|' /C calc'!A0", "@SUM(A1)"]

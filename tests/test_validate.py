@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-import book
-from conftest import only
 from syncservice.rules.messages import render
 
+import book
+from conftest import only
 
 # --- the seeds come out right --------------------------------------------------------------
 

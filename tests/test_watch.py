@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import book
-from running import POLL, SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 from syncservice.base.config import Config, defaults
 from syncservice.base.errors import AlreadyRunning
 from syncservice.pipeline import ACCEPTED, REJECTED, Pipeline
 from syncservice.service.run import Service
 from syncservice.store.db import Store
+
+import book
+from running import POLL, SETTLE, Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(params=["native", "polling"])

@@ -24,14 +24,15 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-import book
-from running import wait_for
 from syncservice.base import config as config_mod
-from syncservice.cli import main
 from syncservice.base.errors import ConfigError
+from syncservice.cli import main
+from syncservice.outputs.web.server import build, check_binding
 from syncservice.pipeline import Pipeline
 from syncservice.store.db import Store
-from syncservice.outputs.web.server import build, check_binding
+
+import book
+from running import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -16,35 +16,17 @@ from loguru import logger
 
 from schemas import KINDS
 from syncservice.base import config as config_mod
-from syncservice.rules import messages
 from syncservice.base.errors import DiskError, ServiceError
 from syncservice.base.logs import json_text, printable
 from syncservice.base.models import Finding, Verdict
+from syncservice.cli.options import config_option, load_config, safe, setup_logging
+from syncservice.rules import messages
 
 RETRY_LEFT_EXIT = 4  # `ingest`: files left to retry (WORKBOOKS.md §1, a file that stays unreadable)
 
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Config file (default ./config.toml; the embedded defaults when absent). "
-         "Paths in it are relative to it.")
 
 
-def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
 
-
-def _setup_logging(config: config_mod.Config, *, quiet: bool = False) -> None:
-    from syncservice.base.logs import setup
-
-    setup(config, console_level="WARNING" if quiet else "INFO")
-
-
-def safe(text: Any) -> str:
-    """Text from a workbook or a file name shown in a terminal: each control or bidi character
-    as its escape ('\\n', '\\x1b'), so it can neither forge a line nor drive the terminal."""
-    return printable(text)
 
 
 class ServiceGroup(click.Group):
@@ -77,7 +59,7 @@ def check(files: tuple[Path, ...], as_json: bool, recursive: bool, config_path: 
     """
     from syncservice.pipeline import check_path
 
-    config = _config(config_path)
+    config = load_config(config_path)
     logger.remove()
     render = _renderer(config.language)
     verdicts = []
@@ -182,8 +164,8 @@ def ingest(config_path: Path | None) -> None:
     from syncservice.service.lock import Held, InstanceLock
     from syncservice.service.run import already_running, lock_path
 
-    config = _config(config_path)
-    _setup_logging(config, quiet=True)
+    config = load_config(config_path)
+    setup_logging(config, quiet=True)
     # the same lock as `run`: two processes recording one folder could record a file twice
     lock = InstanceLock(lock_path(config))
     try:
@@ -231,8 +213,8 @@ def ingest(config_path: Path | None) -> None:
 @config_option
 def summary(config_path: Path | None) -> None:
     """Rewrite the consolidated workbook from the store alone."""
-    config = _config(config_path)
-    _setup_logging(config, quiet=True)
+    config = load_config(config_path)
+    setup_logging(config, quiet=True)
     store, pipeline = _open(config)
     try:
         click.echo(str(pipeline.write_summary()))
@@ -246,7 +228,7 @@ def summary(config_path: Path | None) -> None:
 @config_option
 def history(unit: str | None, kind: str | None, config_path: Path | None) -> None:
     """The versions of each report, newest first."""
-    config = _config(config_path)
+    config = load_config(config_path)
     store, _ = _open(config)
     try:
         versions = store.history(unit, kind)
@@ -295,7 +277,7 @@ def _suggest_unit(unit: str | None, known: list[str], da: bool) -> None:
 def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, limit: int,
                 config_path: Path | None) -> None:
     """The validation log: every verdict with its errors and warnings, newest first."""
-    config = _config(config_path)
+    config = load_config(config_path)
     store, _ = _open(config)
     try:
         entries = store.log(rejected=rejected, unit=unit, since=since.date().isoformat() if since else None,

@@ -1,8 +1,7 @@
 """`syncservice backup` and `syncservice rebuild`: the store copied while the service runs,
 and made anew from the archive when it is lost.
 
-Registered on the main group at the end of cli.py; like cli_service.py, this module does
-not import syncservice.cli at import time (a cycle).
+Registered on the main group in syncservice/cli/__init__.py; shares cli/options.py.
 """
 
 from __future__ import annotations
@@ -12,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from syncservice.cli.service import _config, config_option
 from syncservice.base.errors import DiskError
+from syncservice.cli.options import config_option, load_config, safe, setup_logging
 
 TEXT = {
     "da": {"backup": "Sikkerhedskopi af {store} skrevet: {dest}",
@@ -60,7 +59,7 @@ def backup(dest: Path, config_path: Path | None) -> None:
     running: SQLite's online backup, which never holds up the service's writes."""
     from syncservice.store.backup import backup as write_backup
 
-    config = _config(config_path)
+    config = load_config(config_path)
     written = write_backup(config.path("database"), dest, config.language)
     click.echo(TEXT[config.language]["backup"].format(store=config.path("database"), dest=written))
 
@@ -86,12 +85,11 @@ def rebuild(from_: Path | None, force: bool, config_path: Path | None) -> None:
     """Build a new store from the archive alone: every file received, in the order it came,
     judged again with the times it was received; then rewrite the consolidated workbook.
     Refuses when a store exists, unless --force (which moves it aside, never deletes it)."""
-    from syncservice.cli import _setup_logging, safe
-    from syncservice.service.lock import Held, InstanceLock
     from syncservice.rebuild import rebuild as run_rebuild
+    from syncservice.service.lock import Held, InstanceLock
     from syncservice.service.run import already_running, lock_path
 
-    config = _config(config_path)
+    config = load_config(config_path)
     w = TEXT[config.language]
     archive_dir = from_ or config.path("archive")
     lock = InstanceLock(lock_path(config))  # never beside `run` or `ingest`: they write the store
@@ -100,7 +98,7 @@ def rebuild(from_: Path | None, force: bool, config_path: Path | None) -> None:
     except Held as held:
         raise already_running(held.holder, lock.path, config.language) from None
     try:
-        _setup_logging(config, quiet=True)
+        setup_logging(config, quiet=True)
         done = run_rebuild(config, archive_dir, force=force, progress=_progress(config.language))
     except FileExistsError:
         raise click.UsageError(w["exists"].format(store=config.path("database"))) from None

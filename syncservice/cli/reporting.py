@@ -1,7 +1,6 @@
 """`syncservice template` and `syncservice missing`: start right, and see who is behind.
 
-Registered on the main group at the end of cli.py. Like cli_service.py, this module does
-not import syncservice.cli at import time (cli.py imports it at its end: a cycle).
+Registered on the main group in syncservice/cli/__init__.py; shares cli/options.py.
 """
 
 from __future__ import annotations
@@ -16,22 +15,13 @@ from typing import Any
 import click
 
 from syncservice.base import config as config_mod
-from syncservice.rules import messages
 from syncservice.base.logs import json_text
 from syncservice.base.models import WARNING, Finding
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Config file (default ./config.toml; the embedded defaults when absent). "
-         "Paths in it are relative to it.")
+from syncservice.cli.options import config_option, load_config, safe
+from syncservice.rules import messages
 
 UNSAFE_IN_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
-
-def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
 
 
 @contextmanager
@@ -65,11 +55,10 @@ def template(kind: str | None, unit: str | None, year: int | None, through: int 
     """Write a ready-to-fill workbook of KIND for a unit and year, pre-filled from the
     store where it holds the report; without KIND, list the kinds."""
     from schemas import KINDS
-    from syncservice.cli import safe
     from syncservice.outputs.template.plan import describe, plan
     from syncservice.outputs.template.sheet import write
 
-    config = _config(config_path)
+    config = load_config(config_path)
     if kind is None:
         width = max(map(len, KINDS))
         for name, k in KINDS.items():
@@ -106,7 +95,6 @@ def template(kind: str | None, unit: str | None, year: int | None, through: int 
 
 
 def _warn_unknown_unit(config: config_mod.Config, unit: str) -> None:
-    from syncservice.cli import safe
     from syncservice.base.reporting import closest_unit
     from syncservice.base.units import configured
 
@@ -134,10 +122,9 @@ NOBODY = {"da": "Ingen skal indberette: reporting.units eller reporting.deadline
 def missing(on: dt.datetime | None, as_json: bool, config_path: Path | None) -> None:
     """Who has not reported: for each unit that must report and each kind with deadlines,
     the period due on the day and its status (mangler, afvist, forældet, for sent, ok)."""
-    from syncservice.cli import safe
     from syncservice.outputs.missing import counts, standings
 
-    config = _config(config_path)
+    config = load_config(config_path)
     day = on.date() if on else dt.date.today()
     with _store(config) as store:
         rows = standings(store, config.get("reporting", "units"), config.get("reporting", "deadlines"), day)

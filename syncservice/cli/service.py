@@ -1,8 +1,6 @@
 """`syncservice run` and `syncservice status`: the service's two commands.
 
-Registered on the main group at the end of cli.py. This module does not import
-syncservice.cli at import time (cli.py imports it at its end: a cycle), so it declares
-its --config option the same way cli.py does.
+Registered on the main group in syncservice/cli/__init__.py; shares cli/options.py.
 """
 
 from __future__ import annotations
@@ -16,21 +14,12 @@ from typing import Any
 import click
 
 from syncservice.base import config as config_mod
-from syncservice.service import status as status_mod
 from syncservice.base.logs import json_text
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Config file (default ./config.toml; the embedded defaults when absent). "
-         "Paths in it are relative to it.")
+from syncservice.cli.options import config_option, load_config, safe
+from syncservice.service import status as status_mod
 
 NOT_RUNNING_EXIT = 3  # as LSB init scripts and `systemctl status` say "not running"
 
-
-def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
 
 
 @click.command()
@@ -42,7 +31,7 @@ def run(config_path: Path | None) -> None:
     from syncservice.base.logs import setup
     from syncservice.service.run import Service
 
-    config = _config(config_path)
+    config = load_config(config_path)
     setup(config, console_level="INFO")
     service = Service(config)
     web = _web_beside(config)
@@ -99,7 +88,7 @@ def status(as_json: bool, config_path: Path | None) -> None:
     from syncservice.service.lock import is_held, read_holder
     from syncservice.service.run import lock_path, status_path
 
-    config = _config(config_path)
+    config = load_config(config_path)
     running = is_held(lock_path(config))
     last = status_mod.read(status_path(config))
     holder = read_holder(lock_path(config)) if running else None
@@ -121,8 +110,8 @@ def status(as_json: bool, config_path: Path | None) -> None:
 def _store_facts(config: config_mod.Config, *, count_pending: bool) -> dict[str, Any]:
     """Counts from the store; with the service stopped, also the files a start would catch up on."""
     from syncservice.pipeline import Pipeline
-    from syncservice.store.db import Store
     from syncservice.store.backup import ensure_sound
+    from syncservice.store.db import Store
 
     ensure_sound(config.path("database"), config.language)  # PRAGMA quick_check: a damaged store says so, exit 7
     if not config.path("database").exists():
@@ -182,7 +171,6 @@ def _when(iso: str) -> str:
 
 
 def _status_text(info: dict[str, Any], last: status_mod.Status | None, language: str) -> str:
-    from syncservice.cli import safe
 
     w = TEXT[language]
     lines = []

@@ -1,7 +1,6 @@
-"""`syncservice serve`: the reviewers' web view (syncservice/web.py) on its own.
+"""`syncservice serve`: the reviewers' web view (syncservice/outputs/web/) on its own.
 
-Registered on the main group at the end of cli.py; like cli_service.py, it does not
-import syncservice.cli at import time (a cycle).
+Registered on the main group in syncservice/cli/__init__.py; shares cli/options.py.
 """
 
 from __future__ import annotations
@@ -11,17 +10,7 @@ from pathlib import Path
 import click
 
 from syncservice.base import config as config_mod
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Config file (default ./config.toml; the embedded defaults when absent). "
-         "Paths in it are relative to it.")
-
-
-def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
+from syncservice.cli.options import config_option, load_config
 
 
 @click.command()
@@ -34,6 +23,6 @@ def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
     the versions of a report, who is missing, the most common errors. Ctrl-C stops it."""
     from syncservice.outputs.web.server import WebServer
 
-    config = _config(config_path)
+    config = load_config(config_path)
     server = WebServer(config, host, port)
     server.run(started=lambda: click.echo(f"syncservice serve: {server.url}", err=True))

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from openpyxl.utils import get_column_letter
 
-from syncservice.intake.locate import Table
 from syncservice.base.models import WARNING, Finding, cell_ref
+from syncservice.intake.locate import Table
 from syncservice.intake.read import Hidden
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from syncservice.base.layout import META_LABELS, Column, Kind, Unclaimed, names_a_share
 from syncservice.base.models import ERROR, WARNING, Cell, Finding, cell_ref
-from syncservice.intake.number_format import PLAIN, Shown, shown
 from syncservice.base.parse import (
     NotANumber,
     decimals_shown,
@@ -30,6 +29,7 @@ from syncservice.base.parse import (
     parse_year,
     split_quarter_prefix,
 )
+from syncservice.intake.number_format import PLAIN, Shown, shown
 from syncservice.intake.read import Row
 from syncservice.intake.unit_places import unit_in_text, unit_places
 

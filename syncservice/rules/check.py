@@ -10,12 +10,12 @@ import gc
 import time
 from collections.abc import Iterator, Mapping
 
-from syncservice.intake.hidden import hidden_findings
 from syncservice.base.layout import Kind
-from syncservice.intake.locate import locate
 from syncservice.base.models import ERROR, WARNING, Finding, Report, SheetInfo, StagedFile, Verdict
-from syncservice.intake.read import OpenWorkbook, TooSlow, Unreadable, refuse_unsafe
 from syncservice.base.units import fold
+from syncservice.intake.hidden import hidden_findings
+from syncservice.intake.locate import locate
+from syncservice.intake.read import OpenWorkbook, TooSlow, Unreadable, refuse_unsafe
 from syncservice.rules.validate import check_table, identity
 
 

@@ -19,9 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from syncservice.base.layout import META_NAMES, Frame, Kind
-from syncservice.intake.locate import Table
 from syncservice.base.models import ERROR, WARNING, Cell, Figure, Figures, Finding, Report
-from syncservice.intake.number_format import shown
 from syncservice.base.parse import (
     NotANumber,
     decimals_shown,
@@ -33,6 +31,8 @@ from syncservice.base.parse import (
     parse_year,
     strip_footnote_marker,
 )
+from syncservice.intake.locate import Table
+from syncservice.intake.number_format import shown
 from syncservice.intake.unit_places import unit_in_text
 
 EXCEL_ERROR = re.compile(r"^#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!)")

@@ -22,17 +22,17 @@ from typing import Any
 
 from loguru import logger
 
-from syncservice.service import status as status_mod
-from syncservice.store import backup as store_backup
 from syncservice.base.config import Config
 from syncservice.base.errors import AlreadyRunning, ConfigError, ServiceError
+from syncservice.pipeline import RETRY, Outcome, Pipeline
+from syncservice.service import status as status_mod
 from syncservice.service.jobs import MAX_WAIT, Job, Jobs
 from syncservice.service.lock import Held, Holder, InstanceLock
-from syncservice.pipeline import RETRY, Outcome, Pipeline
 from syncservice.service.settle import Settler, backoff
 from syncservice.service.status import Status
-from syncservice.store.db import Store
 from syncservice.service.watch import Watcher
+from syncservice.store import backup as store_backup
+from syncservice.store.db import Store
 
 RESCAN = "rescan"  # the job besides a path: scan the folder for what changed
 TICK = 0.2  # how often the main thread looks at the stop flag, the rescan timer and the observer

@@ -21,11 +21,23 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from syncservice.store import schema as store_schema
 from syncservice.base.errors import StoreError
+from syncservice.base.models import (
+    DataRow,
+    Figure,
+    FigureColumn,
+    Figures,
+    Finding,
+    RejectedFile,
+    Report,
+    Severity,
+    StagedFile,
+    StoredVersion,
+    Verdict,
+    VersionChange,
+)
 from syncservice.base.units import fold
-from syncservice.base.models import (DataRow, Figure, FigureColumn, Figures, Finding, RejectedFile, Report, Severity,
-                                StagedFile, StoredVersion, Verdict, VersionChange)
+from syncservice.store import schema as store_schema
 
 Key = tuple[str, str, int]  # (kind, unit, year)
 ACCEPTED, REJECTED, UNCHANGED = "accepted", "rejected", "unchanged"

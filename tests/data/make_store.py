@@ -21,11 +21,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import book
 import syncservice
 from syncservice.config import defaults
 from syncservice.pipeline import Pipeline
 from syncservice.store import Store
+
+import book
 
 START = dt.datetime(2016, 10, 3, 9, 0, tzinfo=dt.UTC)
 

@@ -22,9 +22,29 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from syncservice.base.layout import Kind
 from syncservice.base.models import DataRow, StoredVersion
-from syncservice.outputs.consolidated.cells import (AMOUNT_UNITS, BLOCK, COUNT_FORMAT, GRAND, HEADER, HEADER_RIGHT, MUTED,
-                                       PLAIN, SOURCE, SUBTITLE, TITLE, TOTAL, WRAP, YEAR_FORMAT, Look, blank,
-                                       centred, local_time, number, row_height, text)
+from syncservice.outputs.consolidated.cells import (
+    AMOUNT_UNITS,
+    BLOCK,
+    COUNT_FORMAT,
+    GRAND,
+    HEADER,
+    HEADER_RIGHT,
+    MUTED,
+    PLAIN,
+    SOURCE,
+    SUBTITLE,
+    TITLE,
+    TOTAL,
+    WRAP,
+    YEAR_FORMAT,
+    Look,
+    blank,
+    centred,
+    local_time,
+    number,
+    row_height,
+    text,
+)
 from syncservice.outputs.consolidated.xml_rows import SheetRows
 
 HEADER_ROW = 4  # title, unit and time, explanation, then the column header

@@ -17,8 +17,21 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from syncservice.base.models import Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.outputs.consolidated.blocks import landscape, width
-from syncservice.outputs.consolidated.cells import (COUNT_FORMAT, DECIMAL_FORMAT, HEADER, SUBTITLE, TITLE, WRAP, YEAR_FORMAT,
-                                       centred, local_time, moment, number, row_height, text)
+from syncservice.outputs.consolidated.cells import (
+    COUNT_FORMAT,
+    DECIMAL_FORMAT,
+    HEADER,
+    SUBTITLE,
+    TITLE,
+    WRAP,
+    YEAR_FORMAT,
+    centred,
+    local_time,
+    moment,
+    number,
+    row_height,
+    text,
+)
 
 HEADER_ROW = 4
 Columns = list[tuple[str, float]]  # (name, width)

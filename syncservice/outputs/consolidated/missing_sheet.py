@@ -14,10 +14,22 @@ import datetime as dt
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook import Workbook
 
-from syncservice.outputs.missing import AFVIST, FOR_SENT, FORAELDET, MANGLER, OK, Standing
 from syncservice.outputs.consolidated.blocks import landscape, width
-from syncservice.outputs.consolidated.cells import (GREEN, HEADER, RED, SUBTITLE, TITLE, WRAP, YEAR_FORMAT, YELLOW, Look, centred,
-                                       number, text)
+from syncservice.outputs.consolidated.cells import (
+    GREEN,
+    HEADER,
+    RED,
+    SUBTITLE,
+    TITLE,
+    WRAP,
+    YEAR_FORMAT,
+    YELLOW,
+    Look,
+    centred,
+    number,
+    text,
+)
+from syncservice.outputs.missing import AFVIST, FOR_SENT, FORAELDET, MANGLER, OK, Standing
 
 SHEET = "Mangler"
 COLUMNS = ("Enhed", "Skema", "År", "Periode", "Frist", "Status", "Seneste fil")

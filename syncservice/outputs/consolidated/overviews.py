@@ -20,7 +20,19 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from syncservice.base.layout import Kind
 from syncservice.base.models import DataRow
 from syncservice.outputs.consolidated.blocks import HEADER_ROW, LineKey, Overview, UnitRows, Values, width
-from syncservice.outputs.consolidated.cells import GREEN, MUTED, PERCENT_FORMAT, RED, TOTAL, YELLOW, Look, blank, centred, number, text
+from syncservice.outputs.consolidated.cells import (
+    GREEN,
+    MUTED,
+    PERCENT_FORMAT,
+    RED,
+    TOTAL,
+    YELLOW,
+    Look,
+    blank,
+    centred,
+    number,
+    text,
+)
 from syncservice.outputs.consolidated.charts import add_series, bar_chart, set_categories
 
 STATUS_WORDS = ((GREEN, "Grøn"), (YELLOW, "Gul"), (RED, "Rød"))

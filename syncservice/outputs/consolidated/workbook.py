@@ -22,15 +22,15 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
 from syncservice.base.durable import atomic_write
-from syncservice.outputs.missing import Standing
 from syncservice.base.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.outputs.consolidated.blocks import KindLayout, Overview, landscape, width
 from syncservice.outputs.consolidated.cells import AMOUNT_UNITS, BOLD, text
 from syncservice.outputs.consolidated.data import DataRows
-from syncservice.outputs.consolidated.xml_rows import SheetRows, splice
 from syncservice.outputs.consolidated.lists import changes_sheet, rejected_sheet, sources_sheet
 from syncservice.outputs.consolidated.missing_sheet import missing_sheet
 from syncservice.outputs.consolidated.overviews import overview_of
+from syncservice.outputs.consolidated.xml_rows import SheetRows, splice
+from syncservice.outputs.missing import Standing
 
 DATA_COLUMNS = ("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version")
 DATA_TABLE = "Data"

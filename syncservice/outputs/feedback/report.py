@@ -28,9 +28,9 @@ from loguru import logger
 from syncservice.archive.copies import _create_unique, safe_name
 from syncservice.base.durable import atomic_write, ensure_dir, fsync_dir, remove_quietly
 from syncservice.base.errors import DiskError
+from syncservice.base.models import Finding, StagedFile, Verdict
 from syncservice.outputs.feedback.sheet import annotate
 from syncservice.outputs.feedback.text import TEXT, text_report
-from syncservice.base.models import Finding, StagedFile, Verdict
 
 SUFFIX = {"da": " - FEJL", "en": " - ERRORS"}
 

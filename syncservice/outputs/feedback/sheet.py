@@ -29,9 +29,9 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from syncservice.base.models import ERROR, WARNING, Finding, Verdict
 from syncservice.outputs.feedback.text import TEXT, heading, local_time, ordered, position
 from syncservice.rules.messages import parts, shown_value
-from syncservice.base.models import ERROR, WARNING, Finding, Verdict
 
 MAX_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_ROW, MAX_COL = 1_048_576, 16_384

@@ -9,8 +9,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from syncservice.rules.messages import shown_value
 from syncservice.base.models import ERROR, WARNING, Finding, Verdict
+from syncservice.rules.messages import shown_value
 
 TEXT = {
     "da": {

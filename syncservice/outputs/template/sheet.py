@@ -25,9 +25,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from syncservice.base.durable import atomic_write
 from syncservice.base.layout import META_NAMES, TOTAL_LABELS
-from syncservice.rules.messages import help_text
 from syncservice.outputs.consolidated.cells import AMOUNT_UNITS, COUNT_FORMAT
 from syncservice.outputs.template.plan import Col, Plan
+from syncservice.rules.messages import help_text
 
 TOTAL = TOTAL_LABELS[1]  # 'I alt'
 DATE_FORMAT = "DD.MM.YYYY"

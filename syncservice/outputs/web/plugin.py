@@ -26,8 +26,8 @@ from sqlite_utils import Database
 
 from syncservice.outputs.feedback.report import report_paths
 from syncservice.outputs.missing import standings
-from syncservice.store.db import Store
 from syncservice.outputs.web.pages import DATABASE
+from syncservice.store.db import Store
 
 NAME = "syncservice"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -23,11 +23,10 @@ from datasette.app import Datasette
 from datasette.database import Database
 from datasette.plugins import pm
 
-from syncservice.outputs.web import pages as web_pages
-
-from syncservice.outputs.web import plugin as web_plugin
 from syncservice.base.config import Config
 from syncservice.base.errors import ConfigError, StoreError
+from syncservice.outputs.web import pages as web_pages
+from syncservice.outputs.web import plugin as web_plugin
 
 MAX_ROWS = 300
 SETTINGS = {
