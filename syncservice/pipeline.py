@@ -28,7 +28,7 @@ from syncservice.layout import Kind
 from syncservice.logs import json_text
 from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
 from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, Unreadable, candidates,
-                               clear_stale, discard, stage)
+                               clear_stale, content_sha256, discard, stage)
 from syncservice.store import Store, saved_before
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
@@ -402,9 +402,12 @@ class Pipeline:
     # --- one pass ---------------------------------------------------------------------------
 
     def pending(self) -> list[Path]:
-        """Files new or changed (size or mtime) since the store last saw them, and those that
-        could not be read when last tried (a permission put right changes neither), oldest save first."""
+        """Files new or changed since the store last saw them, and those that could not be read
+        when last tried (a permission put right changes neither), oldest save first. A file
+        whose size and mtime are as recorded is hashed: a save on a share with 2-second
+        timestamps can keep both and still change the content (WORKBOOKS.md §9)."""
         seen = self.store.seen_index()
+        limit = self.config.get("limits", "max_file_mb") << 20
         out = []
         found = set()
         for path in candidates(self.watched, self.outputs):
@@ -415,7 +418,9 @@ class Pipeline:
                 st = path.stat()
             except OSError:
                 continue
-            if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns) or rel in self._unreadable:
+            if (known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns)
+                    or rel in self._unreadable
+                    or (known.sha256 and content_sha256(path, limit) not in (known.sha256, None))):
                 out.append((st.st_mtime_ns, path))
         if gone := self._unreadable - found:  # deleted or moved away: nothing left to retry
             self.store.forget_unreadable(gone)

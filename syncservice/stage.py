@@ -124,6 +124,28 @@ def stage(source: Path, rel: str, staging_dir: Path, max_bytes: int) -> StagedFi
                       mtime_ns=before.st_mtime_ns)
 
 
+def content_sha256(path: Path, max_bytes: int) -> str | None:
+    """The sha256 of what is at `path` now (a regular file, read as stage() reads it), or None
+    when it cannot be read or is larger than max_bytes: a rescan's test of "unchanged"
+    (WORKBOOKS.md §9), since a save with the same size and mtime is still a save."""
+    try:
+        fd = open_regular(path)
+    except (OSError, NotARegularFile):
+        return None
+    digest = hashlib.sha256()
+    size = 0
+    with os.fdopen(fd, "rb") as src:
+        try:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    return None
+                digest.update(chunk)
+        except OSError:
+            return None
+    return digest.hexdigest()
+
+
 def _make_folder(staging_dir: Path) -> Path:
     try:
         staging_dir.mkdir(parents=True, exist_ok=True)

@@ -236,3 +236,22 @@ def test_a_report_owed_from_before_is_written_when_the_service_starts(tmp_path):
         wait_for(lambda: (folder / "hp - FEJL.txt").is_file(), what="the owed report")
         run.quiet()
     assert run.outcomes == []  # the workbook itself was not read again
+
+
+def test_a_save_keeping_size_and_mtime_is_caught_by_the_next_rescan(config):
+    """No observer sees it (a polling one compares size and mtime); the rescan compares content."""
+    from test_share import same_size_pair
+
+    first, second = same_size_pair()
+    path = config.path("watched") / "hp.xlsx"
+    path.write_bytes(first)
+    old = path.stat().st_mtime_ns
+    config = config.with_values(watch__rescan_minutes=0.5 / 60)  # a rescan every half second
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]
+        path.write_bytes(second)
+        os.utime(path, ns=(old, old))
+        wait_for(lambda: len(run.of("hp.xlsx")) == 2, what="the rescan to read it again")
+        run.quiet()
+    assert run.of("hp.xlsx") == [ACCEPTED, ACCEPTED]
+    assert len(set(current_target(config, "hp.xlsx"))) == 2
