@@ -26,12 +26,16 @@ from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
 from syncservice.logs import json_text
-from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
+from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, StoredVersion, Verdict
 from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, Unreadable, candidates,
-                               clear_stale, content_sha256, discard, stage)
+                               clear_stale, content_sha256, discard, is_regular, stage)
 from syncservice.store import Store, saved_before
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
+# WORKBOOKS.md §9: when at least this many of the files the store cites vanish at once, and
+# no more files are left in the folder than vanished, it is taken for a share unmounted or
+# emptied (it looks empty), not for deletions: nothing falls back.
+VANISH_MIN = 3
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,8 @@ class Pipeline:
         # and a half-written consolidated workbook's temp file, though no rewrite is due now
         durable.clear_stale_temps(config.path("consolidated"))
         self._unreadable = {u.path for u in store.unreadable()}  # tried again each pass until read
+        self._held_back: set[str] | None = None  # the paths a mass vanishing last held back (logged once)
+        self.gone_due = False  # a file may have gone: reconcile() at the end of the pass
         self._respell_listed_units()
 
     def _respell_listed_units(self) -> None:
@@ -183,11 +189,13 @@ class Pipeline:
             self.store.record_unchanged(staged, now)
             return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
         verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
+        moved: set[str] = set()
         if verdict.accepted:
-            verdict = self._with_history_warnings(verdict)
+            moved = self._moved_from(verdict)
+            verdict = self._with_history_warnings(verdict, moved)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
         try:
-            result = self.store.record(staged, verdict, self._display(kept), self.message, now)
+            result = self.store.record(staged, verdict, self._display(kept), self.message, now, moved_from=moved)
         except StoreError:
             # Nothing in the store points at this copy: take it back, or each retry of a
             # store that cannot record (a full disk) would leave one more copy in the archive.
@@ -266,9 +274,29 @@ class Pipeline:
         verdict = units.respelt(verdict, spelling)
         return replace(verdict, warnings=verdict.warnings + extra)
 
-    def _with_history_warnings(self, verdict: Verdict) -> Verdict:
+    def _moved_from(self, verdict: Verdict) -> set[str]:
+        """The paths of versions in force that held these very bytes and are no longer in the
+        folder: this file is that one renamed or moved (WORKBOOKS.md §9), a case-only rename too."""
+        staged = verdict.file
+        if staged is None:
+            return set()
+        current = self.store.previous_current([r.key for r in verdict.reports])
+        return {v.path for v in current.values()
+                if v.path != staged.rel and v.sha256 == staged.sha256 and not self._present(v.path)}
+
+    def _present(self, rel: str) -> bool:
+        """A regular file is at `rel` under exactly that name (a case-insensitive share answers
+        a stat for 'hp.xlsx' with 'HP.xlsx'; its folder's listing does not)."""
+        path = self.watched / rel
+        try:
+            return path.name in os.listdir(path.parent) and is_regular(path)
+        except OSError:
+            return False
+
+    def _with_history_warnings(self, verdict: Verdict, moved: set[str] = frozenset()) -> Verdict:
         """WORKBOOKS.md §5: what changed since the version each report replaces; a report going
-        back in time is an error (change.period_back), which rejects the workbook."""
+        back in time is an error (change.period_back), which rejects the workbook. A version
+        from a path in `moved` is this file under its old name: no other file to warn about."""
         keys = [r.key for r in verdict.reports]
         current = self.store.previous_current(keys + [(k, u, y - 1) for k, u, y in keys])
         errors: list[Finding] = []
@@ -287,7 +315,7 @@ class Pipeline:
                 old = self.store.version_figures(previous.version_id)
                 extra += changes.changed_figures(report, previous, old)
                 extra += changes.realised_decreased(report, previous, old)
-                if staged is not None and previous.path != staged.rel:
+                if staged is not None and previous.path != staged.rel and previous.path not in moved:
                     # the one saved last wins; a copied template whose unit was not updated shows up here
                     unit_cell = report.extra.get("unit_cell")
                     extra.append(Finding("change.other_path", WARNING, report.sheet, (unit_cell,) if unit_cell else (),
@@ -407,6 +435,7 @@ class Pipeline:
         whose size and mtime are as recorded is hashed: a save on a share with 2-second
         timestamps can keep both and still change the content (WORKBOOKS.md §9)."""
         seen = self.store.seen_index()
+        gone = self.store.gone()  # back in the folder (a file restored): read again, it was found gone
         limit = self.config.get("limits", "max_file_mb") << 20
         out = []
         found = set()
@@ -419,12 +448,13 @@ class Pipeline:
             except OSError:
                 continue
             if (known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns)
-                    or rel in self._unreadable
+                    or rel in self._unreadable or rel in gone
                     or (known.sha256 and content_sha256(path, limit) not in (known.sha256, None))):
                 out.append((st.st_mtime_ns, path))
-        if gone := self._unreadable - found:  # deleted or moved away: nothing left to retry
-            self.store.forget_unreadable(gone)
-            self._unreadable -= gone
+        if vanished := self._unreadable - found:  # deleted or moved away: nothing left to retry
+            self.store.forget_unreadable(vanished)
+            self._unreadable -= vanished
+        self.gone_due = True  # a full scan: what the store cites and the folder lacks is gone
         # Oldest save first, so of two files holding one report the one saved last is read last
         # and stays in force (WORKBOOKS.md §1); the store holds to that in any order too.
         return [path for _, path in sorted(out)]
@@ -440,6 +470,10 @@ class Pipeline:
             tally.outcomes.append(outcome)
             if progress:
                 progress(outcome)
+        try:
+            self.reconcile()
+        except (DiskError, StoreError) as exc:
+            logger.error("{} (the next pass tries again)", exc)
         if self.summary_stale():
             try:
                 self.write_summary()
@@ -450,6 +484,62 @@ class Pipeline:
                 logger.error("{} (the next pass tries again)", exc)
                 tally.summary_error = str(exc)
         return tally
+
+    # --- files gone (WORKBOOKS.md §9) ---------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """After a pass: each path the store cites (a version in force, a rejected file) that is
+        no longer in the folder is recorded gone. A version in force whose file went gives way
+        to the newest accepted version of its report whose file is still there with its content
+        (none: it stays, and Kilder says its file was deleted); a rejected file leaves the list
+        of rejected workbooks and its report goes to the archive. When much of the folder
+        vanished at once (VANISH_MIN), nothing is recorded and the log says why, once."""
+        self.gone_due = False
+        tracked = self.store.tracked_paths()
+        if not tracked:
+            return
+        found = ({self.rel(p) for p in candidates(self.watched, self.outputs)} if self.watched.is_dir()
+                 else set())
+        missing = {path: sha for path, sha in tracked.items() if path not in found}
+        if not missing:
+            self._held_back = None
+            return
+        if not found or (len(missing) >= VANISH_MIN and len(missing) >= len(found)):
+            if set(missing) != self._held_back:
+                self._held_back = set(missing)
+                logger.warning("{} files in use are gone from {} at once, {} files are left there: taken for a "
+                               "share unmounted or emptied, so no report falls back and no rejected file is "
+                               "cleared; they are looked for again on every scan", len(missing), self.watched,
+                               len(found))
+            return
+        self._held_back = None
+        now = self.clock()
+        rejected = {r.path for r in self.store.rejected_files(limit_errors=0)}
+        self.store.mark_gone(missing, now)
+        for version in self.store.current_versions():
+            if version.path in missing:
+                self._fall_back(version, now)
+        for path in sorted(missing.keys() & rejected):
+            logger.info("{} | deleted: no longer among the rejected workbooks", path)
+            try:
+                feedback.remove_report(path, self.config.path("feedback"), self.config.path("archive"), now)
+            except DiskError as exc:
+                logger.error("{}: its report could not be archived: {}", path, exc)
+
+    def _fall_back(self, version: StoredVersion, now: dt.datetime) -> None:
+        key = (version.kind, version.unit, version.year)
+        limit = self.config.get("limits", "max_file_mb") << 20
+        earlier = sorted((v for v in self.store.report_versions(key)
+                          if v.version_id != version.version_id and not v.deleted_at),
+                         key=lambda v: (v.saved_ns, v.version_id), reverse=True)
+        for v in earlier:
+            if self._present(v.path) and content_sha256(self.watched / v.path, limit) == v.sha256:
+                self.store.fall_back(key, v.version_id, now)
+                logger.info("{} | deleted: {} · {} · {} falls back to version {} from {}", version.path, *key,
+                            v.version_id, v.path)
+                return
+        logger.info("{} | deleted: version {} of {} · {} · {} stays in force, no other file holds a version of it",
+                    version.path, version.version_id, *key)
 
     # --- the consolidated workbook ----------------------------------------------------------
 

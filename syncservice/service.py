@@ -25,7 +25,7 @@ from loguru import logger
 from syncservice import status as status_mod
 from syncservice.config import Config
 from syncservice.errors import AlreadyRunning, ConfigError, ServiceError
-from syncservice.jobs import MAX_WAIT, Job, Jobs
+from syncservice.jobs import MAX_WAIT, RECONCILE, Job, Jobs
 from syncservice.lock import Held, Holder, InstanceLock
 from syncservice.pipeline import RETRY, Outcome, Pipeline
 from syncservice.settle import Settler, backoff
@@ -133,7 +133,7 @@ class Service:
         pipeline = (Pipeline(self.config, store) if self.wall_clock is None
                     else Pipeline(self.config, store, clock=self.wall_clock))
         watcher = self._watcher = Watcher(watched, pipeline.outputs, self._jobs.saved, mode=self.mode,
-                                          poll_seconds=self.poll_seconds)
+                                          poll_seconds=self.poll_seconds, gone=self._jobs.gone)
         threads = [threading.Thread(target=self._settle_loop, name="syncservice-settle", daemon=True),
                    threading.Thread(target=self._work_loop, args=(pipeline,), name="syncservice-worker",
                                     daemon=True)]
@@ -239,6 +239,9 @@ class Service:
             self._jobs.touch(pipeline.pending())
             self._update(last_scan=status_mod.now_text())
             return
+        if job == RECONCILE:  # a file left: what the store cites is looked for when the pass ends
+            pipeline.gone_due = True
+            return
         assert isinstance(job, Path)
         outcome = pipeline.process(job)
         self.processed += 1
@@ -262,6 +265,11 @@ class Service:
             pipeline.write_owed_reports()
         except Exception:  # a fault of ours must not keep the consolidated workbook from being rewritten
             logger.exception("writing the reports still owed failed")
+        if pipeline.gone_due:
+            try:
+                pipeline.reconcile()
+            except Exception:  # the next rescan looks again
+                logger.exception("looking for the files gone failed")
         try:
             if pipeline.summary_stale():
                 started = self.clock()

@@ -15,6 +15,7 @@ from loguru import logger
 from watchdog.events import (
     FileClosedEvent,
     FileCreatedEvent,
+    FileDeletedEvent,
     FileModifiedEvent,
     FileMovedEvent,
     FileSystemEvent,
@@ -32,18 +33,22 @@ NATIVE, POLLING = "native", "polling"
 # What a save looks like. Excel writes a temporary file and renames it onto the name
 # (a move whose destination is the workbook); LibreOffice and copies create or modify;
 # inotify's close-after-write marks the end of a direct write. Opened, closed-without-
-# writing (our own reads) and deleted are never a save.
-SAVE_EVENTS: list[type[FileSystemEvent]] = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileClosedEvent]
+# writing (our own reads) are never a save. A delete, and the old name of a move, are
+# handed to `gone`: a file the store cites may have left the folder (WORKBOOKS.md §9).
+SAVE_EVENTS: list[type[FileSystemEvent]] = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileClosedEvent,
+                                            FileDeletedEvent]
 
 
 class SaveHandler(FileSystemEventHandler):
     """Hands `sink` the path each save-like event leaves a file at, unless it is ignored
     (lock, temporary, hidden, our own outputs: stage.is_ignored)."""
 
-    def __init__(self, watched: Path, outputs: Iterable[Path], sink: Callable[[Path], None]) -> None:
+    def __init__(self, watched: Path, outputs: Iterable[Path], sink: Callable[[Path], None],
+                 gone: Callable[[Path], None] | None = None) -> None:
         self.watched = watched
         self.outputs = list(outputs)
         self.sink = sink
+        self.gone = gone
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
@@ -52,8 +57,12 @@ class SaveHandler(FileSystemEventHandler):
             logger.exception("cannot handle {}", event)
 
     def _handle(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("deleted", "moved") and self.gone is not None and event.src_path:
+            self._gone(Path(os.fsdecode(event.src_path)))  # a folder deleted or moved away takes its files
         if event.is_directory:
             return  # watchdog reports the files of a folder moved or copied in one by one
+        if isinstance(event, FileDeletedEvent):
+            return
         if isinstance(event, FileMovedEvent):
             raw = event.dest_path  # a rename into place counts as a save; the old name is gone
         elif isinstance(event, (FileCreatedEvent, FileModifiedEvent, FileClosedEvent)):
@@ -71,6 +80,16 @@ class SaveHandler(FileSystemEventHandler):
         self.sink(path)
 
 
+    def _gone(self, path: Path) -> None:
+        try:
+            if is_ignored(path, self.watched, self.outputs):  # Excel's owner file closing, our own reports
+                return
+        except OSError:
+            pass
+        assert self.gone is not None
+        self.gone(path)
+
+
 def make_observer(mode: str, poll_seconds: float) -> BaseObserver:
     """inotify/FSEvents/ReadDirectoryChangesW, or a PollingObserver comparing snapshots
     every poll_seconds: the only kind that sees what other machines write to an
@@ -86,11 +105,11 @@ class Watcher:
     """The observer over one folder, recursively. start() → sink(path) on saves → stop()."""
 
     def __init__(self, watched: Path, outputs: Iterable[Path], sink: Callable[[Path], None], *,
-                 mode: str = NATIVE, poll_seconds: float = 5.0) -> None:
+                 mode: str = NATIVE, poll_seconds: float = 5.0, gone: Callable[[Path], None] | None = None) -> None:
         self.watched = watched
         self.mode = mode
         self.poll_seconds = poll_seconds
-        self.handler = SaveHandler(watched, outputs, sink)
+        self.handler = SaveHandler(watched, outputs, sink, gone)
         self._observer: BaseObserver | None = None
 
     def start(self) -> None:

@@ -78,3 +78,147 @@ def test_an_overwrite_with_the_same_size_and_the_old_mtime_is_a_new_version(conf
     assert ingest(config) == [("hp.xlsx", ACCEPTED)]
     assert target_in_force(config) != before
     assert ingest(config) == []  # and then it is unchanged: nothing to do
+
+
+# --- Deleting, renaming, moving ------------------------------------------------------------
+
+@pytest.fixture
+def logged():
+    from loguru import logger
+
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO", format="{message}",
+                      filter=lambda r: "validation" not in r["extra"])
+    yield lines
+    logger.remove(sink)
+
+
+def in_force(config: Config) -> dict[str, tuple[str, str]]:
+    """unit → (path its version in force cites, when that file was found deleted)."""
+    with Store.open(config.path("database")) as store:
+        return {v.unit: (v.path, v.deleted_at) for v in store.current_versions()}
+
+
+def sheet_rows(config: Config, name: str) -> list[tuple]:
+    ws = openpyxl.load_workbook(config.path("consolidated"), read_only=True)[name]
+    return [r for r in ws.iter_rows(min_row=5, values_only=True) if any(v is not None for v in r)]
+
+
+def other_unit(config: Config, n: int = 1) -> None:
+    """Files of other reports beside the ones a test deletes: the rest of the folder is there."""
+    for i in range(n):
+        put(config.path("watched") / f"Andet {i}.xlsx", workbook(5 + i, unit=f"Anden enhed {i}"))
+
+
+def test_deleting_a_wrong_copy_in_force_falls_back_to_the_original_still_there(config):
+    watched = config.path("watched")
+    original = put(watched / "Handleplan.xlsx", workbook(1))
+    st = original.stat().st_mtime_ns
+    put(watched / "Handleplan - Kopi.xlsx", workbook(2), st + 10**9)  # saved later: in force
+    other_unit(config)
+    ingest(config)
+    assert in_force(config)[UNIT] == ("Handleplan - Kopi.xlsx", "") and target_in_force_of(config) == 2
+    (watched / "Handleplan - Kopi.xlsx").unlink()
+    ingest(config)
+    assert in_force(config)[UNIT] == ("Handleplan.xlsx", "") and target_in_force_of(config) == 1
+    assert [r[3] for r in sheet_rows(config, "Kilder") if r[0] == UNIT] == ["Handleplan.xlsx"]
+    put(watched / "Handleplan.xlsx", original.read_bytes(), st)  # its bytes copied back: unchanged, still in force
+    assert ingest(config) == []
+    assert target_in_force_of(config) == 1
+
+
+def target_in_force_of(config: Config, unit: str = UNIT) -> float:
+    with Store.open(config.path("database")) as store:
+        (version,) = [v for v in store.current_versions() if v.unit == unit]
+        return next(f.value for f in store.version_figures(version.version_id)
+                    if f.line == "Botilbud" and f.metric == "Mål")
+
+
+def test_a_deleted_file_with_no_other_version_stays_in_force_and_kilder_says_when(config):
+    put(config.path("watched") / "hp.xlsx", workbook(3))
+    other_unit(config)
+    ingest(config)
+    (config.path("watched") / "hp.xlsx").unlink()
+    ingest(config)
+    path, deleted = in_force(config)[UNIT]
+    assert path == "hp.xlsx" and deleted
+    (row,) = [r for r in sheet_rows(config, "Kilder") if r[0] == UNIT]
+    assert row[3] == "hp.xlsx" and row[9] is not None and row[9].date() == row[5].date()  # a time: when found gone
+    assert [r[3] for r in sheet_rows(config, "Kilder") if r[0] != UNIT][0] == "Andet 0.xlsx"
+    assert {r[7] for r in sheet_rows_data(config) if r[0] == UNIT} == {"hp.xlsx"}  # its figures stay
+
+
+def sheet_rows_data(config: Config) -> list[tuple]:
+    ws = openpyxl.load_workbook(config.path("consolidated"), read_only=True)["Data"]
+    return list(ws.iter_rows(min_row=2, values_only=True))
+
+
+def test_a_deleted_file_comes_back_in_force_when_its_bytes_are_restored(config):
+    watched = config.path("watched")
+    put(watched / "Handleplan.xlsx", workbook(1))
+    kopi = put(watched / "Kopi.xlsx", workbook(2), (watched / "Handleplan.xlsx").stat().st_mtime_ns + 10**9)
+    data, st = kopi.read_bytes(), kopi.stat().st_mtime_ns
+    other_unit(config)
+    ingest(config)
+    kopi.unlink()
+    ingest(config)
+    assert target_in_force_of(config) == 1
+    put(kopi, data, st)  # back from the recycle bin: saved last, so in force again
+    assert ingest(config) == [("Kopi.xlsx", UNCHANGED)]
+    assert in_force(config)[UNIT] == ("Kopi.xlsx", "") and target_in_force_of(config) == 2
+
+
+@pytest.mark.parametrize("gone", ["all", "most"])
+def test_much_of_the_folder_vanishing_at_once_falls_back_nowhere_and_says_why(config, logged, gone):
+    watched = config.path("watched")
+    first = put(watched / "Handleplan.xlsx", workbook(1))
+    put(watched / "Kopi.xlsx", workbook(2), first.stat().st_mtime_ns + 10**9)
+    other_unit(config, 3)
+    ingest(config)
+    for path in watched.iterdir():
+        if gone == "all" or path.name != "Handleplan.xlsx":  # an unmounted share looks empty; a half-synced one nearly
+            path.unlink()
+    with Store.open(config.path("database")) as store:
+        pipeline = Pipeline(config, store)  # as `run` keeps one
+        pipeline.ingest()
+        pipeline.ingest()
+        assert store.gone() == {}
+    assert in_force(config)[UNIT] == ("Kopi.xlsx", "")  # nothing fell back, nothing is marked deleted
+    assert sum("gone from" in line and "at once" in line for line in logged) == 1  # said once, not every pass
+
+
+@pytest.mark.parametrize("new", ["Handleplan 2015.xlsx", "Ældre/hp.xlsx", "HP.xlsx"])
+def test_a_rename_or_move_with_the_same_content_cites_the_new_name_with_no_warning(config, new):
+    watched = config.path("watched")
+    put(watched / "hp.xlsx", workbook(4))
+    other_unit(config)
+    ingest(config)
+    (watched / new).parent.mkdir(exist_ok=True)
+    os.rename(watched / "hp.xlsx", watched / new)  # HP.xlsx: a case-only rename
+    with Store.open(config.path("database")) as store:
+        tally = Pipeline(config, store).ingest()
+        (outcome,) = tally.outcomes
+        assert outcome.status == ACCEPTED and outcome.versions == ()
+        assert not outcome.verdict.warnings  # no "the same report from another file"
+        assert store.gone() == {}  # the version in force does not cite the old name: nothing was deleted
+    assert in_force(config)[UNIT] == (new, "")
+    assert [r[3] for r in sheet_rows(config, "Kilder") if r[0] == UNIT] == [new]
+    assert {r[7] for r in sheet_rows_data(config) if r[0] == UNIT} == {Path(new).name}
+    assert sheet_rows(config, "Ændringer") == [("Ingen ændringer.",)]
+
+
+def test_a_deleted_rejected_file_leaves_afviste_and_its_report_goes_to_the_archive(config):
+    rows = book.handleplan(unit=UNIT, amount_unit="kr.", lines=[["Botilbud", 1, 1, 1]])
+    book.cell(rows, "B9", 99)  # the total does not add up
+    put(config.path("watched") / "fejl.xlsx", book.save(config.path("watched") / "fejl.xlsx", {"HP": rows}).read_bytes())
+    other_unit(config)
+    ingest(config)
+    report = config.path("feedback") / "fejl - FEJL.txt"
+    assert report.is_file() and [r[0] for r in sheet_rows(config, "Afviste")] == ["fejl.xlsx"]
+    (config.path("watched") / "fejl.xlsx").unlink()
+    ingest(config)
+    assert not report.exists()
+    assert [p.name for p in (config.path("archive") / "feedback").rglob("*FEJL.txt")][0].endswith("fejl - FEJL.txt")
+    assert sheet_rows(config, "Afviste")[0][0] == "Ingen afviste projektmapper."
+    with Store.open(config.path("database")) as store:
+        assert store.rejected_files() == [] and store.feedback_owed() == []

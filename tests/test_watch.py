@@ -255,3 +255,40 @@ def test_a_save_keeping_size_and_mtime_is_caught_by_the_next_rescan(config):
         run.quiet()
     assert run.of("hp.xlsx") == [ACCEPTED, ACCEPTED]
     assert len(set(current_target(config, "hp.xlsx"))) == 2
+
+
+def test_deleting_the_copy_in_force_falls_back_and_a_rename_is_followed_while_running(config):
+    """WORKBOOKS.md §9 with a real observer: the copy in force deleted → the original again;
+    the original renamed → the version in force cites its new name; a deleted rejected file
+    leaves the rejected ones. Waits for what the store says, not for a time."""
+    watched = config.path("watched")
+    original = watched / "Handleplan.xlsx"
+    original.write_bytes(workbook(1))
+    kopi = watched / "Handleplan - Kopi.xlsx"
+    kopi.write_bytes(workbook(2))
+    later = original.stat().st_mtime_ns + 10**9
+    os.utime(kopi, ns=(later, later))
+    (watched / "andet.xlsx").write_bytes(workbook(3, unit="Anden enhed"))
+    bad = book.handleplan(unit="Tredje enhed")
+    book.cell(bad, "B9", 99)
+    book.save(watched / "fejl.xlsx", {"HP": bad})
+
+    def cited() -> str:
+        with Store.open(config.path("database")) as store:
+            return next(v.path for v in store.current_versions() if v.unit == "Handicap, Testby")
+
+    def rejected() -> list[str]:
+        with Store.open(config.path("database")) as store:
+            return [r.path for r in store.rejected_files()]
+
+    with Running(config) as run:
+        assert cited() == "Handleplan - Kopi.xlsx" and rejected() == ["fejl.xlsx"]
+        kopi.unlink()
+        wait_for(lambda: cited() == "Handleplan.xlsx", what="the fallback to the original")
+        os.rename(original, watched / "Handleplan 2015.xlsx")
+        wait_for(lambda: cited() == "Handleplan 2015.xlsx", what="the new name")
+        (watched / "fejl.xlsx").unlink()
+        wait_for(lambda: rejected() == [], what="the rejected file to leave the list")
+        run.quiet()
+    assert current_target(config, "Handleplan 2015.xlsx") == [1]
+    assert not (config.path("feedback") / "fejl - FEJL.txt").exists()
