@@ -183,6 +183,8 @@ def ingest(config_path: Path | None) -> None:
     from syncservice.service import already_running, lock_path
 
     config = _config(config_path)
+    config_mod.check_places(config)
+    config_mod.require_watched(config)  # else a pass over nothing says "0 accepted" and exits 0
     _setup_logging(config, quiet=True)
     # the same lock as `run`: two processes recording one folder could record a file twice
     lock = InstanceLock(lock_path(config))

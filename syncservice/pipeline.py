@@ -22,7 +22,7 @@ from loguru import logger
 from schemas import KINDS
 from syncservice import archive, changes, durable, feedback, messages, missing, reporting, units
 from syncservice.check import check_workbook
-from syncservice.config import Config
+from syncservice.config import Config, check_places
 from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
 from syncservice.logs import json_text
@@ -122,6 +122,7 @@ class Pipeline:
         self.store = store
         self.kinds = kinds
         self.clock = clock
+        check_places(config)  # an output folder that holds the watched folder: nothing would work
         self.watched = config.path("watched")
         self.outputs = own_outputs(config)
         # Copies a killed run left behind (never one a running process still reads).

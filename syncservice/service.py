@@ -23,7 +23,7 @@ from typing import Any
 from loguru import logger
 
 from syncservice import status as status_mod
-from syncservice.config import Config
+from syncservice.config import Config, check_places, require_watched
 from syncservice.errors import AlreadyRunning, ConfigError, ServiceError
 from syncservice.jobs import MAX_WAIT, RECONCILE, Job, Jobs
 from syncservice.lock import Held, Holder, InstanceLock
@@ -78,6 +78,7 @@ class Service:
         if self.poll_seconds <= 0 or self.settle_seconds < 0 or self.rescan_seconds < 0:
             raise ConfigError("watch.poll_seconds must be above 0; watch.settle_seconds and "
                               "watch.rescan_minutes 0 or more")
+        check_places(config)  # refused before anything is opened or locked
         self.on_outcome = on_outcome
         self.clock = clock
         self.wall_clock = wall_clock  # the pipeline's (times recorded, watch.unreadable_minutes); tests move it
@@ -128,7 +129,7 @@ class Service:
             lock.release()
 
     def _run(self, holder: Holder, started: Callable[[], None] | None) -> None:
-        watched = self.config.path("watched")
+        watched = require_watched(self.config)
         store = Store.open(self.config.path("database"))  # used by the worker thread only
         pipeline = (Pipeline(self.config, store) if self.wall_clock is None
                     else Pipeline(self.config, store, clock=self.wall_clock))

@@ -222,3 +222,29 @@ def test_a_deleted_rejected_file_leaves_afviste_and_its_report_goes_to_the_archi
     assert sheet_rows(config, "Afviste")[0][0] == "Ingen afviste projektmapper."
     with Store.open(config.path("database")) as store:
         assert store.rejected_files() == [] and store.feedback_owed() == []
+
+
+# --- Configuration that cannot work ----------------------------------------------------------
+
+def cli(site: Path, *args: str):
+    return CliRunner().invoke(main, [*args, "--config", str(site / "config.toml")], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", ["ingest", "run"])
+def test_feedback_in_the_watched_folder_is_refused_by_ingest_and_run_naming_the_key(tmp_path, command):
+    (tmp_path / "watched").mkdir()
+    put(tmp_path / "watched" / "hp.xlsx", workbook(1))
+    (tmp_path / "config.toml").write_text('[paths]\nfeedback = "watched"\n', encoding="utf-8")
+    result = cli(tmp_path, command)
+    assert result.exit_code == 2
+    assert "paths.feedback" in result.output and "overvågede mappe" in result.output
+    assert not (tmp_path / "state" / "syncservice.sqlite").exists()  # refused before anything is opened
+
+
+@pytest.mark.parametrize("language, words", [("da", "den overvågede mappe findes ikke"),
+                                             ("en", "the watched folder does not exist")])
+@pytest.mark.parametrize("command", ["ingest", "run"])
+def test_ingest_and_run_with_no_watched_folder_exit_non_zero_and_say_so(tmp_path, command, language, words):
+    (tmp_path / "config.toml").write_text(f'[output]\nlanguage = "{language}"\n', encoding="utf-8")
+    result = cli(tmp_path, command)
+    assert result.exit_code != 0 and words in result.output

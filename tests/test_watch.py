@@ -161,7 +161,7 @@ def test_a_file_changed_while_the_service_was_stopped_is_caught_at_start(config)
 
 def test_own_outputs_inside_the_watched_folder_never_trigger_processing(config):
     watched = config.path("watched")
-    config = config.with_values(paths__consolidated=str(watched / "Samlet oversigt.xlsx"),
+    config = config.with_values(paths__consolidated=str(watched / "Økonomi" / "Samlet oversigt.xlsx"),
                                 paths__feedback=str(watched / "Tilbagemeldinger"))
     bad = [list(r) for r in book.HANDLEPLAN_LINES]
     bad[1][2] = "ca. 5"
@@ -172,7 +172,7 @@ def test_own_outputs_inside_the_watched_folder_never_trigger_processing(config):
         run.quiet(hold=5 * SETTLE + 3 * POLL)
         writes = run.service.summary_writes
     assert sorted((o.rel, o.status) for o in run.outcomes) == [("fejl.xlsx", REJECTED), ("hp.xlsx", ACCEPTED)]
-    assert (watched / "Samlet oversigt.xlsx").exists()
+    assert (watched / "Økonomi" / "Samlet oversigt.xlsx").exists()
     assert list((watched / "Tilbagemeldinger").iterdir())  # the report was written, and ignored
     assert writes <= 2  # the start, then one burst; never a loop of rewrites
 
