@@ -16,7 +16,7 @@ from loguru import logger
 
 from schemas import KINDS
 from syncservice import config as config_mod
-from syncservice import messages
+from syncservice import localtime, messages
 from syncservice.errors import DiskError, ServiceError
 from syncservice.logs import json_text, printable
 from syncservice.models import Finding, Verdict
@@ -30,9 +30,11 @@ config_option = click.option(
 
 
 def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
+    from syncservice import localtime
+
+    config = config_mod.load(Path("config.toml")) if path is None else config_mod.load(path, required=True)
+    localtime.use(config.get("output", "timezone"))  # every time shown, and day boundaries
+    return config
 
 
 def _setup_logging(config: config_mod.Config, *, quiet: bool = False) -> None:
@@ -263,7 +265,7 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
         if v.superseded_by:  # from a file saved before the one in force (WORKBOOKS.md §1): never in force
             mark = (f"gemt før v{v.superseded_by}, aldrig gældende" if da
                     else f"saved before v{v.superseded_by}, never current")
-        click.echo(f"  v{v.version_id:<5} {v.accepted_at:<26} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
+        click.echo(f"  v{v.version_id:<5} {localtime.shown(v.accepted_at):<24} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
 
 
 def _suggest_unit(unit: str | None, known: list[str], da: bool) -> None:
@@ -293,7 +295,8 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
     config = _config(config_path)
     store, _ = _open(config)
     try:
-        entries = store.log(rejected=rejected, unit=unit, since=since.date().isoformat() if since else None,
+        # --since is a day in output.timezone: from its first moment, as the store writes times (UTC)
+        entries = store.log(rejected=rejected, unit=unit, since=localtime.day_start_utc(since.date()) if since else None,
                             limit=limit)
     finally:
         store.close()
@@ -317,14 +320,14 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
     words = {"accepted": "godkendt", "rejected": "afvist", "unchanged": "uændret"} if da else {}
     header = ("Tidspunkt", "Fil", "Afgørelse", "Fejl", "Adv.") if da else ("Time", "File", "Verdict", "Err", "Warn")
     width = max(20, min(50, max(len(safe(e.path)) for e in entries)))
-    click.echo(click.style(f"{header[0]:<20} {header[1]:<{width}} {header[2]:<10} {header[3]:>4} {header[4]:>4}",
+    click.echo(click.style(f"{header[0]:<24} {header[1]:<{width}} {header[2]:<10} {header[3]:>4} {header[4]:>4}",
                            bold=True))
     for e in entries:
         colour = {"accepted": "green", "rejected": "red"}.get(e.verdict)
-        when = e.received_at.replace("T", " ")[:19]
+        when = localtime.shown(e.received_at)  # output.timezone, said
         path = safe(e.path)
         path = path if len(path) <= width else "…" + path[-(width - 1):]
-        click.echo(f"{when:<20} {path:<{width}} {click.style(f'{words.get(e.verdict, e.verdict):<10}', fg=colour)}"
+        click.echo(f"{when:<24} {path:<{width}} {click.style(f'{words.get(e.verdict, e.verdict):<10}', fg=colour)}"
                    f" {e.error_count:>4} {e.warning_count:>4}")
         for f, message in e.findings[:5]:
             where = safe(f.location) or ("filen" if da else "the file")

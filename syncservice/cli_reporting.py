@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from syncservice import config as config_mod
-from syncservice import messages
+from syncservice import localtime, messages
 from syncservice.logs import json_text
 from syncservice.models import WARNING, Finding
 
@@ -29,9 +29,11 @@ UNSAFE_IN_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
+    from syncservice import localtime
+
+    config = config_mod.load(Path("config.toml")) if path is None else config_mod.load(path, required=True)
+    localtime.use(config.get("output", "timezone"))  # every time shown, and day boundaries
+    return config
 
 
 @contextmanager
@@ -138,7 +140,7 @@ def missing(on: dt.datetime | None, as_json: bool, config_path: Path | None) -> 
     from syncservice.missing import counts, standings
 
     config = _config(config_path)
-    day = on.date() if on else dt.date.today()
+    day = on.date() if on else localtime.today()
     with _store(config) as store:
         rows = standings(store, config.get("reporting", "units"), config.get("reporting", "deadlines"), day)
     if as_json:
@@ -169,7 +171,7 @@ def status_counts(config: config_mod.Config, day: dt.date | None = None) -> dict
     if not units or not deadlines:
         return None
     with _store(config) as store:
-        return counts(standings(store, units, deadlines, day or dt.date.today()))
+        return counts(standings(store, units, deadlines, day or localtime.today()))
 
 
 def status_line(total: dict[str, int] | None, language: str) -> str | None:

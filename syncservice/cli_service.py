@@ -28,9 +28,11 @@ NOT_RUNNING_EXIT = 3  # as LSB init scripts and `systemctl status` say "not runn
 
 
 def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
+    from syncservice import localtime
+
+    config = config_mod.load(Path("config.toml")) if path is None else config_mod.load(path, required=True)
+    localtime.use(config.get("output", "timezone"))  # every time shown, and day boundaries
+    return config
 
 
 @click.command()
@@ -133,13 +135,11 @@ TEXT = {
 
 
 def _local(iso_utc: str) -> str:
-    """'2026-11-23T09:20:15+00:00' (the store's UTC) → the server's local time, as now_text() writes it."""
-    import datetime as dt
+    """'2026-11-23T09:20:15+00:00' (the store's UTC) → output.timezone, as now_text() writes it."""
+    from syncservice import localtime
 
-    try:
-        return dt.datetime.fromisoformat(iso_utc).astimezone().isoformat(timespec="seconds")
-    except ValueError:
-        return iso_utc
+    when = localtime.local_iso(iso_utc)
+    return when.isoformat(timespec="seconds") if when is not None else iso_utc
 
 
 def _when(iso: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syncservice import reporting
+from syncservice import localtime, reporting
 from syncservice.errors import ConfigError
 
 
@@ -51,6 +51,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Unit for amounts in the consolidated workbook's overview sheets "
             "(the Data sheet is always in kroner).", choices=("kr.", "1.000 kr.", "mio. kr.")),
     Setting("output", "language", "da", "Language of messages and reports.", choices=("da", "en")),
+    Setting("output", "timezone", localtime.DEFAULT,
+            "Time zone (an IANA name) of every time a person reads: the consolidated workbook, `history`, "
+            "`log`, `status`, the reports; and of the day boundaries of deadlines and `log --since`.",
+            parse=localtime.parse),
     Setting("watch", "observer", "native",
             "How `run` notices saves: the operating system's events, or polling the folder. Choose "
             "\"polling\" when the watched folder is an SMB/CIFS or NFS mount that other machines write "

@@ -20,7 +20,7 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, changes, durable, feedback, messages, missing, reporting, units
+from syncservice import archive, changes, durable, feedback, localtime, messages, missing, reporting, units
 from syncservice.check import check_workbook
 from syncservice.config import Config, check_places
 from syncservice.errors import DiskError, StoreError
@@ -123,6 +123,7 @@ class Pipeline:
         self.kinds = kinds
         self.clock = clock
         check_places(config)  # an output folder that holds the watched folder: nothing would work
+        localtime.use(config.get("output", "timezone"))
         self.watched = config.path("watched")
         self.outputs = own_outputs(config)
         # Copies a killed run left behind (never one a running process still reads).

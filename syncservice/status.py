@@ -12,14 +12,15 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from syncservice import localtime
 from syncservice.durable import atomic_write
 
 RUNNING, STOPPED = "running", "stopped"
 
 
 def now_text() -> str:
-    """Local time with its offset, to the second: what a person at the server expects."""
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    """Now in output.timezone with its offset, to the second (localtime.py)."""
+    return localtime.now_text()
 
 
 @dataclass(frozen=True)

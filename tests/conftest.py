@@ -55,3 +55,13 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped where nothing may be skipped (SYNCSERVICE_NO_SKIP=1): {reason}"
+
+
+@pytest.fixture(autouse=True)
+def default_time_zone():
+    """output.timezone is set per process (syncservice/localtime.py): each test starts from the default."""
+    from syncservice import localtime
+
+    localtime.use(localtime.DEFAULT)
+    yield
+    localtime.use(localtime.DEFAULT)

@@ -248,3 +248,39 @@ def test_ingest_and_run_with_no_watched_folder_exit_non_zero_and_say_so(tmp_path
     (tmp_path / "config.toml").write_text(f'[output]\nlanguage = "{language}"\n', encoding="utf-8")
     result = cli(tmp_path, command)
     assert result.exit_code != 0 and words in result.output
+
+
+# --- Time ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("zone, shown, day", [("", "2026-12-04 00:30:00 CET", "2026-12-04"),
+                                              ("UTC", "2026-12-03 23:30:00 UTC", "2026-12-03")])
+def test_history_log_and_the_workbook_show_times_in_output_timezone(tmp_path, zone, shown, day):
+    import datetime as dt
+
+    (tmp_path / "watched").mkdir()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[output]\ntimezone = "{zone}"\n' if zone else "", encoding="utf-8")
+    config = defaults(tmp_path) if not zone else defaults(tmp_path).with_values(output__timezone=zone)
+    put(tmp_path / "watched" / "hp.xlsx", workbook(1))
+    read_at = dt.datetime(2026, 12, 3, 23, 30, tzinfo=dt.UTC)  # a fixed clock: half past midnight in Copenhagen
+    with Store.open(config.path("database")) as store:
+        Pipeline(config, store, clock=lambda: read_at).ingest()
+    history = cli(tmp_path, "history").output
+    assert shown in history and "+00:00" not in history
+    log = cli(tmp_path, "log").output
+    assert shown in log
+    assert "hp.xlsx" in cli(tmp_path, "log", "--since", day).output  # the day in that zone
+    later = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+    assert "hp.xlsx" not in cli(tmp_path, "log", "--since", later).output
+    (row,) = sheet_rows(config, "Kilder")
+    assert row[5] == dt.datetime.fromisoformat(shown[:19])  # Godkendt, as the zone's wall clock
+
+
+def test_an_unknown_time_zone_is_a_config_error(tmp_path):
+    from syncservice import config as config_mod
+    from syncservice.errors import ConfigError
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[output]\ntimezone = "Europe/Kobenhavn"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="output.timezone.*Europe/Kobenhavn"):
+        config_mod.load(cfg)

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -469,8 +470,8 @@ def test_sources_list_every_current_version(book):
     assert [c.value for c in ws[4]] == ["Enhed", "Skema", "År", "Fil", "Gemt", "Godkendt", "Version", "sha256",
                                         "Arkiv", "Fil slettet"]
 
-    def local(iso: str) -> dt.datetime:
-        return dt.datetime.fromisoformat(iso).astimezone().replace(tzinfo=None)
+    def local(iso: str) -> dt.datetime:  # output.timezone's wall clock (default Europe/Copenhagen)
+        return dt.datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Copenhagen")).replace(tzinfo=None)
 
     assert rows_of(ws)[4:] == [[v.unit, v.kind, v.year, v.path, local(v.saved_at), local(v.accepted_at),
                                 v.version_id, v.sha256, v.archive_path, None] for v in VERSIONS]
