@@ -63,6 +63,8 @@ class Tally:
         parts = [(ACCEPTED, "godkendt", "accepted"), (REJECTED, "afvist", "rejected"),
                  (UNCHANGED, "uændret", "unchanged"), (RETRY, "prøves igen", "to retry")]
         words = [f"{self.count(s)} {da if language == 'da' else en}" for s, da, en in parts]
+        if others := sum(1 for o in self.outcomes if o.reason == "not a report"):
+            words.append(f"{others} {'ikke en indberetning' if language == 'da' else 'not a report'}")
         return ", ".join(words)
 
 
@@ -99,6 +101,12 @@ def _check_copy(path: Path, config: Config, kinds: dict[str, Kind], rel: str | N
 def _file_verdict(path: Path, rel: str | None, rule: str, **params: object) -> Verdict:
     staged = StagedFile(path, rel or str(path), path, "", 0, 0)
     return Verdict(staged, errors=(Finding(rule, ERROR, params=dict(params)),))
+
+
+def not_a_report(verdict: Verdict) -> bool:
+    """No metadata block and no kind's header on any sheet: the only error is that there is no
+    report sheet (a sheet with a metadata block but no header is an error of its own)."""
+    return [f.rule for f in verdict.errors] == ["file.no_report_sheet"]
 
 
 def _check(staged: StagedFile, config: Config, kinds: dict[str, Kind], *, with_figures: bool = True) -> Verdict:
@@ -187,10 +195,14 @@ class Pipeline:
     def _judge(self, staged: StagedFile, started: float, known: dict | None) -> Outcome:
         seen = (known or {}).get(staged.rel) or self.store.last_seen(staged.rel)
         now = self.clock()
+        if seen is not None and seen.sha256 == staged.sha256 and seen.verdict == "not_report":
+            return Outcome(staged.rel, SKIPPED, time.monotonic() - started, reason="not a report")  # noted already
         if seen is not None and seen.sha256 == staged.sha256:
             self.store.record_unchanged(staged, now)
             return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
         verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
+        if not_a_report(verdict):
+            return self._not_a_report(staged, started, now)
         moved: set[str] = set()
         if verdict.accepted:
             moved = self._moved_from(verdict)
@@ -207,6 +219,15 @@ class Pipeline:
         status = ACCEPTED if verdict.accepted else REJECTED
         return self._log(Outcome(staged.rel, status, time.monotonic() - started, tuple(result.new_versions),
                                  verdict), now)
+
+    def _not_a_report(self, staged: StagedFile, started: float, now: dt.datetime) -> Outcome:
+        """WORKBOOKS.md §1: a workbook that is not a report (notes, a price list) is left alone:
+        noted in the log once per content and counted by `status`; no archive copy, no report,
+        not among the rejected."""
+        if self.store.note_not_report(staged, now):
+            logger.info("{} | not a report (no metadata block and no kind's header on any sheet): left alone",
+                        staged.rel)
+        return Outcome(staged.rel, SKIPPED, time.monotonic() - started, reason="not a report")
 
     def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime, *,
                   accepted: bool | None = None) -> bool:
@@ -437,6 +458,7 @@ class Pipeline:
         whose size and mtime are as recorded is hashed: a save on a share with 2-second
         timestamps can keep both and still change the content (WORKBOOKS.md §9)."""
         seen = self.store.seen_index()
+        seen.update(self.store.not_reports())  # noted as not a report since it was last recorded, if ever
         gone = self.store.gone()  # back in the folder (a file restored): read again, it was found gone
         limit = self.config.get("limits", "max_file_mb") << 20
         out = []
@@ -467,6 +489,7 @@ class Pipeline:
         tally = Tally()
         self.write_owed_reports()  # what an earlier pass could not write, or a kill cut short
         known = self.store.seen_index()
+        known.update(self.store.not_reports())
         for path in (self.pending() if paths is None else paths):
             outcome = self.process(path, known=known)
             tally.outcomes.append(outcome)

@@ -20,6 +20,11 @@ from syncservice.errors import DiskError
 from syncservice.models import StagedFile
 
 CHUNK = 1 << 20
+# The only files that are candidates (WORKBOOKS.md §1 "Files that are not reports"): what is read
+# (.xlsx, .xlsm) and the workbook formats staff are told to save as .xlsx instead (read.py's
+# READABLE and OTHER_FORMATS; tests/test_share.py keeps them in step). A .pdf, a .docx, a
+# picture is never read.
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".xltx", ".xltm"})
 _PREFIX = "stage-"  # staging folders; discard() removes nothing outside one
 STALE_SECONDS = 3600.0  # a staging folder this old was left by a process killed mid-file
 # O_NOFOLLOW: a symlink swapped in after listing is refused by the kernel, not by a
@@ -221,6 +226,7 @@ def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
         or name.startswith(".")  # hidden
         or "." not in name.strip(".")  # Excel's temporary save files have no extension
         or lowered.endswith(".tmp")
+        or path.suffix.lower() not in WORKBOOK_SUFFIXES  # not a workbook: never a candidate
     ):
         return True
     try:

@@ -41,6 +41,10 @@ class Status:
     last_error: str = ""
     last_error_at: str = ""
     updated: str = ""
+    observer_down: str = ""  # since when nothing watches the folder (it vanished, or is another folder now)
+    observer_restarts: int = 0  # since start: the folder vanished, was remounted or replaced
+    observer_restarted: str = ""
+    observer_why: str = ""
 
 
 def write(path: Path, status: Status) -> None:

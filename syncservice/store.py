@@ -343,6 +343,27 @@ class Store:
                 " JOIN (SELECT MAX(id) AS id FROM files GROUP BY path) n ON n.id = f.id").fetchall()
         return {path: Seen(*rest) for path, *rest in rows}
 
+    # -- workbooks that are not reports (WORKBOOKS.md §1) ----------------------------------------
+
+    def note_not_report(self, staged: StagedFile, now: dt.datetime) -> bool:
+        """The workbook at staged.rel is not a report; True when this content is new there (log it)."""
+        with self._guard(f"note {staged.rel} as not a report"), self.db.atomic():
+            row = self.db.execute("SELECT sha256 FROM not_reports WHERE path = ?", [staged.rel]).fetchone()
+            self.db.execute("INSERT OR REPLACE INTO not_reports (path, sha256, size, mtime_ns, noted_at)"
+                            " VALUES (?, ?, ?, ?, ?)", [staged.rel, staged.sha256, staged.size, staged.mtime_ns,
+                                                        _iso(now) if row is None or row[0] != staged.sha256
+                                                        else self._noted_at(staged.rel)])
+        return row is None or row[0] != staged.sha256
+
+    def _noted_at(self, path: str) -> str:
+        return self.db.execute("SELECT noted_at FROM not_reports WHERE path = ?", [path]).fetchone()[0]
+
+    def not_reports(self) -> dict[str, Seen]:
+        """path → what was last noted there, for every workbook noted as not a report."""
+        with self._guard("read the workbooks that are not reports"):
+            rows = self.db.execute("SELECT path, sha256, size, mtime_ns FROM not_reports").fetchall()
+        return {path: Seen(sha, size, mtime_ns, "not_report", 0) for path, sha, size, mtime_ns in rows}
+
     # -- files that cannot be read -------------------------------------------------------------
 
     def note_unreadable(self, path: str, reason: str, now: dt.datetime) -> Unreadable:
@@ -390,6 +411,7 @@ class Store:
             file_id = self._insert_file(staged, result.verdict, archive_path, _iso(now),
                                         len(verdict.errors), len(verdict.warnings), _sheets_json(verdict))
             self._back(staged.rel, _iso(now))
+            self.db.execute("DELETE FROM not_reports WHERE path = ?", [staged.rel])  # a report (or a try at one) now
             self._index_judged(staged.rel, file_id, verdict)
             self.db.conn.executemany(
                 f"INSERT INTO findings ({_FINDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -175,5 +175,14 @@ def add_gone_retired_and_path_events(db: Database) -> None:
                              pk="id", not_null={"at", "event"})
 
 
+@migrations()
+def add_not_reports(db: Database) -> None:
+    # Workbooks in the folder that are not reports (no metadata block, no kind's header on any
+    # sheet; WORKBOOKS.md §1): per path, the content last noted, so each content is noted once
+    # and a scan passes it by like a file already seen. Never archived, never rejected.
+    db["not_reports"].create({"path": str, "sha256": str, "size": int, "mtime_ns": int, "noted_at": str},
+                             pk="path", not_null={"sha256", "noted_at"})
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

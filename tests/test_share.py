@@ -284,3 +284,63 @@ def test_an_unknown_time_zone_is_a_config_error(tmp_path):
     cfg.write_text('[output]\ntimezone = "Europe/Kobenhavn"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="output.timezone.*Europe/Kobenhavn"):
         config_mod.load(cfg)
+
+
+# --- What is a report ------------------------------------------------------------------------
+
+def test_only_workbook_files_are_candidates_and_the_list_is_what_read_knows():
+    from syncservice.read import OTHER_FORMATS, READABLE
+    from syncservice.stage import WORKBOOK_SUFFIXES
+
+    assert WORKBOOK_SUFFIXES == READABLE | set(OTHER_FORMATS)
+    assert {".xlsx", ".xlsm", ".xls", ".ods", ".csv"} <= WORKBOOK_SUFFIXES  # WORKBOOKS.md §1
+
+
+def test_a_pdf_or_docx_is_never_read_and_a_csv_is_told_to_save_as_xlsx(config, monkeypatch):
+    from syncservice import stage
+
+    watched = config.path("watched")
+    (watched / "Referat.pdf").write_bytes(b"%PDF-1.7 not ours")
+    (watched / "Notat.docx").write_bytes(workbook(1))  # a zip, even: never opened
+    (watched / "tal.csv").write_text("Enhed;År\nA;2015\n", encoding="utf-8")
+    opened: list[str] = []
+    real = stage.open_regular
+    monkeypatch.setattr(stage, "open_regular", lambda p: opened.append(Path(p).name) or real(p))
+    assert ingest(config) == [("tal.csv", "rejected")]
+    assert not {"Referat.pdf", "Notat.docx"} & set(opened)
+    assert (config.path("feedback") / "tal.csv - FEJL.txt").is_file()
+
+
+def notes_workbook(text: str = "Husk mødet") -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        return book.save(Path(folder) / "n.xlsx", {"Noter": [["Referat"], [text]], "Priser": [["Vare", "Pris"],
+                                                                                          ["Kaffe", 12]]}).read_bytes()
+
+
+def test_a_workbook_that_is_not_a_report_is_noted_once_per_content_and_counted_nothing_more(tmp_path):
+    (tmp_path / "watched").mkdir()
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    config = defaults(tmp_path)
+    notes = put(tmp_path / "watched" / "Mødenoter.xlsx", notes_workbook())
+    other_unit(config)
+    assert cli(tmp_path, "ingest").output.strip().endswith("1 godkendt, 0 afvist, 0 uændret, 0 prøves igen, "
+                                                            "1 ikke en indberetning")
+    def said() -> int:
+        text = (tmp_path / "logs" / "syncservice.log").read_text(encoding="utf-8")
+        return sum("Mødenoter.xlsx" in line and "not a report" in line for line in text.splitlines())
+
+    assert said() == 1
+    assert cli(tmp_path, "ingest").output.strip().endswith("0 godkendt, 0 afvist, 0 uændret, 0 prøves igen")
+    put(notes, notes_workbook("Husk kage"))  # another content: noted again, once
+    cli(tmp_path, "ingest")
+    cli(tmp_path, "ingest")
+    assert said() == 2
+    assert not list(config.path("archive").rglob("Mødenoter*"))  # no archive copy
+    assert not list(config.path("feedback").rglob("*")) if config.path("feedback").exists() else True
+    assert sheet_rows(config, "Afviste")[0][0] == "Ingen afviste projektmapper."
+    with Store.open(config.path("database")) as store:
+        assert "Mødenoter.xlsx" not in store.seen_index()
+    status = cli(tmp_path, "status")
+    assert "Projektmapper der ikke er indberetninger (ladt i fred): 1" in status.output
+    check = CliRunner().invoke(main, ["check", str(notes)])
+    assert check.exit_code == 1 and "file.no_report_sheet" in check.output  # check still says why
