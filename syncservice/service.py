@@ -84,6 +84,7 @@ class Service:
         self.wall_clock = wall_clock  # the pipeline's (times recorded, watch.unreadable_minutes); tests move it
         self.summary_writes = 0
         self.processed = 0
+        self.observer_restarts = 0  # the folder vanished, was remounted or replaced, and is watched again
 
         self._stop_requested = False  # a plain flag: the only thing a signal handler touches
         self._jobs = Jobs(Settler(self.settle_seconds, clock=clock), clock)
@@ -184,11 +185,15 @@ class Service:
             self._write_status()
 
     def _check_observer(self, watcher: Watcher) -> None:
-        if watcher.alive():
+        why = watcher.trouble()
+        if why is None:
             return
         first = not self._observer_down
         if first:  # once per outage, not every few seconds while a share is away
-            logger.error("the observer stopped (was {} unmounted?); restarting it", watcher.watched)
+            logger.error("not watching {} any more: {} (unmounted, remounted or replaced?); restarting the observer",
+                         watcher.watched, why)
+            self._update(observer_down=status_mod.now_text(), observer_why=why)
+            self._write_status(force=True)
         self._observer_down = True
         try:
             watcher.restart()
@@ -197,7 +202,12 @@ class Service:
                 logger.warning("cannot restart the observer yet, will keep trying: {}", exc)
             return
         self._observer_down = False
-        logger.info("watching {} again", watcher.watched)
+        self.observer_restarts += 1
+        logger.warning("watching {} again (restart {} since start); catching up on what was saved meanwhile",
+                       watcher.watched, self.observer_restarts)
+        self._update(observer_down="", observer_restarts=self.observer_restarts,
+                     observer_restarted=status_mod.now_text())
+        self._write_status(force=True)
         self._jobs.add(RESCAN)  # whatever was saved while nobody watched
 
     # --- the threads ---------------------------------------------------------------------------

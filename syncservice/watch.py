@@ -8,6 +8,7 @@ validates on the observer's thread, so a burst of events is never held up by wor
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -111,6 +112,7 @@ class Watcher:
         self.poll_seconds = poll_seconds
         self.handler = SaveHandler(watched, outputs, sink, gone)
         self._observer: BaseObserver | None = None
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the folder the observer was put on
 
     def start(self) -> None:
         if not self.watched.is_dir():
@@ -125,12 +127,30 @@ class Watcher:
                     if self.mode == NATIVE else "")
             raise ServiceError(f"cannot watch {self.watched}: {exc}{hint}") from exc
         self._observer = observer
+        self._identity = folder_identity(self.watched)
+
+    def trouble(self) -> str | None:
+        """None while the observer runs over the very folder it was put on; else why it does not.
+
+        An observer can run on and hear nothing: inotify follows the folder it was given, so
+        one renamed away (a new one made in its place), or a share unmounted and mounted
+        again, leaves it watching another folder than the one named (issue 14).
+        """
+        observer = self._observer
+        if not (observer is not None and observer.is_alive()
+                and bool(observer.emitters) and all(e.is_alive() for e in observer.emitters)):
+            return "the observer stopped"
+        now = folder_identity(self.watched)
+        if now is None:
+            return "the watched folder is gone"
+        if now != self._identity:
+            return "the watched folder is another one now (remounted, or renamed away and made anew)"
+        return None
 
     def alive(self) -> bool:
-        """False once the observer or its emitter stopped (the folder vanished: a share unmounted)."""
-        observer = self._observer
-        return (observer is not None and observer.is_alive()
-                and bool(observer.emitters) and all(e.is_alive() for e in observer.emitters))
+        """False once the observer or its emitter stopped, or the folder under it is no longer
+        the one watched (vanished, remounted, replaced): trouble() says which."""
+        return self.trouble() is None
 
     def restart(self) -> None:
         self.stop()
@@ -140,6 +160,15 @@ class Watcher:
         observer, self._observer = self._observer, None
         if observer is not None:
             _stop(observer)
+
+
+def folder_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the folder at `path`: another mount or another folder has another; None when none is there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
 
 
 def _stop(observer: BaseObserver) -> None:

@@ -292,3 +292,79 @@ def test_deleting_the_copy_in_force_falls_back_and_a_rename_is_followed_while_ru
         run.quiet()
     assert current_target(config, "Handleplan 2015.xlsx") == [1]
     assert not (config.path("feedback") / "fejl - FEJL.txt").exists()
+
+
+def status_of(config: Config):
+    from syncservice import status as status_mod
+    from syncservice.service import status_path
+
+    return status_mod.read(status_path(config))
+
+
+def test_a_folder_renamed_away_and_made_anew_is_watched_again_logged_and_shown(config, monkeypatch):
+    """inotify follows the folder it was put on: renamed away, it keeps watching the old one and
+    hears nothing of the new. Its identity changed: the observer is put on the new one."""
+    from syncservice import service
+
+    monkeypatch.setattr(service, "HEALTH_SECONDS", 0.2)
+    monkeypatch.setattr(service, "STATUS_SECONDS", 0.1)
+    watched = config.path("watched")
+    with Running(config) as run:
+        os.rename(watched, watched.with_name("watched.old"))
+        watched.mkdir()
+        wait_for(lambda: run.service.observer_restarts == 1, timeout=15, what="the observer to be put on the new folder")
+        (watched / "hp.xlsx").write_bytes(workbook(4))
+        wait_for(lambda: run.of("hp.xlsx"), timeout=15, what="the file saved in the new folder")
+        wait_for(lambda: (status_of(config) or None) and status_of(config).observer_restarts == 1,
+                 what="status.json to show the restart")
+        shown = status_of(config)
+        assert shown.observer_down == "" and shown.observer_restarted and "another one" in shown.observer_why
+    assert run.of("hp.xlsx") == [ACCEPTED]
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """The watched folder as a tmpfs mount the test can unmount and mount again."""
+    import subprocess
+
+    watched = tmp_path / "watched"
+    watched.mkdir(exist_ok=True)
+
+    def mount() -> None:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(watched)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            pytest.skip(f"environment: cannot mount a tmpfs here ({done.stderr.strip() or done.returncode})")
+
+    def umount() -> None:
+        subprocess.run(["umount", str(watched)], check=True)
+
+    mount()
+    try:
+        yield mount, umount
+    finally:
+        while os.path.ismount(watched):
+            subprocess.run(["umount", "-l", str(watched)], check=False)
+
+
+def test_a_share_unmounted_and_mounted_again_is_watched_again_and_caught_up(config, mounted, monkeypatch):
+    from syncservice import service
+
+    mount, umount = mounted
+    monkeypatch.setattr(service, "HEALTH_SECONDS", 0.2)
+    watched = config.path("watched")
+    (watched / "hp.xlsx").write_bytes(workbook(1))
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]
+        umount()  # the share is away: the folder under it is another (empty) one
+        wait_for(lambda: run.service.observer_restarts >= 1, timeout=15, what="the unmount to be noticed")
+        seen = run.service.observer_restarts
+        mount()  # back, empty at first, then a file is copied onto it before the next look, and one later
+        (watched / "hp.xlsx").write_bytes(workbook(2))
+        wait_for(lambda: run.service.observer_restarts > seen, timeout=15, what="the remount to be noticed")
+        wait_for(lambda: len(run.of("hp.xlsx")) == 2, timeout=15, what="the catch-up")
+        (watched / "ny.xlsx").write_bytes(workbook(3, unit="Ny enhed"))
+        wait_for(lambda: run.of("ny.xlsx"), timeout=15, what="a save on the remounted share")
+        run.quiet()
+    assert run.of("hp.xlsx") == [ACCEPTED, ACCEPTED] and run.of("ny.xlsx") == [ACCEPTED]
+    assert current_target(config, "hp.xlsx") == [1, 2]
