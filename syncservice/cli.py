@@ -248,6 +248,7 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
     try:
         versions = store.history(unit, kind)
         current = {v.version_id for v in store.current_versions()}
+        retired = store.retired()
         known = store.units() if unit and not versions else []
     finally:
         store.close()
@@ -260,12 +261,54 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
     for v in versions:
         if (v.kind, v.unit, v.year) != last:
             last = (v.kind, v.unit, v.year)
-            click.echo(click.style(f"{v.kind} · {safe(v.unit)} · {v.year}", bold=True))
+            out = retired.get(last)
+            gone = (f" (udtaget {localtime.shown(out[1])})" if da else f" (retired {localtime.shown(out[1])})") if out else ""
+            click.echo(click.style(f"{v.kind} · {safe(v.unit)} · {v.year}{gone}", bold=True))
         mark = ("gældende" if da else "current") if v.version_id in current else ""
+        if (v.kind, v.unit, v.year) in retired and retired[(v.kind, v.unit, v.year)][0] == v.version_id:
+            mark = "gældende til den blev udtaget" if da else "current until retired"
         if v.superseded_by:  # from a file saved before the one in force (WORKBOOKS.md §1): never in force
             mark = (f"gemt før v{v.superseded_by}, aldrig gældende" if da
                     else f"saved before v{v.superseded_by}, never current")
         click.echo(f"  v{v.version_id:<5} {localtime.shown(v.accepted_at):<24} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.option("--unit", required=True, help="The unit (Enhed), in any spelling of it.")
+@click.option("--year", required=True, type=int, help="The year the report is for.")
+@config_option
+def retire(kind: str, unit: str, year: int, config_path: Path | None) -> None:
+    """Take the report (KIND, unit, year) out of what finance reads, for a report that should
+    never have been (WORKBOOKS.md §9); its versions stay in `history`, marked retired. A new
+    version of it accepted later is in force again. Rewrites the consolidated workbook.
+    Exit 0; 1 when the store holds no version in force for that report."""
+    import datetime as dt
+
+    config = _config(config_path)
+    _setup_logging(config, quiet=True)
+    store, pipeline = _open(config)
+    da = config.language == "da"
+    try:
+        key = (kind, store.spellings([unit]).get(unit, unit), year)
+        version = store.retire(key, dt.datetime.now(dt.UTC))
+        if version is None:
+            before = store.retired().get(key)
+            if before:
+                click.echo(f"{kind} · {safe(key[1])} · {year} {'er allerede udtaget' if da else 'is retired already'}"
+                           f" ({localtime.shown(before[1])}).", err=True)
+            else:
+                click.echo(f"{'Ingen gældende version af' if da else 'No version in force of'} {kind} · "
+                           f"{safe(key[1])} · {year}.", err=True)
+                _suggest_unit(unit, store.units() if key[1] not in store.units() else [], da)
+            sys.exit(1)
+        logger.info("{} · {} · {} retired: version {} ({}) no longer in what finance reads", kind, key[1], year,
+                    version.version_id, version.path)
+        pipeline.write_summary()
+    finally:
+        store.close()
+    click.echo(f"{'Udtaget' if da else 'Retired'}: {kind} · {safe(key[1])} · {year}, "
+               f"{'version' if da else 'version'} {version.version_id} ({safe(version.path)})")
 
 
 def _suggest_unit(unit: str | None, known: list[str], da: bool) -> None:

@@ -344,3 +344,27 @@ def test_a_workbook_that_is_not_a_report_is_noted_once_per_content_and_counted_n
     assert "Projektmapper der ikke er indberetninger (ladt i fred): 1" in status.output
     check = CliRunner().invoke(main, ["check", str(notes)])
     assert check.exit_code == 1 and "file.no_report_sheet" in check.output  # check still says why
+
+
+# --- Retire ----------------------------------------------------------------------------------
+
+def test_retire_takes_a_report_out_of_what_finance_reads_and_history_keeps_it(tmp_path):
+    (tmp_path / "watched").mkdir()
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    config = defaults(tmp_path)
+    put(tmp_path / "watched" / "forkert.xlsx", workbook(1, unit="Forkert enhed"))
+    other_unit(config)
+    cli(tmp_path, "ingest")
+    assert "Forkert enhed" in {r[0] for r in sheet_rows(config, "Kilder")}
+    result = cli(tmp_path, "retire", "handleplan", "--unit", "forkert  ENHED", "--year", "2015")  # any spelling
+    assert result.exit_code == 0 and "Udtaget: handleplan · Forkert enhed · 2015, version 1" in result.output
+    assert "Forkert enhed" not in {r[0] for r in sheet_rows(config, "Kilder")}
+    assert "Forkert enhed" not in {r[0] for r in sheet_rows_data(config)}
+    history = cli(tmp_path, "history").output
+    assert "handleplan · Forkert enhed · 2015 (udtaget " in history and "gældende til den blev udtaget" in history
+    again = cli(tmp_path, "retire", "handleplan", "--unit", "Forkert enhed", "--year", "2015")
+    assert again.exit_code == 1 and "allerede udtaget" in again.output
+    assert cli(tmp_path, "ingest").output.strip().endswith("0 godkendt, 0 afvist, 0 uændret, 0 prøves igen")
+    assert "Forkert enhed" not in {r[0] for r in sheet_rows(config, "Kilder")}  # a pass does not bring it back
+    none = cli(tmp_path, "retire", "effekt", "--unit", "Forkert enhed", "--year", "2015")
+    assert none.exit_code == 1 and "Ingen gældende version" in none.output
