@@ -780,6 +780,8 @@ class Store:
         """
         sql = ("SELECT f.path, f.verdict FROM file_reports r JOIN files f ON f.id = r.file_id"
                " WHERE r.kind = ? AND r.unit = ? AND r.year = ? AND (? IS NULL OR f.received_at < ?)"
+               # a rejected file since deleted no longer speaks for its report (WORKBOOKS.md §9)
+               " AND NOT (f.verdict = 'rejected' AND f.path IN (SELECT path FROM gone))"
                " ORDER BY r.file_id DESC LIMIT 1")
         found = {}
         with self._guard("read the files received per report"):

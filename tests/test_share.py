@@ -368,3 +368,55 @@ def test_retire_takes_a_report_out_of_what_finance_reads_and_history_keeps_it(tm
     assert "Forkert enhed" not in {r[0] for r in sheet_rows(config, "Kilder")}  # a pass does not bring it back
     none = cli(tmp_path, "retire", "effekt", "--unit", "Forkert enhed", "--year", "2015")
     assert none.exit_code == 1 and "Ingen gældende version" in none.output
+
+
+def test_the_human_log_file_is_in_output_timezone(tmp_path):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    (tmp_path / "watched").mkdir()
+    (tmp_path / "config.toml").write_text('[output]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    put(tmp_path / "watched" / "hp.xlsx", workbook(1))
+    before = dt.datetime.now(ZoneInfo("Asia/Tokyo")).replace(tzinfo=None, microsecond=0)
+    cli(tmp_path, "ingest")
+    line = next(line for line in (tmp_path / "logs" / "syncservice.log").read_text(encoding="utf-8").splitlines()
+                if "hp.xlsx | accepted" in line)
+    logged = dt.datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S")
+    assert before <= logged <= before + dt.timedelta(minutes=5)  # Tokyo's clock, never the server's
+
+
+def test_a_deleted_rejected_file_no_longer_makes_its_report_afvist_in_mangler(tmp_path):
+    import datetime as dt
+
+    from syncservice.missing import standings
+
+    (tmp_path / "watched").mkdir()
+    config = defaults(tmp_path)
+    rows = book.handleplan(unit=UNIT, amount_unit="kr.", lines=[["Botilbud", 1, 1, 1]])
+    book.cell(rows, "B9", 99)
+    book.save(config.path("watched") / "fejl.xlsx", {"HP": rows})
+    other_unit(config)
+    read_at = dt.datetime(2016, 1, 2, 12, tzinfo=dt.UTC)  # a fixed clock: read before the day asked about
+    with Store.open(config.path("database")) as store:
+        Pipeline(config, store, clock=lambda: read_at).ingest()
+        assert standings(store, [UNIT], {"handleplan": ["15-12"]}, dt.date(2016, 1, 5))[0].status == "afvist"
+    (config.path("watched") / "fejl.xlsx").unlink()
+    with Store.open(config.path("database")) as store:
+        Pipeline(config, store, clock=lambda: read_at).ingest()
+        assert standings(store, [UNIT], {"handleplan": ["15-12"]}, dt.date(2016, 1, 5))[0].status == "mangler"
+
+
+def test_status_says_when_the_folder_is_not_watched_and_when_the_observer_was_restarted():
+    from syncservice import status as status_mod
+    from syncservice.cli_service import _status_text
+
+    info = {"running": True, "pid": 7, "pending_now": None, "current": 1, "accepted": 1, "rejected": 0,
+            "rejected_now": 0, "unreadable": [], "not_reports": 0}
+    base = status_mod.Status(7, "host", "2026-12-03T19:00:00+01:00", "native", "/share")
+    down = status_mod.Status(**{**base.__dict__, "observer_down": "2026-12-03T19:05:00+01:00",
+                                "observer_why": "the watched folder is gone"})
+    assert "Mappen overvåges ikke siden" in _status_text(info, down, "da")
+    again = status_mod.Status(**{**base.__dict__, "observer_restarts": 1, "observer_restarted": "2026-12-03T19:06:00+01:00",
+                                 "observer_why": "the watched folder is another one now"})
+    assert "Observer restarted 1 time(s)" in _status_text(info, again, "en")
+    assert "Observ" not in _status_text(info, base, "en").split("\n", 1)[1]
