@@ -393,3 +393,7 @@ from syncservice.cli_reporting import missing, template  # noqa: E402
 
 main.add_command(template)
 main.add_command(missing)
+
+from syncservice.cli_web import serve  # noqa: E402
+
+main.add_command(serve)

@@ -47,6 +47,7 @@ def run(config_path: Path | None) -> None:
     config = _config(config_path)
     setup(config, console_level="INFO")
     service = Service(config)
+    web = _web_beside(config)
 
     def stop(signum: int, frame: Any) -> None:
         service.stop()
@@ -56,7 +57,38 @@ def run(config_path: Path | None) -> None:
     for name in ("SIGTERM", "SIGINT", "SIGBREAK", "SIGHUP"):  # SIGBREAK: Ctrl-Break on Windows
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), stop)
-    service.run()
+    try:
+        service.run(started=web.start if web else None)  # once the store exists
+    finally:
+        if web:
+            web.stop()
+
+
+class _WebBeside:
+    """The reviewers' web view in a thread beside the watcher (web.enabled = true)."""
+
+    def __init__(self, config: config_mod.Config) -> None:
+        from syncservice.web import check_binding
+
+        check_binding(config, config.get("web", "host"))  # refused before the service starts
+        self.config = config
+        self.server: Any = None
+
+    def start(self) -> None:
+        from loguru import logger
+
+        from syncservice.web import WebServer
+
+        self.server = server = WebServer(self.config)
+        server.start(started=lambda: logger.info("web view: {}", server.url))
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def _web_beside(config: config_mod.Config) -> _WebBeside | None:
+    return _WebBeside(config) if config.get("web", "enabled") else None
 
 
 @click.command()

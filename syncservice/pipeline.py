@@ -332,12 +332,11 @@ class Pipeline:
                 # The store keeps the newer file's version in force: compared with nothing, named.
                 extra.append(changes.saved_before_current(report, previous))
                 continue
+            kind = self.kinds[report.kind]
             if previous is not None:
-                kind = self.kinds.get(report.kind)
-                errors += changes.period_back(report, previous, kind.reports_through if kind else None)
+                errors += changes.period_back(kind, report, previous)
                 old = self.store.version_figures(previous.version_id)
-                extra += changes.changed_figures(report, previous, old)
-                extra += changes.realised_decreased(report, previous, old)
+                extra += changes.against_previous(kind, report, previous, old)
                 if staged is not None and previous.path != staged.rel and previous.path not in moved:
                     # the one saved last wins; a copied template whose unit was not updated shows up here
                     unit_cell = report.extra.get("unit_cell")
@@ -346,7 +345,8 @@ class Pipeline:
                                          {"other": previous.path, "unit": report.unit, "year": report.year}))
             last_year = current.get((report.kind, report.unit, report.year - 1))
             if last_year is not None:
-                extra += changes.start_vs_last_end(report, last_year, self.store.version_figures(last_year.version_id))
+                extra += changes.against_last_year(kind, report, last_year,
+                                                   self.store.version_figures(last_year.version_id))
         if errors:  # rejected: nothing from it is in force, so what changed is beside the point
             return replace(verdict, errors=verdict.errors + tuple(errors))
         return replace(verdict, warnings=verdict.warnings + tuple(extra)) if extra else verdict

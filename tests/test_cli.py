@@ -21,7 +21,7 @@ def run(*args: str, cwd: Path | None = None):
 def test_check_accepts_the_examples_with_exit_0():
     result = run("check", *map(str, sorted(EXAMPLES.glob("*.xlsx"))))
     assert result.exit_code == 0, result.output
-    assert result.output.count("GODKENDT") == 3
+    assert result.output.count("GODKENDT") == len(list(EXAMPLES.glob("*.xlsx")))
 
 
 def test_check_json_has_the_documented_shape(tmp_path):

@@ -46,7 +46,8 @@ def test_seed_examples_come_out_of_the_data_sheet_to_the_krone(site):
         shutil.copy(example, site / "watched" / example.name)
     result = ingest(site)
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("3 godkendt, 0 afvist, 0 uændret, 0 prøves igen")
+    assert result.output.strip().endswith(f"{len(list(EXAMPLES.glob('*.xlsx')))} godkendt, 0 afvist, 0 uændret, "
+                                          "0 prøves igen")
     rows = data_rows(site / "output" / "Samlet oversigt.xlsx")
 
     hp = {(r["Linje"], r["Nøgletal"]): r["Værdi"] for r in rows if r["Skema"] == "handleplan"}
@@ -70,6 +71,25 @@ def test_seed_examples_come_out_of_the_data_sheet_to_the_krone(site):
     ends = {line: v for (line, metric, _), v in ta.items() if metric == "Ultimo"}
     assert ends == {"Krumtappen": 22, "Bibliotekscaféen": 13, "Larsbjerggård": 8, "Det Nye Sted": 54}
     assert ta[("Det Nye Sted", "Tilgang", "K2")] == 3
+    # seed 003's second table: millions, though its corner said 1.000 kr. (WORKBOOKS.md §7)
+    bb = {(r["Linje"], r["Periode"]): r["Værdi"] for r in rows if r["Skema"] == "bruttobesparelse"}
+    assert {r["Nøgletal"] for r in rows if r["Skema"] == "bruttobesparelse"} == {"Bruttobesparelse"}
+    assert bb[("3. opfølgning 2015", "2014")] == 2_400_000
+    assert [bb[("3. opfølgning 2016", str(y))] for y in (2014, 2015, 2016, 2017)] == [
+        2_400_000, 7_300_000, 13_600_000, 16_000_000]
+    assert len(bb) == 16  # four follow-ups × four years
+    assert {r["År"] for r in rows if r["Skema"] == "bruttobesparelse"} == {2016}  # the last follow-up's year
+    # seed 004: per budget year, Linje empty; a cell marked not computed gives no row
+    er = {(r["Nøgletal"], r["Periode"]): r["Værdi"] for r in rows if r["Skema"] == "effekt_realiseret"}
+    assert {r["Linje"] for r in rows if r["Skema"] == "effekt_realiseret"} in ({""}, {None})
+    assert er[("Forventet, oprindelig", "2014")] == 1_500_000
+    assert er[("Realiseret, oprindelige borgere", "2014")] == 150_000
+    assert ("Realiseret, nye borgere", "2014") not in er and ("Realiseret i alt", "2015") not in er
+    assert [er[(m, "2016")] for m in ("Forventet, oprindelig", "Forventet, justeret", "Realiseret, oprindelige borgere",
+                                      "Realiseret, nye borgere", "Realiseret i alt")] == [
+        7_300_000, 5_800_000, 3_800_000, 1_400_000, 5_200_000]
+    assert er[("Forventet, justeret", "2020")] == 13_200_000 and ("Forventet, oprindelig", "2020") not in er
+    assert len(er) == 15  # 2 + 2 + 5 + 2 + 2 + 1 + 1 figures for 2014..2020
     assert {r["Kilde"] for r in rows} == {p.name for p in EXAMPLES.glob("*.xlsx")}
     assert all(isinstance(r["Version"], int) for r in rows)
 

@@ -451,6 +451,20 @@ def two_quarters():
             for name, start, i1, o1, i2, o2, _i3, _o3, _end in book.TILGANG_LINES]
 
 
+def test_a_bruttobesparelse_with_fewer_follow_ups_than_the_version_in_force_is_rejected(service):
+    service.process(save(service, "bb.xlsx", {"BB": book.bruttobesparelse()}))
+    three = [list(r) for r in book.BRUTTO_LINES[:3]]  # the copy saved before 3. opfølgning 2016
+    outcome = service.process(save(service, "bb.xlsx", {"BB": book.bruttobesparelse(lines=three)}, mtime_bump=HOUR))
+    assert outcome.status == "rejected"
+    (error,) = outcome.verdict.errors
+    assert (error.rule, error.sheet, error.cells) == ("change.period_back", "BB", ("A7",))
+    assert render(error).startswith("Rapporten går kun til og med 3. opfølgning, men den gældende version "
+                                    "(«bb.xlsx») går til og med 4. opfølgning.")
+    assert "through follow-up 4" in render(error, "en")
+    version, held = figures(service, "bruttobesparelse")
+    assert held[("3. opfølgning 2016", "Bruttobesparelse", "2017")] == 16_000_000
+
+
 def test_an_old_copy_through_an_earlier_quarter_is_rejected_and_the_later_version_stays(service):
     service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
     outcome = service.process(save(service, "ta.xlsx", {"TA": book.tilgang(quarters=2, lines=two_quarters())},
