@@ -29,7 +29,7 @@ SELECT f.path AS "Fil", f.received_at AS "Modtaget", g.sheet AS "Ark", {_CELLS} 
 FROM latest_judged n
 JOIN files f ON f.id = n.file_id
 JOIN findings g ON g.file_id = f.id AND g.severity = 'error'
-WHERE f.verdict = 'rejected'
+WHERE f.verdict = 'rejected' AND n.path NOT IN (SELECT path FROM gone)  -- deleted: no longer rejected now (WORKBOOKS.md §9)
   AND (:enhed = '' OR EXISTS (SELECT 1 FROM json_each(f.sheets) s WHERE json_extract(s.value, '$.unit') = :enhed))
 ORDER BY f.path, g.id
 """
