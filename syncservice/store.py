@@ -502,7 +502,8 @@ class Store:
             " WHERE c.kind = ? AND c.unit = ? AND c.year = ?", key).fetchone()
         if current and current[2] in moved and current[1] == digest:
             # renamed or moved with its content: the version in force cites the name that exists
-            self.db.execute("UPDATE versions SET file_id = ? WHERE id = ?", [file_id, current[0]])
+            self.db.execute("UPDATE versions SET first_file_id = COALESCE(first_file_id, file_id), file_id = ?"
+                            " WHERE id = ?", [file_id, current[0]])
             self._event(now, "moved", staged.rel, key, current[0], {"from": current[2]})
             result.unchanged_reports.append(key)
             return
@@ -681,7 +682,8 @@ class Store:
         warnings recorded with its file for its sheet, in kind, unit, year, then recorded order."""
         sql = ('SELECT v.id, v.kind, v.unit, v.year, f.path, g.rule, g.severity, g.sheet, g.cells, g."column",'
                " g.value, g.params, g.numeric FROM current c JOIN versions v ON v.id = c.version_id"
-               " JOIN files f ON f.id = v.file_id JOIN findings g ON g.file_id = v.file_id AND g.sheet = v.sheet"
+               " JOIN files f ON f.id = v.file_id JOIN findings g"
+               " ON g.file_id = COALESCE(v.first_file_id, v.file_id) AND g.sheet = v.sheet"  # as it was delivered
                " WHERE g.rule LIKE 'change.%' ORDER BY c.kind, c.unit, c.year, g.id")
         with self._guard("read the changes of the current versions"):
             rows = self.db.execute(sql).fetchall()

@@ -173,6 +173,9 @@ def add_gone_retired_and_path_events(db: Database) -> None:
     db["path_events"].create({"id": int, "at": str, "event": str, "path": str, "kind": str, "unit": str,
                               "year": int, "version_id": int, "detail": str},
                              pk="id", not_null={"at", "event"})
+    # A version whose file was renamed or moved cites the file at its new name (file_id); the
+    # file that delivered it, whose findings say what changed with it, is kept here.
+    db["versions"].add_column("first_file_id", int)
 
 
 @migrations()

@@ -420,3 +420,20 @@ def test_status_says_when_the_folder_is_not_watched_and_when_the_observer_was_re
                                  "observer_why": "the watched folder is another one now"})
     assert "Observer restarted 1 time(s)" in _status_text(info, again, "en")
     assert "Observ" not in _status_text(info, base, "en").split("\n", 1)[1]
+
+
+def test_what_changed_with_a_version_stays_on_aendringer_when_its_file_is_renamed(config):
+    watched = config.path("watched")
+    path = put(watched / "hp.xlsx", workbook(4))
+    other_unit(config)
+    ingest(config)
+    rows = book.handleplan(unit=UNIT, amount_unit="kr.", lines=[["Botilbud", 4, 0, 1], ["Dagtilbud", 1, 1, 1]])
+    with tempfile.TemporaryDirectory() as folder:  # realised went down: a change.* warning
+        put(path, book.save(Path(folder) / "hp.xlsx", {"HP": rows}).read_bytes(), path.stat().st_mtime_ns + 10**9)
+    ingest(config)
+    before = [r[:5] for r in sheet_rows(config, "Ændringer")]
+    assert before and before[0][0] == UNIT
+    os.rename(path, watched / "Handleplan.xlsx")
+    ingest(config)
+    assert in_force(config)[UNIT] == ("Handleplan.xlsx", "")
+    assert [r[:5] for r in sheet_rows(config, "Ændringer")] == before
