@@ -499,6 +499,7 @@ class Pipeline:
             self.reconcile()
         except (DiskError, StoreError) as exc:
             logger.error("{} (the next pass tries again)", exc)
+        self.write_owed_reports()  # owed during this pass (a rejected file put back): not a pass later
         if self.summary_stale():
             try:
                 self.write_summary()

@@ -438,6 +438,9 @@ class Store:
             file_id = self._insert_file(staged, UNCHANGED, prev[1], _iso(now), prev[2], prev[3], prev[4])
             if self._back(staged.rel, _iso(now)):
                 self._restore(staged, _iso(now))
+                # a rejected file restored: rejected again, so its report (archived when it went) is owed again
+                self.db.execute("UPDATE files SET feedback_due = 1 WHERE verdict = 'rejected'"
+                                " AND id = (SELECT file_id FROM latest_judged WHERE path = ?)", [staged.rel])
         return RecordResult(file_id, UNCHANGED)
 
     def _back(self, path: str, now: str) -> bool:

@@ -222,6 +222,9 @@ def test_a_deleted_rejected_file_leaves_afviste_and_its_report_goes_to_the_archi
     assert sheet_rows(config, "Afviste")[0][0] == "Ingen afviste projektmapper."
     with Store.open(config.path("database")) as store:
         assert store.rejected_files() == [] and store.feedback_owed() == []
+    book.save(config.path("watched") / "fejl.xlsx", {"HP": rows})  # put back (same content): rejected again
+    ingest(config)
+    assert report.is_file() and [r[0] for r in sheet_rows(config, "Afviste")] == ["fejl.xlsx"]
 
 
 # --- Configuration that cannot work ----------------------------------------------------------
