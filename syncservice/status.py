@@ -7,7 +7,6 @@ instance lock (lock.is_held).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
