@@ -14,6 +14,8 @@ from pathlib import Path
 
 from loguru import logger
 from watchdog.events import (
+    DirDeletedEvent,
+    DirMovedEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -37,7 +39,7 @@ NATIVE, POLLING = "native", "polling"
 # writing (our own reads) are never a save. A delete, and the old name of a move, are
 # handed to `gone`: a file the store cites may have left the folder (WORKBOOKS.md §9).
 SAVE_EVENTS: list[type[FileSystemEvent]] = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileClosedEvent,
-                                            FileDeletedEvent]
+                                            FileDeletedEvent, DirDeletedEvent, DirMovedEvent]
 
 
 class SaveHandler(FileSystemEventHandler):
@@ -59,7 +61,7 @@ class SaveHandler(FileSystemEventHandler):
 
     def _handle(self, event: FileSystemEvent) -> None:
         if event.event_type in ("deleted", "moved") and self.gone is not None and event.src_path:
-            self._gone(Path(os.fsdecode(event.src_path)))  # a folder deleted or moved away takes its files
+            self._gone(Path(os.fsdecode(event.src_path)), event.is_directory)
         if event.is_directory:
             return  # watchdog reports the files of a folder moved or copied in one by one
         if isinstance(event, FileDeletedEvent):
@@ -81,9 +83,9 @@ class SaveHandler(FileSystemEventHandler):
         self.sink(path)
 
 
-    def _gone(self, path: Path) -> None:
-        try:
-            if is_ignored(path, self.watched, self.outputs):  # Excel's owner file closing, our own reports
+    def _gone(self, path: Path, folder: bool) -> None:
+        try:  # a folder deleted or moved away takes its files; a file may be Excel's owner file closing
+            if not folder and is_ignored(path, self.watched, self.outputs):
                 return
         except OSError:
             pass

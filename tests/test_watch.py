@@ -368,3 +368,20 @@ def test_a_share_unmounted_and_mounted_again_is_watched_again_and_caught_up(conf
         run.quiet()
     assert run.of("hp.xlsx") == [ACCEPTED, ACCEPTED] and run.of("ny.xlsx") == [ACCEPTED]
     assert current_target(config, "hp.xlsx") == [1, 2]
+
+
+def test_a_folder_of_reports_moved_out_of_the_share_is_seen_gone_at_once(config):
+    """A folder deleted or moved away is one event for the folder, none per file: it still counts."""
+    watched = config.path("watched")
+    (watched / "Vest").mkdir()
+    (watched / "Vest" / "hp.xlsx").write_bytes(workbook(1))
+    (watched / "andet.xlsx").write_bytes(workbook(2, unit="Anden enhed"))
+    config = config.with_values(watch__rescan_minutes=0)  # no rescan: the events alone must do it
+
+    def deleted() -> str:
+        with Store.open(config.path("database")) as store:
+            return next(v.deleted_at for v in store.current_versions() if v.unit == "Handicap, Testby")
+
+    with Running(config):
+        os.rename(watched / "Vest", config.path("watched").parent / "Vest")
+        wait_for(lambda: deleted() != "", what="the moved folder's report to be marked deleted")
