@@ -385,3 +385,19 @@ def test_a_folder_of_reports_moved_out_of_the_share_is_seen_gone_at_once(config)
     with Running(config):
         os.rename(watched / "Vest", config.path("watched").parent / "Vest")
         wait_for(lambda: deleted() != "", what="the moved folder's report to be marked deleted")
+
+
+def test_a_save_keeping_size_and_mtime_while_stopped_is_caught_at_the_next_start(config):
+    from test_share import same_size_pair
+
+    first, second = same_size_pair()
+    path = config.path("watched") / "hp.xlsx"
+    path.write_bytes(first)
+    old = path.stat().st_mtime_ns
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]
+    path.write_bytes(second)
+    os.utime(path, ns=(old, old))
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]  # the catch-up hashed it
+    assert len(set(current_target(config, "hp.xlsx"))) == 2
