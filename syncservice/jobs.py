@@ -112,7 +112,8 @@ class Jobs:
                     self._put(path)
                 gone_at = self._gone_at
                 if gone_at is not None and self._clock() - gone_at >= self._settler.settle:
-                    self._gone_at = None
+                    if self._gone_at is gone_at:  # else one came meanwhile: its own window, its own turn
+                        self._gone_at = None
                     self._put(RECONCILE)
             finally:
                 due = self._settler.next_due()
