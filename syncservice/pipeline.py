@@ -227,6 +227,9 @@ class Pipeline:
         if self.store.note_not_report(staged, now):
             logger.info("{} | not a report (no metadata block and no kind's header on any sheet): left alone",
                         staged.rel)
+            # rejected before (by an older version of the service, or a report overwritten by notes):
+            # no longer among the rejected, so its report goes to the archive
+            feedback.remove_report(staged.rel, self.config.path("feedback"), self.config.path("archive"), now)
         return Outcome(staged.rel, SKIPPED, time.monotonic() - started, reason="not a report")
 
     def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime, *,

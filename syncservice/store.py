@@ -353,7 +353,10 @@ class Store:
                             " VALUES (?, ?, ?, ?, ?)", [staged.rel, staged.sha256, staged.size, staged.mtime_ns,
                                                         _iso(now) if row is None or row[0] != staged.sha256
                                                         else self._noted_at(staged.rel)])
-        return row is None or row[0] != staged.sha256
+            new = row is None or row[0] != staged.sha256
+            if new:  # the consolidated workbook's stamp moves: a path rejected before leaves Afviste
+                self._event(_iso(now), "not_report", staged.rel)
+        return new
 
     def _noted_at(self, path: str) -> str:
         return self.db.execute("SELECT noted_at FROM not_reports WHERE path = ?", [path]).fetchone()[0]
@@ -715,7 +718,9 @@ class Store:
             rows = self.db.execute(
                 "SELECT f.id, f.path, f.file_name, f.received_at, f.sha256, f.archive_path, f.error_count"
                 " FROM latest_judged n JOIN files f ON f.id = n.file_id WHERE f.verdict = ?"
-                " AND n.path NOT IN (SELECT path FROM gone) ORDER BY f.path",
+                " AND n.path NOT IN (SELECT path FROM gone)"
+                " AND n.path NOT IN (SELECT path FROM not_reports)"  # its newest content is no report at all
+                " ORDER BY f.path",
                 [REJECTED]).fetchall()
             return [RejectedFile(*row, errors=self._errors(row[0], limit_errors)) for row in rows]
 

@@ -440,3 +440,16 @@ def test_what_changed_with_a_version_stays_on_aendringer_when_its_file_is_rename
     ingest(config)
     assert in_force(config)[UNIT] == ("Handleplan.xlsx", "")
     assert [r[:5] for r in sheet_rows(config, "Ændringer")] == before
+
+
+def test_a_rejected_report_overwritten_by_a_workbook_that_is_no_report_leaves_afviste(config):
+    rows = book.handleplan(unit=UNIT, amount_unit="kr.", lines=[["Botilbud", 1, 1, 1]])
+    book.cell(rows, "B9", 99)
+    path = book.save(config.path("watched") / "fejl.xlsx", {"HP": rows})
+    other_unit(config)
+    ingest(config)
+    assert [r[0] for r in sheet_rows(config, "Afviste")] == ["fejl.xlsx"]
+    put(path, notes_workbook(), path.stat().st_mtime_ns + 10**9)
+    ingest(config)
+    assert sheet_rows(config, "Afviste")[0][0] == "Ingen afviste projektmapper."
+    assert not (config.path("feedback") / "fejl - FEJL.txt").exists()
