@@ -21,12 +21,12 @@ from loguru import logger
 
 from schemas import KINDS
 from syncservice.archive import copies as archive
-from syncservice.base import durable, reporting, units
-from syncservice.base.config import Config
+from syncservice.base import durable, localtime, reporting, units
+from syncservice.base.config import Config, check_places
 from syncservice.base.errors import DiskError, StoreError
 from syncservice.base.layout import Kind
 from syncservice.base.logs import json_text
-from syncservice.base.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
+from syncservice.base.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, StoredVersion, Verdict
 from syncservice.intake.stage import (
     STALE_SECONDS,
     FileChanged,
@@ -35,7 +35,9 @@ from syncservice.intake.stage import (
     Unreadable,
     candidates,
     clear_stale,
+    content_sha256,
     discard,
+    is_regular,
     stage,
 )
 from syncservice.outputs import missing
@@ -46,6 +48,10 @@ from syncservice.store import backup as store_backup
 from syncservice.store.db import Store, saved_before
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
+# WORKBOOKS.md §9: when at least this many of the files the store cites vanish at once, and
+# no more files are left in the folder than vanished, it is taken for a share unmounted or
+# emptied (it looks empty), not for deletions: nothing falls back.
+VANISH_MIN = 3
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class Tally:
         parts = [(ACCEPTED, "godkendt", "accepted"), (REJECTED, "afvist", "rejected"),
                  (UNCHANGED, "uændret", "unchanged"), (RETRY, "prøves igen", "to retry")]
         words = [f"{self.count(s)} {da if language == 'da' else en}" for s, da, en in parts]
+        if others := sum(1 for o in self.outcomes if o.reason == "not a report"):
+            words.append(f"{others} {'ikke en indberetning' if language == 'da' else 'not a report'}")
         return ", ".join(words)
 
 
@@ -111,6 +119,12 @@ def _file_verdict(path: Path, rel: str | None, rule: str, **params: object) -> V
     return Verdict(staged, errors=(Finding(rule, ERROR, params=dict(params)),))
 
 
+def not_a_report(verdict: Verdict) -> bool:
+    """No metadata block and no kind's header on any sheet: the only error is that there is no
+    report sheet (a sheet with a metadata block but no header is an error of its own)."""
+    return [f.rule for f in verdict.errors] == ["file.no_report_sheet"]
+
+
 def _check(staged: StagedFile, config: Config, kinds: dict[str, Kind], *, with_figures: bool = True) -> Verdict:
     try:
         verdict = check_workbook(staged, kinds, max_unpacked=config.get("limits", "max_unpacked_mb") << 20,
@@ -132,6 +146,8 @@ class Pipeline:
         self.store = store
         self.kinds = kinds
         self.clock = clock
+        check_places(config)  # an output folder that holds the watched folder: nothing would work
+        localtime.use(config.get("output", "timezone"))
         self.watched = config.path("watched")
         self.outputs = own_outputs(config)
         # Copies a killed run left behind (never one a running process still reads).
@@ -141,6 +157,8 @@ class Pipeline:
         # and a half-written consolidated workbook's temp file, though no rewrite is due now
         durable.clear_stale_temps(config.path("consolidated"))
         self._unreadable = {u.path for u in store.unreadable()}  # tried again each pass until read
+        self._held_back: set[str] | None = None  # the paths a mass vanishing last held back (logged once)
+        self.gone_due = False  # a file may have gone: reconcile() at the end of the pass
         self._respell_listed_units()
 
     def _respell_listed_units(self) -> None:
@@ -195,13 +213,17 @@ class Pipeline:
     def _judge(self, staged: StagedFile, started: float, known: dict | None) -> Outcome:
         seen = (known or {}).get(staged.rel) or self.store.last_seen(staged.rel)
         now = self.clock()
+        if seen is not None and seen.sha256 == staged.sha256 and seen.verdict == "not_report":
+            return Outcome(staged.rel, SKIPPED, time.monotonic() - started, reason="not a report")  # noted already
         if seen is not None and seen.sha256 == staged.sha256:
             self.store.record_unchanged(staged, now)
             return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
-        verdict = self._verdict(staged)
+        verdict, moved = self._verdict(staged)
+        if not_a_report(verdict):
+            return self._not_a_report(staged, started, now)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
         try:
-            result = self.store.record(staged, verdict, self._display(kept), self.message, now)
+            result = self.store.record(staged, verdict, self._display(kept), self.message, now, moved_from=moved)
         except StoreError:
             # Nothing in the store points at this copy: take it back, or each retry of a
             # store that cannot record (a full disk) would leave one more copy in the archive.
@@ -211,6 +233,18 @@ class Pipeline:
         status = ACCEPTED if verdict.accepted else REJECTED
         return self._log(Outcome(staged.rel, status, time.monotonic() - started, tuple(result.new_versions),
                                  verdict), now)
+
+    def _not_a_report(self, staged: StagedFile, started: float, now: dt.datetime) -> Outcome:
+        """WORKBOOKS.md §1: a workbook that is not a report (notes, a price list) is left alone:
+        noted in the log once per content and counted by `status`; no archive copy, no report,
+        not among the rejected."""
+        if self.store.note_not_report(staged, now):
+            logger.info("{} | not a report (no metadata block and no kind's header on any sheet): left alone",
+                        staged.rel)
+            # rejected before (by an older version of the service, or a report overwritten by notes):
+            # no longer among the rejected, so its report goes to the archive
+            feedback.remove_report(staged.rel, self.config.path("feedback"), self.config.path("archive"), now)
+        return Outcome(staged.rel, SKIPPED, time.monotonic() - started, reason="not a report")
 
     def _feedback(self, staged: StagedFile, verdict: Verdict, now: dt.datetime, *,
                   accepted: bool | None = None) -> bool:
@@ -280,9 +314,29 @@ class Pipeline:
         verdict = units.respelt(verdict, spelling)
         return replace(verdict, warnings=verdict.warnings + extra)
 
-    def _with_history_warnings(self, verdict: Verdict) -> Verdict:
+    def _moved_from(self, verdict: Verdict) -> set[str]:
+        """The paths of versions in force that held these very bytes and are no longer in the
+        folder: this file is that one renamed or moved (WORKBOOKS.md §9), a case-only rename too."""
+        staged = verdict.file
+        if staged is None:
+            return set()
+        current = self.store.previous_current([r.key for r in verdict.reports])
+        return {v.path for v in current.values()
+                if v.path != staged.rel and v.sha256 == staged.sha256 and not self._present(v.path)}
+
+    def _present(self, rel: str) -> bool:
+        """A regular file is at `rel` under exactly that name (a case-insensitive share answers
+        a stat for 'hp.xlsx' with 'HP.xlsx'; its folder's listing does not)."""
+        path = self.watched / rel
+        try:
+            return path.name in os.listdir(path.parent) and is_regular(path)
+        except OSError:
+            return False
+
+    def _with_history_warnings(self, verdict: Verdict, moved: set[str] = frozenset()) -> Verdict:
         """WORKBOOKS.md §5: what changed since the version each report replaces; a report going
-        back in time is an error (change.period_back), which rejects the workbook."""
+        back in time is an error (change.period_back), which rejects the workbook. A version
+        from a path in `moved` is this file under its old name: no other file to warn about."""
         keys = [r.key for r in verdict.reports]
         current = self.store.previous_current(keys + [(k, u, y - 1) for k, u, y in keys])
         errors: list[Finding] = []
@@ -300,7 +354,7 @@ class Pipeline:
                 errors += changes.period_back(kind, report, previous)
                 old = self.store.version_figures(previous.version_id)
                 extra += changes.against_previous(kind, report, previous, old)
-                if staged is not None and previous.path != staged.rel:
+                if staged is not None and previous.path != staged.rel and previous.path not in moved:
                     # the one saved last wins; a copied template whose unit was not updated shows up here
                     unit_cell = report.extra.get("unit_cell")
                     extra.append(Finding("change.other_path", WARNING, report.sheet, (unit_cell,) if unit_cell else (),
@@ -416,9 +470,14 @@ class Pipeline:
     # --- one pass ---------------------------------------------------------------------------
 
     def pending(self) -> list[Path]:
-        """Files new or changed (size or mtime) since the store last saw them, and those that
-        could not be read when last tried (a permission put right changes neither), oldest save first."""
+        """Files new or changed since the store last saw them, and those that could not be read
+        when last tried (a permission put right changes neither), oldest save first. A file
+        whose size and mtime are as recorded is hashed: a save on a share with 2-second
+        timestamps can keep both and still change the content (WORKBOOKS.md §9)."""
         seen = self.store.seen_index()
+        seen.update(self.store.not_reports())  # noted as not a report since it was last recorded, if ever
+        gone = self.store.gone()  # back in the folder (a file restored): read again, it was found gone
+        limit = self.config.get("limits", "max_file_mb") << 20
         out = []
         found = set()
         for path in candidates(self.watched, self.outputs):
@@ -429,11 +488,14 @@ class Pipeline:
                 st = path.stat()
             except OSError:
                 continue
-            if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns) or rel in self._unreadable:
+            if (known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns)
+                    or rel in self._unreadable or rel in gone
+                    or (known.sha256 and content_sha256(path, limit) not in (known.sha256, None))):
                 out.append((st.st_mtime_ns, path))
-        if gone := self._unreadable - found:  # deleted or moved away: nothing left to retry
-            self.store.forget_unreadable(gone)
-            self._unreadable -= gone
+        if vanished := self._unreadable - found:  # deleted or moved away: nothing left to retry
+            self.store.forget_unreadable(vanished)
+            self._unreadable -= vanished
+        self.gone_due = True  # a full scan: what the store cites and the folder lacks is gone
         # Oldest save first, so of two files holding one report the one saved last is read last
         # and stays in force (WORKBOOKS.md §1); the store holds to that in any order too.
         return [path for _, path in sorted(out)]
@@ -444,11 +506,17 @@ class Pipeline:
         tally = Tally()
         self.write_owed_reports()  # what an earlier pass could not write, or a kill cut short
         known = self.store.seen_index()
+        known.update(self.store.not_reports())
         for path in (self.pending() if paths is None else paths):
             outcome = self.process(path, known=known)
             tally.outcomes.append(outcome)
             if progress:
                 progress(outcome)
+        try:
+            self.reconcile()
+        except (DiskError, StoreError) as exc:
+            logger.error("{} (the next pass tries again)", exc)
+        self.write_owed_reports()  # owed during this pass (a rejected file put back): not a pass later
         if self.summary_stale():
             try:
                 self.write_summary()
@@ -459,6 +527,62 @@ class Pipeline:
                 logger.error("{} (the next pass tries again)", exc)
                 tally.summary_error = str(exc)
         return tally
+
+    # --- files gone (WORKBOOKS.md §9) ---------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """After a pass: each path the store cites (a version in force, a rejected file) that is
+        no longer in the folder is recorded gone. A version in force whose file went gives way
+        to the newest accepted version of its report whose file is still there with its content
+        (none: it stays, and Kilder says its file was deleted); a rejected file leaves the list
+        of rejected workbooks and its report goes to the archive. When much of the folder
+        vanished at once (VANISH_MIN), nothing is recorded and the log says why, once."""
+        self.gone_due = False
+        tracked = self.store.tracked_paths()
+        if not tracked:
+            return
+        found = ({self.rel(p) for p in candidates(self.watched, self.outputs)} if self.watched.is_dir()
+                 else set())
+        missing = {path: sha for path, sha in tracked.items() if path not in found}
+        if not missing:
+            self._held_back = None
+            return
+        if not found or (len(missing) >= VANISH_MIN and len(missing) >= len(found)):
+            if set(missing) != self._held_back:
+                self._held_back = set(missing)
+                logger.warning("{} files in use are gone from {} at once, {} files are left there: taken for a "
+                               "share unmounted or emptied, so no report falls back and no rejected file is "
+                               "cleared; they are looked for again on every scan", len(missing), self.watched,
+                               len(found))
+            return
+        self._held_back = None
+        now = self.clock()
+        rejected = {r.path for r in self.store.rejected_files(limit_errors=0)}
+        self.store.mark_gone(missing, now)
+        for version in self.store.current_versions():
+            if version.path in missing:
+                self._fall_back(version, now)
+        for path in sorted(missing.keys() & rejected):
+            logger.info("{} | deleted: no longer among the rejected workbooks", path)
+            try:
+                feedback.remove_report(path, self.config.path("feedback"), self.config.path("archive"), now)
+            except DiskError as exc:
+                logger.error("{}: its report could not be archived: {}", path, exc)
+
+    def _fall_back(self, version: StoredVersion, now: dt.datetime) -> None:
+        key = (version.kind, version.unit, version.year)
+        limit = self.config.get("limits", "max_file_mb") << 20
+        earlier = sorted((v for v in self.store.report_versions(key)
+                          if v.version_id != version.version_id and not v.deleted_at),
+                         key=lambda v: (v.saved_ns, v.version_id), reverse=True)
+        for v in earlier:
+            if self._present(v.path) and content_sha256(self.watched / v.path, limit) == v.sha256:
+                self.store.fall_back(key, v.version_id, now)
+                logger.info("{} | deleted: {} · {} · {} falls back to version {} from {}", version.path, *key,
+                            v.version_id, v.path)
+                return
+        logger.info("{} | deleted: version {} of {} · {} · {} stays in force, no other file holds a version of it",
+                    version.path, version.version_id, *key)
 
     # --- the consolidated workbook ----------------------------------------------------------
 
@@ -509,17 +633,22 @@ class Pipeline:
         archived, reported or logged again, and no report is owed: the feedback folder shows
         what became of each when it came."""
         started = time.monotonic()
-        verdict = self._verdict(staged)
-        result = self.store.record(staged, verdict, self._display(archive_path), self.message, received)
+        verdict, moved = self._verdict(staged, follow_moves=False)
+        result = self.store.record(staged, verdict, self._display(archive_path), self.message, received,
+                                   moved_from=moved)
         self.store.feedback_done(staged.rel)
         return Outcome(staged.rel, ACCEPTED if verdict.accepted else REJECTED, time.monotonic() - started,
                        tuple(result.new_versions), verdict)
 
-    def _verdict(self, staged: StagedFile) -> Verdict:
+    def _verdict(self, staged: StagedFile, *, follow_moves: bool = True) -> tuple[Verdict, set[str]]:
         """A staged file's verdict as the store will record it: checked, units spelt as stored,
-        and if accepted what changed since the versions in force. One place for _judge and
-        replay, so a rebuild judges exactly as the file was judged when it came."""
+        and if accepted what changed since the versions in force; with the paths it was moved
+        from (WORKBOOKS.md §9), which only the folder as it is now can tell, so a replay from
+        the archive does not follow moves. One place for _judge and replay, so a rebuild judges
+        as the file was judged when it came."""
         verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
+        moved: set[str] = set()
         if verdict.accepted:
-            verdict = self._with_history_warnings(verdict)
-        return verdict
+            moved = self._moved_from(verdict) if follow_moves else set()
+            verdict = self._with_history_warnings(verdict, moved)
+        return verdict, moved

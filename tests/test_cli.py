@@ -165,8 +165,8 @@ def test_history_marks_a_version_from_an_older_save_as_never_current(tmp_path):
     book.save(older, {"TA": book.tilgang(), "N": [["gendannet"]]})
     os.utime(older, ns=(saved - hour, saved - hour))
     assert run("ingest", "--config", str(cfg)).exit_code == 0
-    shown = [line.split(None, 2) for line in run("history", "--config", str(cfg)).output.splitlines()[1:]]
-    assert [(v, rest.split(None, 1)[1]) for v, _, rest in shown] == [
+    shown = [line.split(None, 4) for line in run("history", "--config", str(cfg)).output.splitlines()[1:]]
+    assert [(v, rest.split(None, 1)[1]) for v, _, _, _, rest in shown] == [
         ("v3", "(TA) gemt før v2, aldrig gældende"), ("v2", "(TA) gældende"), ("v1", "(TA)")]
 
 

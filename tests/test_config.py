@@ -61,3 +61,24 @@ def test_bad_config_is_a_clear_error_naming_the_key(tmp_path, text, words):
 def test_missing_config_given_explicitly_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         config.load(tmp_path / "nope.toml", required=True)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("feedback", "watched"), ("archive", "."), ("logs", "watched"), ("state", "watched"),
+    ("consolidated", "watched/Samlet oversigt.xlsx"), ("feedback", "watched/../watched"),
+])
+def test_an_output_folder_that_is_or_holds_the_watched_folder_is_an_error_naming_the_key(tmp_path, key, value):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[paths]\n{key} = "{value}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"paths\.{key} .*overvågede mappe"):
+        config.check_places(config.load(cfg))
+
+
+def test_a_subfolder_of_the_watched_folder_for_outputs_is_allowed_but_a_database_there_is_not(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[paths]\nfeedback = "watched/Tilbagemeldinger"\nconsolidated = "watched/Økonomi/S.xlsx"\n'
+                   '[output]\nlanguage = "en"\n', encoding="utf-8")
+    config.check_places(config.load(cfg))
+    cfg.write_text('[paths]\ndatabase = "watched/state/db.sqlite"\n[output]\nlanguage = "en"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"paths\.database .* is under the watched folder"):
+        config.check_places(config.load(cfg))

@@ -105,3 +105,18 @@ def test_a_file_written_since_it_settled_is_settled_again_even_before_its_event_
     looks[Path("a.xlsx")] = Look(6000, 3)  # the rest
     settle(jobs, clock, 1.5)
     assert jobs.take(0) == Path("a.xlsx")
+
+
+def test_files_gone_make_one_reconcile_once_the_settle_window_is_past():
+    from syncservice.service.jobs import RECONCILE
+
+    jobs, clock = make(settle=1.0)
+    jobs.gone(Path("a.xlsx"))
+    settle(jobs, clock, 0.5)
+    assert jobs.take(0) is None  # within the window: a move's new name, or a save over it, may still come
+    jobs.gone(Path("b.xlsx"))  # another one restarts the window
+    settle(jobs, clock, 0.8)
+    assert jobs.take(0) is None
+    settle(jobs, clock, 0.5)
+    assert jobs.take(0) == RECONCILE
+    assert jobs.take(0) is None  # one for the lot

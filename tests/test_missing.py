@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -141,6 +142,8 @@ def service(tmp_path):
         path = watched / name
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, path) if isinstance(source, Path) else book.save(path, source)
+        saved = int(noon(day).timestamp()) * 10**9 - 3600 * 10**9  # saved an hour before it was read
+        os.utime(path, ns=(saved, saved))
         pipeline.clock = lambda: noon(day)
         assert pipeline.process(path).status == status, name
 
@@ -280,3 +283,24 @@ def test_status_says_nothing_about_reporting_when_nobody_must_report(tmp_path):
     assert "Indberetninger" not in result.output
     assert json.loads(CliRunner().invoke(main, ["status", "--json", "--config", str(tmp_path / "config.toml")]
                                          ).output)["reporting"] is None
+
+
+def test_for_sent_is_judged_by_when_the_file_was_saved_not_when_it_was_read(tmp_path):
+    """Saved on 14 January, read on the 20th (an outage, a queue, a first install): on time. Saved at
+    23:30 UTC on the 15th is the 16th in Copenhagen (output.timezone): late, whenever it was read."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[reporting]\nunits = ["Dagtilbud Vest", "Dagtilbud Øst"]\n'
+                   '[reporting.deadlines]\ntilgang_afgang = ["15-04", "15-07", "15-10", "15-01"]\n', encoding="utf-8")
+    config = config_mod.load(cfg)
+    config.path("watched").mkdir()
+    with Store.open(config.path("database")) as store:
+        pipeline = Pipeline(config, store, clock=lambda: noon("2017-01-20"))  # a fixed clock: read late
+        for unit, saved in [("Dagtilbud Vest", dt.datetime(2017, 1, 14, 9, tzinfo=dt.UTC)),
+                            ("Dagtilbud Øst", dt.datetime(2017, 1, 15, 23, 30, tzinfo=dt.UTC))]:
+            path = book.save(config.path("watched") / f"{unit}.xlsx", four_quarters(unit))
+            ns = int(saved.timestamp()) * 10**9
+            os.utime(path, ns=(ns, ns))
+            assert pipeline.process(path).status == "accepted"
+        rows = standings(store, ["Dagtilbud Vest", "Dagtilbud Øst"], {"tilgang_afgang": QUARTERS},
+                         dt.date(2017, 1, 20))
+    assert [(r.unit, r.status) for r in rows] == [("Dagtilbud Vest", "ok"), ("Dagtilbud Øst", "for sent")]

@@ -162,7 +162,7 @@ def test_a_file_changed_while_the_service_was_stopped_is_caught_at_start(config)
 
 def test_own_outputs_inside_the_watched_folder_never_trigger_processing(config):
     watched = config.path("watched")
-    config = config.with_values(paths__consolidated=str(watched / "Samlet oversigt.xlsx"),
+    config = config.with_values(paths__consolidated=str(watched / "Økonomi" / "Samlet oversigt.xlsx"),
                                 paths__feedback=str(watched / "Tilbagemeldinger"))
     bad = [list(r) for r in book.HANDLEPLAN_LINES]
     bad[1][2] = "ca. 5"
@@ -173,7 +173,7 @@ def test_own_outputs_inside_the_watched_folder_never_trigger_processing(config):
         run.quiet(hold=5 * SETTLE + 3 * POLL)
         writes = run.service.summary_writes
     assert sorted((o.rel, o.status) for o in run.outcomes) == [("fejl.xlsx", REJECTED), ("hp.xlsx", ACCEPTED)]
-    assert (watched / "Samlet oversigt.xlsx").exists()
+    assert (watched / "Økonomi" / "Samlet oversigt.xlsx").exists()
     assert list((watched / "Tilbagemeldinger").iterdir())  # the report was written, and ignored
     assert writes <= 2  # the start, then one burst; never a loop of rewrites
 
@@ -237,3 +237,168 @@ def test_a_report_owed_from_before_is_written_when_the_service_starts(tmp_path):
         wait_for(lambda: (folder / "hp - FEJL.txt").is_file(), what="the owed report")
         run.quiet()
     assert run.outcomes == []  # the workbook itself was not read again
+
+
+def test_a_save_keeping_size_and_mtime_is_caught_by_the_next_rescan(config):
+    """No observer sees it (a polling one compares size and mtime); the rescan compares content."""
+    from test_share import same_size_pair
+
+    first, second = same_size_pair()
+    path = config.path("watched") / "hp.xlsx"
+    path.write_bytes(first)
+    old = path.stat().st_mtime_ns
+    config = config.with_values(watch__rescan_minutes=0.5 / 60)  # a rescan every half second
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]
+        path.write_bytes(second)
+        os.utime(path, ns=(old, old))
+        wait_for(lambda: len(run.of("hp.xlsx")) == 2, what="the rescan to read it again")
+        run.quiet()
+    assert run.of("hp.xlsx") == [ACCEPTED, ACCEPTED]
+    assert len(set(current_target(config, "hp.xlsx"))) == 2
+
+
+def test_deleting_the_copy_in_force_falls_back_and_a_rename_is_followed_while_running(config):
+    """WORKBOOKS.md §9 with a real observer: the copy in force deleted → the original again;
+    the original renamed → the version in force cites its new name; a deleted rejected file
+    leaves the rejected ones. Waits for what the store says, not for a time."""
+    watched = config.path("watched")
+    original = watched / "Handleplan.xlsx"
+    original.write_bytes(workbook(1))
+    kopi = watched / "Handleplan - Kopi.xlsx"
+    kopi.write_bytes(workbook(2))
+    later = original.stat().st_mtime_ns + 10**9
+    os.utime(kopi, ns=(later, later))
+    (watched / "andet.xlsx").write_bytes(workbook(3, unit="Anden enhed"))
+    bad = book.handleplan(unit="Tredje enhed")
+    book.cell(bad, "B9", 99)
+    book.save(watched / "fejl.xlsx", {"HP": bad})
+
+    def cited() -> str:
+        with Store.open(config.path("database")) as store:
+            return next(v.path for v in store.current_versions() if v.unit == "Handicap, Testby")
+
+    def rejected() -> list[str]:
+        with Store.open(config.path("database")) as store:
+            return [r.path for r in store.rejected_files()]
+
+    with Running(config) as run:
+        assert cited() == "Handleplan - Kopi.xlsx" and rejected() == ["fejl.xlsx"]
+        kopi.unlink()
+        wait_for(lambda: cited() == "Handleplan.xlsx", what="the fallback to the original")
+        os.rename(original, watched / "Handleplan 2015.xlsx")
+        wait_for(lambda: cited() == "Handleplan 2015.xlsx", what="the new name")
+        (watched / "fejl.xlsx").unlink()
+        wait_for(lambda: rejected() == [], what="the rejected file to leave the list")
+        run.quiet()
+    assert current_target(config, "Handleplan 2015.xlsx") == [1]
+    assert not (config.path("feedback") / "fejl - FEJL.txt").exists()
+
+
+def status_of(config: Config):
+    from syncservice.service import status as status_mod
+    from syncservice.service.run import status_path
+
+    return status_mod.read(status_path(config))
+
+
+def test_a_folder_renamed_away_and_made_anew_is_watched_again_logged_and_shown(config, monkeypatch):
+    """inotify follows the folder it was put on: renamed away, it keeps watching the old one and
+    hears nothing of the new. Its identity changed: the observer is put on the new one."""
+    from syncservice.service import run as service
+
+    monkeypatch.setattr(service, "HEALTH_SECONDS", 0.2)
+    monkeypatch.setattr(service, "STATUS_SECONDS", 0.1)
+    watched = config.path("watched")
+    with Running(config) as run:
+        os.rename(watched, watched.with_name("watched.old"))
+        watched.mkdir()
+        wait_for(lambda: run.service.observer_restarts == 1, timeout=15, what="the observer to be put on the new folder")
+        (watched / "hp.xlsx").write_bytes(workbook(4))
+        wait_for(lambda: run.of("hp.xlsx"), timeout=15, what="the file saved in the new folder")
+        wait_for(lambda: (status_of(config) or None) and status_of(config).observer_restarts == 1,
+                 what="status.json to show the restart")
+        shown = status_of(config)
+        assert shown.observer_down == "" and shown.observer_restarted and "another one" in shown.observer_why
+    assert run.of("hp.xlsx") == [ACCEPTED]
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """The watched folder as a tmpfs mount the test can unmount and mount again."""
+    import subprocess
+
+    watched = tmp_path / "watched"
+    watched.mkdir(exist_ok=True)
+
+    def mount() -> None:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(watched)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            pytest.skip(f"environment: cannot mount a tmpfs here ({done.stderr.strip() or done.returncode})")
+
+    def umount() -> None:
+        subprocess.run(["umount", str(watched)], check=True)
+
+    mount()
+    try:
+        yield mount, umount
+    finally:
+        while os.path.ismount(watched):
+            subprocess.run(["umount", "-l", str(watched)], check=False)
+
+
+def test_a_share_unmounted_and_mounted_again_is_watched_again_and_caught_up(config, mounted, monkeypatch):
+    from syncservice.service import run as service
+
+    mount, umount = mounted
+    monkeypatch.setattr(service, "HEALTH_SECONDS", 0.2)
+    watched = config.path("watched")
+    (watched / "hp.xlsx").write_bytes(workbook(1))
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]
+        umount()  # the share is away: the folder under it is another (empty) one
+        wait_for(lambda: run.service.observer_restarts >= 1, timeout=15, what="the unmount to be noticed")
+        seen = run.service.observer_restarts
+        mount()  # back, empty at first, then a file is copied onto it before the next look, and one later
+        (watched / "hp.xlsx").write_bytes(workbook(2))
+        wait_for(lambda: run.service.observer_restarts > seen, timeout=15, what="the remount to be noticed")
+        wait_for(lambda: len(run.of("hp.xlsx")) == 2, timeout=15, what="the catch-up")
+        (watched / "ny.xlsx").write_bytes(workbook(3, unit="Ny enhed"))
+        wait_for(lambda: run.of("ny.xlsx"), timeout=15, what="a save on the remounted share")
+        run.quiet()
+    assert run.of("hp.xlsx") == [ACCEPTED, ACCEPTED] and run.of("ny.xlsx") == [ACCEPTED]
+    assert current_target(config, "hp.xlsx") == [1, 2]
+
+
+def test_a_folder_of_reports_moved_out_of_the_share_is_seen_gone_at_once(config):
+    """A folder deleted or moved away is one event for the folder, none per file: it still counts."""
+    watched = config.path("watched")
+    (watched / "Vest").mkdir()
+    (watched / "Vest" / "hp.xlsx").write_bytes(workbook(1))
+    (watched / "andet.xlsx").write_bytes(workbook(2, unit="Anden enhed"))
+    config = config.with_values(watch__rescan_minutes=0)  # no rescan: the events alone must do it
+
+    def deleted() -> str:
+        with Store.open(config.path("database")) as store:
+            return next(v.deleted_at for v in store.current_versions() if v.unit == "Handicap, Testby")
+
+    with Running(config):
+        os.rename(watched / "Vest", config.path("watched").parent / "Vest")
+        wait_for(lambda: deleted() != "", what="the moved folder's report to be marked deleted")
+
+
+def test_a_save_keeping_size_and_mtime_while_stopped_is_caught_at_the_next_start(config):
+    from test_share import same_size_pair
+
+    first, second = same_size_pair()
+    path = config.path("watched") / "hp.xlsx"
+    path.write_bytes(first)
+    old = path.stat().st_mtime_ns
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]
+    path.write_bytes(second)
+    os.utime(path, ns=(old, old))
+    with Running(config) as run:
+        assert run.of("hp.xlsx") == [ACCEPTED]  # the catch-up hashed it
+    assert len(set(current_target(config, "hp.xlsx"))) == 2

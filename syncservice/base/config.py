@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syncservice.base import reporting
+from syncservice.base import localtime, reporting
 from syncservice.base.errors import ConfigError
 
 
@@ -63,6 +63,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Unit for amounts in the consolidated workbook's overview sheets "
             "(the Data sheet is always in kroner).", choices=("kr.", "1.000 kr.", "mio. kr.")),
     Setting("output", "language", "da", "Language of messages and reports.", choices=("da", "en")),
+    Setting("output", "timezone", localtime.DEFAULT,
+            "Time zone (an IANA name) of every time a person reads: the consolidated workbook, `history`, "
+            "`log`, `status`, the reports; and of the day boundaries of deadlines and `log --since`.",
+            parse=localtime.parse),
     Setting("watch", "observer", "native",
             "How `run` notices saves: the operating system's events, or polling the folder. Choose "
             "\"polling\" when the watched folder is an SMB/CIFS or NFS mount that other machines write "
@@ -187,6 +191,51 @@ def load(path: Path | None, *, required: bool = False) -> Config:
                 )
             values[(section, name)] = value
     return Config(values, path.parent.resolve(), path)
+
+
+# The folders the service writes into (WORKBOOKS.md §1: never read), and what each is for.
+OUTPUT_FOLDERS = ("feedback", "consolidated", "archive", "logs", "state")
+
+_PLACES = {
+    "da": {"output": "paths.{key} ({path}) er den overvågede mappe eller indeholder den ({watched}): tjenesten "
+                     "ville læse det, den selv skriver, eller intet. Vælg en mappe uden for den overvågede mappe "
+                     "(eller en undermappe af den, som aldrig læses).",
+           "database": "paths.database ({path}) ligger i den overvågede mappe ({watched}): databasen skal ligge "
+                       "på en lokal disk uden for den, aldrig på drevet medarbejderne gemmer på.",
+           "watched": "den overvågede mappe findes ikke eller er ikke en mappe: {watched} (paths.watched)"},
+    "en": {"output": "paths.{key} ({path}) is the watched folder or contains it ({watched}): the service would "
+                     "read what it writes itself, or nothing. Choose a folder outside the watched folder (or a "
+                     "subfolder of it, which is never read).",
+           "database": "paths.database ({path}) is under the watched folder ({watched}): the store must be on "
+                       "local disk outside it, never on the drive staff save to.",
+           "watched": "the watched folder does not exist or is not a folder: {watched} (paths.watched)"},
+}
+
+
+def check_places(config: Config) -> None:
+    """Raise ConfigError, naming the key, for a place that cannot work: an output folder (the
+    consolidated workbook's folder for `consolidated`) that is the watched folder or contains
+    it, or a database under the watched folder. A subfolder of it for outputs is fine: never read."""
+    words = _PLACES.get(config.language, _PLACES["da"])
+    watched = config.path("watched").resolve()
+    for key in OUTPUT_FOLDERS:
+        folder = config.path(key)
+        folder = (folder.parent if key == "consolidated" else folder).resolve()
+        if watched.is_relative_to(folder):
+            raise ConfigError(words["output"].format(key=key, path=folder, watched=watched))
+    database = config.path("database").resolve()
+    if database.is_relative_to(watched):
+        raise ConfigError(words["database"].format(path=database, watched=watched))
+
+
+def require_watched(config: Config) -> Path:
+    """The watched folder, or a ServiceError in the configured language when it is not one."""
+    from syncservice.base.errors import ServiceError
+
+    watched = config.path("watched")
+    if not watched.is_dir():
+        raise ServiceError(_PLACES.get(config.language, _PLACES["da"])["watched"].format(watched=watched))
+    return watched
 
 
 def render_toml() -> str:

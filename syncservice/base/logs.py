@@ -16,6 +16,7 @@ from typing import Any
 
 from loguru import logger
 
+from syncservice.base import localtime
 from syncservice.base.config import Config
 
 VALIDATION = "validation"
@@ -49,6 +50,7 @@ def json_text(value: Any, indent: int | None = None) -> str:
 
 
 def _patch(record: dict) -> None:
+    record["time"] = localtime.local(record["time"])  # the human log's clock is output.timezone's
     if VALIDATION not in record["extra"]:  # a validation record is json_text already
         record["message"] = printable(record["message"])
 

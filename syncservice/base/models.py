@@ -277,6 +277,7 @@ class StoredVersion:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # e.g. effekt status
     saved_ns: int = 0  # the file's mtime in ns: which of two files was saved last
     superseded_by: int | None = None  # accepted from a file saved before this version in force: never in force
+    deleted_at: str = ""  # ISO time its file was found gone from the watched folder (WORKBOOKS.md §9); '' while there
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from loguru import logger
 
 from schemas import KINDS
 from syncservice.base import config as config_mod
+from syncservice.base import localtime
 from syncservice.base.errors import DiskError, ServiceError
-from syncservice.base.logs import json_text, printable
+from syncservice.base.logs import json_text
 from syncservice.base.models import Finding, Verdict
 from syncservice.cli.options import config_option, load_config, safe, setup_logging
 from syncservice.rules import messages
@@ -165,6 +166,8 @@ def ingest(config_path: Path | None) -> None:
     from syncservice.service.run import already_running, lock_path
 
     config = load_config(config_path)
+    config_mod.check_places(config)
+    config_mod.require_watched(config)  # else a pass over nothing says "0 accepted" and exits 0
     setup_logging(config, quiet=True)
     # the same lock as `run`: two processes recording one folder could record a file twice
     lock = InstanceLock(lock_path(config))
@@ -233,6 +236,7 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
     try:
         versions = store.history(unit, kind)
         current = {v.version_id for v in store.current_versions()}
+        retired = store.retired()
         known = store.units() if unit and not versions else []
     finally:
         store.close()
@@ -245,12 +249,54 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
     for v in versions:
         if (v.kind, v.unit, v.year) != last:
             last = (v.kind, v.unit, v.year)
-            click.echo(click.style(f"{v.kind} · {safe(v.unit)} · {v.year}", bold=True))
+            out = retired.get(last)
+            gone = (f" (udtaget {localtime.shown(out[1])})" if da else f" (retired {localtime.shown(out[1])})") if out else ""
+            click.echo(click.style(f"{v.kind} · {safe(v.unit)} · {v.year}{gone}", bold=True))
         mark = ("gældende" if da else "current") if v.version_id in current else ""
+        if (v.kind, v.unit, v.year) in retired and retired[(v.kind, v.unit, v.year)][0] == v.version_id:
+            mark = "gældende til den blev udtaget" if da else "current until retired"
         if v.superseded_by:  # from a file saved before the one in force (WORKBOOKS.md §1): never in force
             mark = (f"gemt før v{v.superseded_by}, aldrig gældende" if da
                     else f"saved before v{v.superseded_by}, never current")
-        click.echo(f"  v{v.version_id:<5} {v.accepted_at:<26} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
+        click.echo(f"  v{v.version_id:<5} {localtime.shown(v.accepted_at):<24} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.option("--unit", required=True, help="The unit (Enhed), in any spelling of it.")
+@click.option("--year", required=True, type=int, help="The year the report is for.")
+@config_option
+def retire(kind: str, unit: str, year: int, config_path: Path | None) -> None:
+    """Take the report (KIND, unit, year) out of what finance reads, for a report that should
+    never have been (WORKBOOKS.md §9); its versions stay in `history`, marked retired. A new
+    version of it accepted later is in force again. Rewrites the consolidated workbook.
+    Exit 0; 1 when the store holds no version in force for that report."""
+    import datetime as dt
+
+    config = load_config(config_path)
+    setup_logging(config, quiet=True)
+    store, pipeline = _open(config)
+    da = config.language == "da"
+    try:
+        key = (kind, store.spellings([unit]).get(unit, unit), year)
+        version = store.retire(key, dt.datetime.now(dt.UTC))
+        if version is None:
+            before = store.retired().get(key)
+            if before:
+                click.echo(f"{kind} · {safe(key[1])} · {year} {'er allerede udtaget' if da else 'is retired already'}"
+                           f" ({localtime.shown(before[1])}).", err=True)
+            else:
+                click.echo(f"{'Ingen gældende version af' if da else 'No version in force of'} {kind} · "
+                           f"{safe(key[1])} · {year}.", err=True)
+                _suggest_unit(unit, store.units() if key[1] not in store.units() else [], da)
+            sys.exit(1)
+        logger.info("{} · {} · {} retired: version {} ({}) no longer in what finance reads", kind, key[1], year,
+                    version.version_id, version.path)
+        pipeline.write_summary()
+    finally:
+        store.close()
+    click.echo(f"{'Udtaget' if da else 'Retired'}: {kind} · {safe(key[1])} · {year}, "
+               f"{'version' if da else 'version'} {version.version_id} ({safe(version.path)})")
 
 
 def _suggest_unit(unit: str | None, known: list[str], da: bool) -> None:
@@ -280,7 +326,8 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
     config = load_config(config_path)
     store, _ = _open(config)
     try:
-        entries = store.log(rejected=rejected, unit=unit, since=since.date().isoformat() if since else None,
+        # --since is a day in output.timezone: from its first moment, as the store writes times (UTC)
+        entries = store.log(rejected=rejected, unit=unit, since=localtime.day_start_utc(since.date()) if since else None,
                             limit=limit)
     finally:
         store.close()
@@ -304,14 +351,14 @@ def log_command(rejected: bool, unit: str | None, since: Any, as_json: bool, lim
     words = {"accepted": "godkendt", "rejected": "afvist", "unchanged": "uændret"} if da else {}
     header = ("Tidspunkt", "Fil", "Afgørelse", "Fejl", "Adv.") if da else ("Time", "File", "Verdict", "Err", "Warn")
     width = max(20, min(50, max(len(safe(e.path)) for e in entries)))
-    click.echo(click.style(f"{header[0]:<20} {header[1]:<{width}} {header[2]:<10} {header[3]:>4} {header[4]:>4}",
+    click.echo(click.style(f"{header[0]:<24} {header[1]:<{width}} {header[2]:<10} {header[3]:>4} {header[4]:>4}",
                            bold=True))
     for e in entries:
         colour = {"accepted": "green", "rejected": "red"}.get(e.verdict)
-        when = e.received_at.replace("T", " ")[:19]
+        when = localtime.shown(e.received_at)  # output.timezone, said
         path = safe(e.path)
         path = path if len(path) <= width else "…" + path[-(width - 1):]
-        click.echo(f"{when:<20} {path:<{width}} {click.style(f'{words.get(e.verdict, e.verdict):<10}', fg=colour)}"
+        click.echo(f"{when:<24} {path:<{width}} {click.style(f'{words.get(e.verdict, e.verdict):<10}', fg=colour)}"
                    f" {e.error_count:>4} {e.warning_count:>4}")
         for f, message in e.findings[:5]:
             where = safe(f.location) or ("filen" if da else "the file")

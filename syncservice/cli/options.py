@@ -19,10 +19,13 @@ config_option = click.option(
 
 
 def load_config(path: Path | None) -> config_mod.Config:
-    """The config file given, or ./config.toml, or the embedded defaults where there is none."""
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
+    """The config file given, or ./config.toml, or the embedded defaults where there is none;
+    its time zone becomes the one every time shown and every day boundary is in."""
+    from syncservice.base import localtime
+
+    config = config_mod.load(Path("config.toml")) if path is None else config_mod.load(path, required=True)
+    localtime.use(config.get("output", "timezone"))
+    return config
 
 
 def setup_logging(config: config_mod.Config, *, quiet: bool = False) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from syncservice.base import config as config_mod
+from syncservice.base import localtime
 from syncservice.base.logs import json_text
 from syncservice.base.models import WARNING, Finding
 from syncservice.cli.options import config_option, load_config, safe
@@ -125,7 +126,7 @@ def missing(on: dt.datetime | None, as_json: bool, config_path: Path | None) -> 
     from syncservice.outputs.missing import counts, standings
 
     config = load_config(config_path)
-    day = on.date() if on else dt.date.today()
+    day = on.date() if on else localtime.today()
     with _store(config) as store:
         rows = standings(store, config.get("reporting", "units"), config.get("reporting", "deadlines"), day)
     if as_json:
@@ -156,7 +157,7 @@ def status_counts(config: config_mod.Config, day: dt.date | None = None) -> dict
     if not units or not deadlines:
         return None
     with _store(config) as store:
-        return counts(standings(store, units, deadlines, day or dt.date.today()))
+        return counts(standings(store, units, deadlines, day or localtime.today()))
 
 
 def status_line(total: dict[str, int] | None, language: str) -> str | None:

@@ -116,14 +116,16 @@ def _store_facts(config: config_mod.Config, *, count_pending: bool) -> dict[str,
     ensure_sound(config.path("database"), config.language)  # PRAGMA quick_check: a damaged store says so, exit 7
     if not config.path("database").exists():
         return {"current": 0, "accepted": 0, "rejected": 0, "rejected_now": 0,
-                "pending_now": None, "unreadable": []}
+                "pending_now": None, "unreadable": [], "not_reports": 0}
     with Store.open(config.path("database")) as store:
         counts = store.counts()
         facts = {"current": counts["current"], "accepted": counts["accepted"], "rejected": counts["rejected"],
                  "rejected_now": len(store.rejected_files(limit_errors=0)), "pending_now": None,
                  # files that cannot be read: retried, or (after watch.unreadable_minutes) rejected
                  "unreadable": [{"path": u.path, "since": _local(u.first_failed), "attempts": u.attempts,
-                                 "rejected": u.judged_at is not None} for u in store.unreadable()]}
+                                 "rejected": u.judged_at is not None} for u in store.unreadable()],
+                 # workbooks in the folder that are not reports: left alone (WORKBOOKS.md §1)
+                 "not_reports": len(store.not_reports())}
         if count_pending and config.path("watched").is_dir():
             facts["pending_now"] = len(Pipeline(config, store).pending())
     return facts
@@ -140,7 +142,10 @@ TEXT = {
            "reports": "Gældende rapporter", "accepted": "Godkendte filer", "rejected": "Afviste filer",
            "rejected_now": "heraf afvist nu", "last_error": "Seneste fejl", "no_error": "ingen",
            "unreadable": "Filer der ikke kan læses", "retrying": "prøves igen, ulæselig siden {since}",
-           "judged": "afvist som ulæselig, siden {since}"},
+           "judged": "afvist som ulæselig, siden {since}",
+           "not_reports": "Projektmapper der ikke er indberetninger (ladt i fred)",
+           "observer_down": "Mappen overvåges ikke siden {since} (væk eller afmonteret?); prøver igen",
+           "observer_restarts": "Observatøren genstartet {n} gang(e), senest {when}: {why}"},
     "en": {"running": "syncservice is running (pid {pid} on {host}, started {started}; "
                       "{observer} observer on {watched})",
            "not_running": "syncservice is not running", "stopped": "stopped {when}",
@@ -151,18 +156,19 @@ TEXT = {
            "reports": "Reports current", "accepted": "Accepted files", "rejected": "Rejected files",
            "rejected_now": "rejected now", "last_error": "Last error", "no_error": "none",
            "unreadable": "Files that cannot be read", "retrying": "retried, unreadable since {since}",
-           "judged": "rejected as unreadable, since {since}"},
+           "judged": "rejected as unreadable, since {since}",
+           "not_reports": "Workbooks that are not reports (left alone)",
+           "observer_down": "The folder is not watched since {since} (gone or unmounted?); trying again",
+           "observer_restarts": "Observer restarted {n} time(s), last {when}: {why}"},
 }
 
 
 def _local(iso_utc: str) -> str:
-    """'2026-11-23T09:20:15+00:00' (the store's UTC) → the server's local time, as now_text() writes it."""
-    import datetime as dt
+    """'2026-11-23T09:20:15+00:00' (the store's UTC) → output.timezone, as now_text() writes it."""
+    from syncservice.base import localtime
 
-    try:
-        return dt.datetime.fromisoformat(iso_utc).astimezone().isoformat(timespec="seconds")
-    except ValueError:
-        return iso_utc
+    when = localtime.local_iso(iso_utc)
+    return when.isoformat(timespec="seconds") if when is not None else iso_utc
 
 
 def _when(iso: str) -> str:
@@ -202,6 +208,14 @@ def _status_text(info: dict[str, Any], last: status_mod.Status | None, language:
         named = [f"{safe(u['path'])} ({w['judged' if u['rejected'] else 'retrying'].format(since=_when(u['since']))})"
                  for u in info["unreadable"]]
         lines.append(f"{w['unreadable']}: {len(named)}: " + ", ".join(named))
+    if info.get("not_reports"):
+        lines.append(f"{w['not_reports']}: {info['not_reports']}")
+    if info["running"] and last is not None and last.observer_down:
+        lines.append(click.style(w["observer_down"].format(since=_when(last.observer_down)), fg="red", bold=True))
+    elif info["running"] and last is not None and last.observer_restarts:
+        lines.append(click.style(w["observer_restarts"].format(n=last.observer_restarts,
+                                                                when=_when(last.observer_restarted),
+                                                                why=safe(last.observer_why)), fg="yellow"))
     if last is not None and last.last_error:
         lines.append(f"{w['last_error']}: {_when(last.last_error_at)} {safe(last.last_error)}")
     else:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from syncservice.base import config as config_mod
 from syncservice.cli.options import config_option, load_config
 
 

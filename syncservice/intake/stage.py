@@ -20,6 +20,11 @@ from syncservice.base.errors import DiskError
 from syncservice.base.models import StagedFile
 
 CHUNK = 1 << 20
+# The only files that are candidates (WORKBOOKS.md §1 "Files that are not reports"): what is read
+# (.xlsx, .xlsm) and the workbook formats staff are told to save as .xlsx instead (read.py's
+# READABLE and OTHER_FORMATS; tests/test_share.py keeps them in step). A .pdf, a .docx, a
+# picture is never read.
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".xltx", ".xltm"})
 _PREFIX = "stage-"  # staging folders; discard() removes nothing outside one
 STALE_SECONDS = 3600.0  # a staging folder this old was left by a process killed mid-file
 # O_NOFOLLOW: a symlink swapped in after listing is refused by the kernel, not by a
@@ -124,6 +129,28 @@ def stage(source: Path, rel: str, staging_dir: Path, max_bytes: int) -> StagedFi
                       mtime_ns=before.st_mtime_ns)
 
 
+def content_sha256(path: Path, max_bytes: int) -> str | None:
+    """The sha256 of what is at `path` now (a regular file, read as stage() reads it), or None
+    when it cannot be read or is larger than max_bytes: a rescan's test of "unchanged"
+    (WORKBOOKS.md §9), since a save with the same size and mtime is still a save."""
+    try:
+        fd = open_regular(path)
+    except (OSError, NotARegularFile):
+        return None
+    digest = hashlib.sha256()
+    size = 0
+    with os.fdopen(fd, "rb") as src:
+        try:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    return None
+                digest.update(chunk)
+        except OSError:
+            return None
+    return digest.hexdigest()
+
+
 def _make_folder(staging_dir: Path) -> Path:
     try:
         staging_dir.mkdir(parents=True, exist_ok=True)
@@ -199,6 +226,7 @@ def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
         or name.startswith(".")  # hidden
         or "." not in name.strip(".")  # Excel's temporary save files have no extension
         or lowered.endswith(".tmp")
+        or path.suffix.lower() not in WORKBOOK_SUFFIXES  # not a workbook: never a candidate
     ):
         return True
     try:

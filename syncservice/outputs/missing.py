@@ -5,7 +5,7 @@
 Statuses, first that applies: `afvist` (the newest file for the report was rejected),
 `mangler` (nothing accepted), `forældet` (accepted, but only through an earlier period:
 the quarter reported through, else the as-of date), `for sent` (the first version that
-covered the period was accepted after its deadline), `ok`. Only what the store had
+covered the period was saved after its deadline), `ok`. Only what the store had
 received by the end of that date counts, so a date in the past shows the state then.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from syncservice.base import localtime
 from syncservice.base.models import StoredVersion
 from syncservice.base.reporting import Due, due_on
 
@@ -80,7 +81,9 @@ def _status(due: Due, versions: Callable[[bool], Iterator[StoredVersion]], newes
     if not covers(in_force, due):
         return FORAELDET
     first = next(v for v in versions(False) if covers(v, due))
-    return FOR_SENT if local_date(first.accepted_at) > due.due else OK
+    # judged by when the file was saved, not when it was read: an outage, a queue or a first
+    # install must not make an on-time report late (WORKBOOKS.md §9)
+    return FOR_SENT if local_date(first.saved_at or first.accepted_at) > due.due else OK
 
 
 def covers(version: StoredVersion, due: Due) -> bool:
@@ -116,15 +119,13 @@ def counts(rows: Iterable[Standing]) -> dict[str, int]:
 
 
 def local_date(iso: str) -> dt.date:
-    """'2017-01-15T23:30:00+00:00' → that moment's date on this machine's clock."""
-    when = dt.datetime.fromisoformat(iso)
-    return (when.astimezone() if when.tzinfo else when).date()
+    """'2017-01-15T23:30:00+00:00' → that moment's date in output.timezone (localtime.py)."""
+    return localtime.local(dt.datetime.fromisoformat(iso)).date()
 
 
 def _end_of_day_utc(on: dt.date) -> str:
-    """The first moment after `on` (local time), as the store writes times: ISO, UTC, seconds."""
-    local = dt.datetime.combine(on + dt.timedelta(days=1), dt.time()).astimezone()
-    return local.astimezone(dt.UTC).isoformat(timespec="seconds")
+    """The first moment after `on` in output.timezone, as the store writes times: ISO, UTC, seconds."""
+    return localtime.day_start_utc(on + dt.timedelta(days=1))
 
 
 # --- for the consolidated workbook (pipeline.py) ------------------------------------------------
@@ -148,4 +149,4 @@ def due_stamp(config: Config, now: dt.datetime) -> list[str]:
 
 
 def _day(now: dt.datetime) -> dt.date:
-    return (now.astimezone() if now.tzinfo else now).date()
+    return localtime.local(now).date()

@@ -3,6 +3,7 @@
     saved(path)   observer thread, never waits        → inbox
     step()        settle thread: inbox → Settler → ready paths → queue
     take()        worker: the next job, once however often it was queued
+    gone(path)    observer thread: a file left; RECONCILE is queued once the settle window is over
     burst_over()  nothing queued and nothing settling: time to rewrite the consolidated workbook
 
 One lock guards the settler and the queue, so "nothing queued, nothing settling" is seen
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from syncservice.service.settle import Settler
 
-Job = Path | str  # a file to process, or a word for the worker ("rescan")
+Job = Path | str  # a file to process, or a word for the worker ("rescan", RECONCILE)
+RECONCILE = "reconcile"  # a file left the folder: at the end of the pass, see what is gone (WORKBOOKS.md §9)
 MAX_WAIT = 0.5  # the settle thread looks at least this often, and the worker checks its timers
 
 
@@ -35,12 +37,20 @@ class Jobs:
         self._in_hand = False
         self._closed = False
         self._next_wait = MAX_WAIT
+        self._gone_at: float | None = None  # the last delete or move-away not yet turned into RECONCILE
 
     # --- any thread ---------------------------------------------------------------------------
 
     def saved(self, path: Path) -> None:
         """A save-like event for `path` (the observer's thread): hand over, return at once."""
         self._inbox.append(path)
+        self._wake.set()
+
+    def gone(self, path: Path) -> None:
+        """A delete, or the old name of a move (the observer's thread): return at once. Whether
+        it matters is for the worker to see once it is past the settle window and the move's
+        new name (or a save replacing it) has had its chance to arrive."""
+        self._gone_at = self._clock()
         self._wake.set()
 
     def add(self, job: Job) -> None:
@@ -100,8 +110,16 @@ class Jobs:
                     self._settler.touch(self._inbox.popleft())
                 for path in self._settler.poll():
                     self._put(path)
+                gone_at = self._gone_at
+                if gone_at is not None and self._clock() - gone_at >= self._settler.settle:
+                    if self._gone_at is gone_at:  # else one came meanwhile: its own window, its own turn
+                        self._gone_at = None
+                    self._put(RECONCILE)
             finally:
                 due = self._settler.next_due()
+                if self._gone_at is not None:
+                    due = min(due, self._gone_at + self._settler.settle) if due is not None else (
+                        self._gone_at + self._settler.settle)
                 self._cond.notify_all()  # new jobs, or the burst may be over
         self._next_wait = MAX_WAIT if due is None else min(MAX_WAIT, max(0.005, due - self._clock()))
         return True

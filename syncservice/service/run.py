@@ -22,11 +22,11 @@ from typing import Any
 
 from loguru import logger
 
-from syncservice.base.config import Config
+from syncservice.base.config import Config, check_places, require_watched
 from syncservice.base.errors import AlreadyRunning, ConfigError, ServiceError
 from syncservice.pipeline import RETRY, Outcome, Pipeline
 from syncservice.service import status as status_mod
-from syncservice.service.jobs import MAX_WAIT, Job, Jobs
+from syncservice.service.jobs import MAX_WAIT, RECONCILE, Job, Jobs
 from syncservice.service.lock import Held, Holder, InstanceLock
 from syncservice.service.settle import Settler, backoff
 from syncservice.service.status import Status
@@ -79,11 +79,13 @@ class Service:
         if self.poll_seconds <= 0 or self.settle_seconds < 0 or self.rescan_seconds < 0:
             raise ConfigError("watch.poll_seconds must be above 0; watch.settle_seconds and "
                               "watch.rescan_minutes 0 or more")
+        check_places(config)  # refused before anything is opened or locked
         self.on_outcome = on_outcome
         self.clock = clock
         self.wall_clock = wall_clock  # the pipeline's (times recorded, watch.unreadable_minutes); tests move it
         self.summary_writes = 0
         self.processed = 0
+        self.observer_restarts = 0  # the folder vanished, was remounted or replaced, and is watched again
 
         self._stop_requested = False  # a plain flag: the only thing a signal handler touches
         self._fatal: ServiceError | None = None  # the worker found the store damaged: run() raises it
@@ -130,13 +132,13 @@ class Service:
             lock.release()
 
     def _run(self, holder: Holder, started: Callable[[], None] | None) -> None:
-        watched = self.config.path("watched")
+        watched = require_watched(self.config)
         store_backup.ensure_sound(self.config.path("database"), self.config.language)  # never write a damaged one
         store = Store.open(self.config.path("database"))  # used by the worker thread only
         pipeline = (Pipeline(self.config, store) if self.wall_clock is None
                     else Pipeline(self.config, store, clock=self.wall_clock))
         watcher = self._watcher = Watcher(watched, pipeline.outputs, self._jobs.saved, mode=self.mode,
-                                          poll_seconds=self.poll_seconds)
+                                          poll_seconds=self.poll_seconds, gone=self._jobs.gone)
         threads = [threading.Thread(target=self._settle_loop, name="syncservice-settle", daemon=True),
                    threading.Thread(target=self._work_loop, args=(pipeline,), name="syncservice-worker",
                                     daemon=True)]
@@ -188,11 +190,15 @@ class Service:
             raise self._fatal
 
     def _check_observer(self, watcher: Watcher) -> None:
-        if watcher.alive():
+        why = watcher.trouble()
+        if why is None:
             return
         first = not self._observer_down
         if first:  # once per outage, not every few seconds while a share is away
-            logger.error("the observer stopped (was {} unmounted?); restarting it", watcher.watched)
+            logger.error("not watching {} any more: {} (unmounted, remounted or replaced?); restarting the observer",
+                         watcher.watched, why)
+            self._update(observer_down=status_mod.now_text(), observer_why=why)
+            self._write_status(force=True)
         self._observer_down = True
         try:
             watcher.restart()
@@ -201,7 +207,12 @@ class Service:
                 logger.warning("cannot restart the observer yet, will keep trying: {}", exc)
             return
         self._observer_down = False
-        logger.info("watching {} again", watcher.watched)
+        self.observer_restarts += 1
+        logger.warning("watching {} again (restart {} since start); catching up on what was saved meanwhile",
+                       watcher.watched, self.observer_restarts)
+        self._update(observer_down="", observer_restarts=self.observer_restarts,
+                     observer_restarted=status_mod.now_text())
+        self._write_status(force=True)
         self._jobs.add(RESCAN)  # whatever was saved while nobody watched
 
     # --- the threads ---------------------------------------------------------------------------
@@ -249,6 +260,9 @@ class Service:
             self._jobs.touch(pipeline.pending())
             self._update(last_scan=status_mod.now_text())
             return
+        if job == RECONCILE:  # a file left: what the store cites is looked for when the pass ends
+            pipeline.gone_due = True
+            return
         assert isinstance(job, Path)
         outcome = pipeline.process(job)
         self.processed += 1
@@ -272,6 +286,11 @@ class Service:
             pipeline.write_owed_reports()
         except Exception:  # a fault of ours must not keep the consolidated workbook from being rewritten
             logger.exception("writing the reports still owed failed")
+        if pipeline.gone_due:
+            try:
+                pipeline.reconcile()
+            except Exception:  # the next rescan looks again
+                logger.exception("looking for the files gone failed")
         try:
             if pipeline.summary_stale():
                 started = self.clock()

@@ -7,19 +7,19 @@ instance lock (lock.is_held).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from syncservice.base import localtime
 from syncservice.base.durable import atomic_write
 
 RUNNING, STOPPED = "running", "stopped"
 
 
 def now_text() -> str:
-    """Local time with its offset, to the second: what a person at the server expects."""
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    """Now in output.timezone with its offset, to the second (localtime.py)."""
+    return localtime.now_text()
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class Status:
     last_error: str = ""
     last_error_at: str = ""
     updated: str = ""
+    observer_down: str = ""  # since when nothing watches the folder (it vanished, or is another folder now)
+    observer_restarts: int = 0  # since start: the folder vanished, was remounted or replaced
+    observer_restarted: str = ""
+    observer_why: str = ""
 
 
 def write(path: Path, status: Status) -> None:

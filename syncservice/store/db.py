@@ -196,8 +196,9 @@ def _iso_ns(mtime_ns: int) -> str:
 
 _VERSION_SELECT = """
 SELECT v.id, v.kind, v.unit, v.year, v.file_id, f.path, f.file_name, v.sheet, v.sha256, v.saved_at,
-       v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through, v.extra, f.mtime_ns, v.superseded_by
-FROM versions v JOIN files f ON f.id = v.file_id
+       v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through, v.extra, f.mtime_ns, v.superseded_by,
+       gone_.gone_at
+FROM versions v JOIN files f ON f.id = v.file_id LEFT JOIN gone gone_ ON gone_.path = f.path
 """
 _FINDING_COLUMNS = 'file_id, severity, rule, sheet, cells, "column", value, message, params, numeric'
 _FIGURE_INSERT = ("INSERT INTO figures (version_id, seq, line_no, line, track, metric, period, value, sheet, cell)"
@@ -261,9 +262,10 @@ def _as_columns(rows: Iterable[tuple]) -> Figures | None:
                    tracks=tracks, by_line=True)
 
 def _version(row: tuple) -> StoredVersion:
-    *head, amount_unit, as_of, through, extra, saved_ns, superseded_by = row
+    *head, amount_unit, as_of, through, extra, saved_ns, superseded_by, deleted_at = row
     return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through,
-                         extra=json.loads(extra or "{}"), saved_ns=saved_ns or 0, superseded_by=superseded_by)
+                         extra=json.loads(extra or "{}"), saved_ns=saved_ns or 0, superseded_by=superseded_by,
+                         deleted_at=deleted_at or "")
 
 
 def _finding(rule: str, severity: Severity, sheet: str | None, cells: str | None, column: str | None,
@@ -353,6 +355,30 @@ class Store:
                 " JOIN (SELECT MAX(id) AS id FROM files GROUP BY path) n ON n.id = f.id").fetchall()
         return {path: Seen(*rest) for path, *rest in rows}
 
+    # -- workbooks that are not reports (WORKBOOKS.md §1) ----------------------------------------
+
+    def note_not_report(self, staged: StagedFile, now: dt.datetime) -> bool:
+        """The workbook at staged.rel is not a report; True when this content is new there (log it)."""
+        with self._guard(f"note {staged.rel} as not a report"), self.db.atomic():
+            row = self.db.execute("SELECT sha256 FROM not_reports WHERE path = ?", [staged.rel]).fetchone()
+            self.db.execute("INSERT OR REPLACE INTO not_reports (path, sha256, size, mtime_ns, noted_at)"
+                            " VALUES (?, ?, ?, ?, ?)", [staged.rel, staged.sha256, staged.size, staged.mtime_ns,
+                                                        _iso(now) if row is None or row[0] != staged.sha256
+                                                        else self._noted_at(staged.rel)])
+            new = row is None or row[0] != staged.sha256
+            if new:  # the consolidated workbook's stamp moves: a path rejected before leaves Afviste
+                self._event(_iso(now), "not_report", staged.rel)
+        return new
+
+    def _noted_at(self, path: str) -> str:
+        return self.db.execute("SELECT noted_at FROM not_reports WHERE path = ?", [path]).fetchone()[0]
+
+    def not_reports(self) -> dict[str, Seen]:
+        """path → what was last noted there, for every workbook noted as not a report."""
+        with self._guard("read the workbooks that are not reports"):
+            rows = self.db.execute("SELECT path, sha256, size, mtime_ns FROM not_reports").fetchall()
+        return {path: Seen(sha, size, mtime_ns, "not_report", 0) for path, sha, size, mtime_ns in rows}
+
     # -- files that cannot be read -------------------------------------------------------------
 
     def note_unreadable(self, path: str, reason: str, now: dt.datetime) -> Unreadable:
@@ -384,11 +410,14 @@ class Store:
     # -- recording ---------------------------------------------------------------------------
 
     def record(self, staged: StagedFile, verdict: Verdict, archive_path: str | Path,
-               messages: Callable[[Finding], str], now: dt.datetime) -> RecordResult:
+               messages: Callable[[Finding], str], now: dt.datetime, moved_from: Iterable[str] = ()) -> RecordResult:
         """Record a judged file in ONE transaction: its row, its findings, and if accepted its reports.
 
-        A report whose content_hash equals the current version's creates no version.
+        A report whose content_hash equals the current version's creates no version. `moved_from`:
+        paths no longer in the folder that held these very bytes (the file was renamed or moved,
+        WORKBOOKS.md §9): a version in force from one of them now cites this file.
         """
+        moved = set(moved_from)
         accepted = verdict.accepted
         archive_path = str(archive_path)
         findings = [(f, messages(f)) for f in (*verdict.errors, *verdict.warnings)]
@@ -396,6 +425,8 @@ class Store:
         with self._guard(f"record {staged.rel}"), self.db.atomic():
             file_id = self._insert_file(staged, result.verdict, archive_path, _iso(now),
                                         len(verdict.errors), len(verdict.warnings), _sheets_json(verdict))
+            self._back(staged.rel, _iso(now))
+            self.db.execute("DELETE FROM not_reports WHERE path = ?", [staged.rel])  # a report (or a try at one) now
             self._index_judged(staged.rel, file_id, verdict)
             self.db.conn.executemany(
                 f"INSERT INTO findings ({_FINDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -403,7 +434,7 @@ class Store:
                   json.dumps(f.params, ensure_ascii=False, default=str), int(f.numeric)) for f, text in findings])
             if accepted:
                 for report in verdict.reports:
-                    self._record_report(file_id, staged, archive_path, report, _iso(now), result)
+                    self._record_report(file_id, staged, archive_path, report, _iso(now), result, moved)
         return RecordResult(file_id, result.verdict, result.new_versions, result.unchanged_reports,
                             result.replaced, result.other_paths, result.superseded)
 
@@ -420,7 +451,46 @@ class Store:
             if prev is None or prev[0] != staged.sha256:
                 raise ValueError(f"{staged.rel}: not unchanged (no earlier file with sha256 {staged.sha256[:12]})")
             file_id = self._insert_file(staged, UNCHANGED, prev[1], _iso(now), prev[2], prev[3], prev[4])
+            if self._back(staged.rel, _iso(now)):
+                self._restore(staged, _iso(now))
+                # a rejected file restored: rejected again, so its report (archived when it went) is owed again
+                self.db.execute("UPDATE files SET feedback_due = 1 WHERE verdict = 'rejected'"
+                                " AND id = (SELECT file_id FROM latest_judged WHERE path = ?)", [staged.rel])
         return RecordResult(file_id, UNCHANGED)
+
+    def _back(self, path: str, now: str) -> bool:
+        """A file is read at `path` again: no longer gone. True when it was."""
+        if self.db.execute("DELETE FROM gone WHERE path = ?", [path]).rowcount:
+            self._event(now, "back", path)
+            return True
+        return False
+
+    def _restore(self, staged: StagedFile, now: str) -> None:
+        """The bytes a deleted file held are back at its path: each of its versions that was saved
+        after the one in force now (it lost force when the file went) is in force again."""
+        rows = self.db.execute(
+            "SELECT v.id, v.kind, v.unit, v.year, f.mtime_ns FROM versions v JOIN files f ON f.id = v.file_id"
+            " WHERE f.path = ? AND v.sha256 = ? AND v.superseded_by IS NULL ORDER BY v.id", [staged.rel, staged.sha256]
+        ).fetchall()
+        for version_id, *key, mtime_ns in rows:
+            current = self.db.execute(
+                "SELECT c.version_id, f.mtime_ns FROM current c JOIN versions v ON v.id = c.version_id"
+                " JOIN files f ON f.id = v.file_id WHERE c.kind = ? AND c.unit = ? AND c.year = ?", key).fetchone()
+            if current is None or current[0] == version_id or (current[1] or 0) >= (mtime_ns or 0):
+                continue
+            if self.db.execute("SELECT 1 FROM retired WHERE kind = ? AND unit = ? AND year = ?", key).fetchone():
+                continue
+            self.db.execute("UPDATE current SET version_id = ? WHERE kind = ? AND unit = ? AND year = ?",
+                            [version_id, *key])
+            self._event(now, "restored", staged.rel, key, version_id, {"was": current[0]})
+
+    def _event(self, now: str, event: str, path: str | None = None, key: Key | None = None,
+               version_id: int | None = None, detail: dict | None = None) -> None:
+        kind, unit, year = key or (None, None, None)
+        self.db.execute("INSERT INTO path_events (at, event, path, kind, unit, year, version_id, detail)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [now, event, path, kind, unit, year, version_id,
+                         json.dumps(detail, ensure_ascii=False) if detail else None])
 
     def _index_judged(self, path: str, file_id: int, verdict: Verdict) -> None:
         """Keep latest_judged and file_reports (store_schema.py) as history grows."""
@@ -441,13 +511,20 @@ class Store:
              now, verdict, archive_path, errors, warnings, sheets or "[]", int(verdict != UNCHANGED)]).lastrowid
 
     def _record_report(self, file_id: int, staged: StagedFile, archive_path: str, report: Report,
-                       now: str, result: RecordResult) -> None:
+                       now: str, result: RecordResult, moved: set[str] = frozenset()) -> None:
         key = report.key
         digest = content_hash(report)
         current = self.db.execute(
             "SELECT c.version_id, v.content_hash, f.path, f.mtime_ns FROM current c"
             " JOIN versions v ON v.id = c.version_id JOIN files f ON f.id = v.file_id"
             " WHERE c.kind = ? AND c.unit = ? AND c.year = ?", key).fetchone()
+        if current and current[2] in moved and current[1] == digest:
+            # renamed or moved with its content: the version in force cites the name that exists
+            self.db.execute("UPDATE versions SET first_file_id = COALESCE(first_file_id, file_id), file_id = ?"
+                            " WHERE id = ?", [file_id, current[0]])
+            self._event(now, "moved", staged.rel, key, current[0], {"from": current[2]})
+            result.unchanged_reports.append(key)
+            return
         if current and current[2] != staged.rel:
             result.other_paths[key] = current[2]
         if current and current[1] == digest:
@@ -473,8 +550,67 @@ class Store:
             "INSERT INTO current (kind, unit, year, version_id) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (kind, unit, year) DO UPDATE SET version_id = excluded.version_id",
             [*key, version_id])
+        self.db.execute("DELETE FROM retired WHERE kind = ? AND unit = ? AND year = ?", key)  # reported again
         if current:
             result.replaced.append((key, current[0]))
+
+    # -- files deleted, renamed or moved; reports retired (WORKBOOKS.md §9) ---------------------
+
+    def tracked_paths(self) -> dict[str, str]:
+        """path → sha256 of every path the store cites and has not found gone: the file of a
+        version in force, and a file rejected now (one query each)."""
+        with self._guard("read the paths in use"):
+            rows = self.db.execute(
+                "SELECT f.path, f.sha256 FROM current c JOIN versions v ON v.id = c.version_id"
+                " JOIN files f ON f.id = v.file_id WHERE f.path NOT IN (SELECT path FROM gone)"
+                " UNION SELECT f.path, f.sha256 FROM latest_judged n JOIN files f ON f.id = n.file_id"
+                " WHERE f.verdict = 'rejected' AND n.path NOT IN (SELECT path FROM gone)").fetchall()
+        return dict(rows)
+
+    def mark_gone(self, paths: dict[str, str], now: dt.datetime) -> None:
+        """`paths` (path → the sha256 last read there) are no longer in the watched folder."""
+        when = _iso(now)
+        with self._guard("record the files gone"), self.db.atomic():
+            for path, sha256 in paths.items():
+                self.db.execute("INSERT OR IGNORE INTO gone (path, gone_at, sha256) VALUES (?, ?, ?)",
+                                [path, when, sha256])
+                self._event(when, "deleted", path)
+
+    def gone(self) -> dict[str, str]:
+        """path → when it was found gone, for every path gone and not read again since."""
+        with self._guard("read the files gone"):
+            return dict(self.db.execute("SELECT path, gone_at FROM gone").fetchall())
+
+    def fall_back(self, key: Key, version_id: int, now: dt.datetime) -> None:
+        """The file of `key`'s version in force is gone: `version_id`, an earlier version whose
+        file is still there with its content, is in force instead (WORKBOOKS.md §9)."""
+        with self._guard(f"fall back to version {version_id}"), self.db.atomic():
+            was = self.db.execute("SELECT version_id FROM current WHERE kind = ? AND unit = ? AND year = ?",
+                                  key).fetchone()
+            self.db.execute("UPDATE current SET version_id = ? WHERE kind = ? AND unit = ? AND year = ?",
+                            [version_id, *key])
+            self._event(_iso(now), "fell_back", None, key, version_id, {"was": was[0] if was else None})
+
+    def retire(self, key: Key, now: dt.datetime) -> StoredVersion | None:
+        """Take report `key` out of what finance reads; its history stays. Returns the version
+        that was in force, or None when none was (retired already, or never accepted)."""
+        with self._guard(f"retire {key}"), self.db.atomic():
+            row = self.db.execute(_VERSION_SELECT + " JOIN current c ON c.version_id = v.id"
+                                  " WHERE c.kind = ? AND c.unit = ? AND c.year = ?", key).fetchone()
+            if row is None:
+                return None
+            version = _version(row)
+            self.db.execute("DELETE FROM current WHERE kind = ? AND unit = ? AND year = ?", key)
+            self.db.execute("INSERT OR REPLACE INTO retired (kind, unit, year, version_id, retired_at)"
+                            " VALUES (?, ?, ?, ?, ?)", [*key, version.version_id, _iso(now)])
+            self._event(_iso(now), "retired", version.path, key, version.version_id)
+        return version
+
+    def retired(self) -> dict[Key, tuple[int, str]]:
+        """(kind, unit, year) → (the version in force when it was retired, when) for each report retired."""
+        with self._guard("read the reports retired"):
+            rows = self.db.execute("SELECT kind, unit, year, version_id, retired_at FROM retired").fetchall()
+        return {(k, u, y): (v, at) for k, u, y, v, at in rows}
 
     # -- the reports owed to staff (pipeline._feedback) ---------------------------------------
 
@@ -490,7 +626,9 @@ class Store:
             rows = self.db.execute(
                 "SELECT f.id, f.path, f.verdict, f.received_at, f.sha256, f.size, f.mtime_ns, f.archive_path, f.sheets"
                 " FROM (SELECT DISTINCT path FROM files WHERE feedback_due = 1) d"
-                " JOIN latest_judged n ON n.path = d.path JOIN files f ON f.id = n.file_id ORDER BY f.id").fetchall()
+                " JOIN latest_judged n ON n.path = d.path JOIN files f ON f.id = n.file_id"
+                " WHERE NOT (f.verdict = 'rejected' AND d.path IN (SELECT path FROM gone))"  # a deleted one's report went
+                " ORDER BY f.id").fetchall()
             out = []
             for file_id, *head, sheets in rows:
                 found = self.db.execute(
@@ -562,7 +700,8 @@ class Store:
         warnings recorded with its file for its sheet, in kind, unit, year, then recorded order."""
         sql = ('SELECT v.id, v.kind, v.unit, v.year, f.path, g.rule, g.severity, g.sheet, g.cells, g."column",'
                " g.value, g.params, g.numeric FROM current c JOIN versions v ON v.id = c.version_id"
-               " JOIN files f ON f.id = v.file_id JOIN findings g ON g.file_id = v.file_id AND g.sheet = v.sheet"
+               " JOIN files f ON f.id = v.file_id JOIN findings g"
+               " ON g.file_id = COALESCE(v.first_file_id, v.file_id) AND g.sheet = v.sheet"  # as it was delivered
                " WHERE g.rule LIKE 'change.%' ORDER BY c.kind, c.unit, c.year, g.id")
         with self._guard("read the changes of the current versions"):
             rows = self.db.execute(sql).fetchall()
@@ -590,7 +729,10 @@ class Store:
         with self._guard("read rejected files"):
             rows = self.db.execute(
                 "SELECT f.id, f.path, f.file_name, f.received_at, f.sha256, f.archive_path, f.error_count"
-                " FROM latest_judged n JOIN files f ON f.id = n.file_id WHERE f.verdict = ? ORDER BY f.path",
+                " FROM latest_judged n JOIN files f ON f.id = n.file_id WHERE f.verdict = ?"
+                " AND n.path NOT IN (SELECT path FROM gone)"
+                " AND n.path NOT IN (SELECT path FROM not_reports)"  # its newest content is no report at all
+                " ORDER BY f.path",
                 [REJECTED]).fetchall()
             return [RejectedFile(*row, errors=self._errors(row[0], limit_errors)) for row in rows]
 
@@ -660,6 +802,8 @@ class Store:
         """
         sql = ("SELECT f.path, f.verdict FROM file_reports r JOIN files f ON f.id = r.file_id"
                " WHERE r.kind = ? AND r.unit = ? AND r.year = ? AND (? IS NULL OR f.received_at < ?)"
+               # a rejected file since deleted no longer speaks for its report (WORKBOOKS.md §9)
+               " AND NOT (f.verdict = 'rejected' AND f.path IN (SELECT path FROM gone))"
                " ORDER BY r.file_id DESC LIMIT 1")
         found = {}
         with self._guard("read the files received per report"):
@@ -686,4 +830,5 @@ class Store:
         with self._guard("read the newest ids"):
             files = self.db.execute("SELECT MAX(id) FROM files").fetchone()[0] or 0
             versions = self.db.execute("SELECT MAX(id) FROM versions").fetchone()[0] or 0
-        return {"files": files, "versions": versions}
+            events = self.db.execute("SELECT MAX(id) FROM path_events").fetchone()[0] or 0
+        return {"files": files, "versions": versions, "events": events}

@@ -158,5 +158,34 @@ def add_unreadable(db: Database) -> None:
                             pk="path", not_null={"first_failed", "last_failed", "attempts"})
 
 
+@migrations()
+def add_gone_retired_and_path_events(db: Database) -> None:
+    # WORKBOOKS.md §9. gone: a path the store cites (a version in force, a rejected file) whose
+    # file is no longer in the watched folder, since gone_at; the row goes when a file is read
+    # there again. retired: a report taken out of what finance reads (`syncservice retire`),
+    # with the version that was in force; the row goes when a new version of it is accepted.
+    db["gone"].create({"path": str, "gone_at": str, "sha256": str}, pk="path", not_null={"gone_at"})
+    db["retired"].create({"kind": str, "unit": str, "year": int, "version_id": int, "retired_at": str},
+                         pk=("kind", "unit", "year"), not_null={"version_id", "retired_at"})
+    # What happened to paths and reports besides a verdict (deleted, back, moved, fell back,
+    # retired), oldest first: the log of it, and a newest id the consolidated workbook's
+    # stamp includes, so a fallback or a retirement rewrites it although no file arrived.
+    db["path_events"].create({"id": int, "at": str, "event": str, "path": str, "kind": str, "unit": str,
+                              "year": int, "version_id": int, "detail": str},
+                             pk="id", not_null={"at", "event"})
+    # A version whose file was renamed or moved cites the file at its new name (file_id); the
+    # file that delivered it, whose findings say what changed with it, is kept here.
+    db["versions"].add_column("first_file_id", int)
+
+
+@migrations()
+def add_not_reports(db: Database) -> None:
+    # Workbooks in the folder that are not reports (no metadata block, no kind's header on any
+    # sheet; WORKBOOKS.md §1): per path, the content last noted, so each content is noted once
+    # and a scan passes it by like a file already seen. Never archived, never rejected.
+    db["not_reports"].create({"path": str, "sha256": str, "size": int, "mtime_ns": int, "noted_at": str},
+                             pk="path", not_null={"sha256", "noted_at"})
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

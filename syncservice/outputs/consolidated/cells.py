@@ -19,6 +19,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from syncservice.base import localtime
+
 MAX_TEXT = 32_767  # Excel's limit for the text of one cell
 
 # Amount unit → (divisor from kroner, number format). A file stores format codes in one
@@ -105,7 +107,7 @@ def moment(ws: WriteOnlyWorksheet, iso: str, look: Look = PLAIN) -> WriteOnlyCel
     except ValueError:
         return text(ws, iso, look)
     if when.tzinfo is not None:
-        when = when.astimezone().replace(tzinfo=None)
+        when = localtime.local(when).replace(tzinfo=None)  # output.timezone's wall clock
     cell = WriteOnlyCell(ws, value=when)
     _style(cell, look, TIME_FORMAT)
     return cell
@@ -147,7 +149,7 @@ def local_time(iso: str) -> str:
     except ValueError:
         return iso
     if when.tzinfo is not None:
-        when = when.astimezone()
+        when = localtime.local(when)
     return when.strftime("%d.%m.%Y kl. %H:%M")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -76,10 +77,13 @@ def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str,
 
     columns = [("Enhed", longest([v.unit for v in versions], 14, 40)), ("Skema", 14), ("År", 7),
                ("Fil", longest([v.path for v in versions], 20, 50)), ("Gemt", 16), ("Godkendt", 16),
-               ("Version", 9), ("sha256", 34), ("Arkiv", longest([v.archive_path for v in versions], 20, 60))]
+               ("Version", 9), ("sha256", 34), ("Arkiv", longest([v.archive_path for v in versions], 20, 60)),
+               ("Fil slettet", 16)]
     ws = _frame(wb, "Kilder", columns, "Kilder: de gældende versioner",
                 "Den gældende version af hver indberetning: filen tallene kommer fra, hvornår den blev gemt og "
-                f"godkendt, dens sha256 og kopien i arkivet. Opdateret {local_time(now.isoformat())}.")
+                f"godkendt, dens sha256 og kopien i arkivet. Opdateret {local_time(now.isoformat())}.",
+                "Fil slettet: filen er ikke længere i mappen, og ingen anden fil har en version af indberetningen; "
+                "tallene er fra kopien i arkivet.")
     if not versions:
         ws.append([text(ws, _said(_NO_SOURCES, language))])
         return
@@ -91,7 +95,7 @@ def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str,
         ws.append([text(ws, v.unit, WRAP), text(ws, v.kind, WRAP), number(ws, v.year, YEAR_FORMAT, centred(WRAP)),
                    text(ws, v.path, WRAP), moment(ws, v.saved_at, WRAP), moment(ws, v.accepted_at, WRAP),
                    number(ws, v.version_id, "0", centred(WRAP)), text(ws, v.sha256, WRAP),
-                   text(ws, v.archive_path, WRAP)])
+                   text(ws, v.archive_path, WRAP), moment(ws, v.deleted_at, WRAP)])
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
 
 

@@ -21,6 +21,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
+from syncservice.base import localtime
 from syncservice.base.durable import atomic_write
 from syncservice.base.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.outputs.consolidated.blocks import KindLayout, Overview, landscape, width
@@ -76,7 +77,7 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
         sources_sheet(wb, versions, language=language, now=now)
         rejected_sheet(wb, rejected, language=language, message=message, now=now)
         if missing is not None:
-            missing_sheet(wb, missing, on=(now.astimezone() if now.tzinfo else now).date(), language=language)
+            missing_sheet(wb, missing, on=localtime.local(now).date(), language=language)
         data = DataSheet(wb, layouts)
         for row in rows():
             overview = overviews.get(row.kind)

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from syncservice.base import localtime
 from syncservice.base.models import ERROR, WARNING, Finding, Verdict
 from syncservice.rules.messages import shown_value
 
@@ -66,7 +67,7 @@ def position(ref: str) -> tuple[int, int]:
 
 def local_time(now: dt.datetime, language: str) -> str:
     """The time as the person's clock shows it: '03.10.2016 kl. 16.05' / '2016-10-03 16:05'."""
-    local = now.astimezone() if now.tzinfo is not None else now
+    local = localtime.local(now)  # output.timezone
     return f"{local:%d.%m.%Y} kl. {local:%H.%M}" if language == "da" else f"{local:%Y-%m-%d %H:%M}"
 
 

@@ -29,7 +29,7 @@ SELECT f.path AS "Fil", f.received_at AS "Modtaget", g.sheet AS "Ark", {_CELLS} 
 FROM latest_judged n
 JOIN files f ON f.id = n.file_id
 JOIN findings g ON g.file_id = f.id AND g.severity = 'error'
-WHERE f.verdict = 'rejected'
+WHERE f.verdict = 'rejected' AND n.path NOT IN (SELECT path FROM gone)  -- deleted: no longer rejected now (WORKBOOKS.md §9)
   AND (:enhed = '' OR EXISTS (SELECT 1 FROM json_each(f.sheets) s WHERE json_extract(s.value, '$.unit') = :enhed))
 ORDER BY f.path, g.id
 """
@@ -56,7 +56,7 @@ ORDER BY f.id DESC
 # that replaced it, are then two lookups in the index on (kind, unit, year) each.
 VERSIONER = """
 WITH shown AS (
-  SELECT v.id, v.kind, v.unit, v.year, v.file_id, v.sheet, v.accepted_at FROM versions v
+  SELECT v.id, v.kind, v.unit, v.year, v.file_id, v.first_file_id, v.sheet, v.accepted_at FROM versions v
   WHERE (:skema = '' OR v.kind = :skema) AND (:enhed = '' OR v.unit = :enhed)
     AND (:aar = '' OR v.year = CAST(:aar AS INTEGER))
   ORDER BY v.kind, v.unit, v.year, v.id DESC
@@ -80,7 +80,7 @@ SELECT v.kind AS "Skema", v.unit AS "Enhed", v.year AS "År", v.id AS "Version",
 FROM shown v
 JOIN files f ON f.id = v.file_id
 LEFT JOIN current c ON c.version_id = v.id
-LEFT JOIN findings g ON g.file_id = v.file_id AND g.sheet = v.sheet AND g.rule LIKE 'change.%'
+LEFT JOIN findings g ON g.file_id = COALESCE(v.first_file_id, v.file_id) AND g.sheet = v.sheet AND g.rule LIKE 'change.%'
 ORDER BY v.kind, v.unit, v.year, v.id DESC, g.id
 """
 
