@@ -280,7 +280,8 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
         names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid").fetchall()]
         assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions",
                          "index_what_the_summary_reads", "add_numeric_to_findings", "add_feedback_due_to_files",
-                         "add_unit_names_and_superseded"]
+                         "add_unit_names_and_superseded",
+                         "add_outbox"]
         assert s.integrity_ok()
 
 
