@@ -29,6 +29,7 @@ from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, V
 from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
                                stage)
 from syncservice.store import Store, saved_before
+from syncservice.notify import Notices
 
 ACCEPTED, REJECTED, UNCHANGED, RETRY, SKIPPED = "accepted", "rejected", "unchanged", "retry", "skipped"
 
@@ -126,6 +127,7 @@ class Pipeline:
         # and a half-written consolidated workbook's temp file, though no rewrite is due now
         durable.clear_stale_temps(config.path("consolidated"))
         self._respell_listed_units()
+        self.notices = Notices(config, store)  # what a verdict tells people ([notify]), queued with it
 
     def _respell_listed_units(self) -> None:
         """reporting.units' spelling is the one stored and shown (WORKBOOKS.md §1), also for
@@ -178,7 +180,9 @@ class Pipeline:
             verdict = self._with_history_warnings(verdict)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
         try:
-            result = self.store.record(staged, verdict, self._display(kept), self.message, now)
+            with self.notices.recording():  # the verdict and the messages it owes people: both, or neither
+                result = self.store.record(staged, verdict, self._display(kept), self.message, now)
+                self.notices.on_verdict(staged.rel, verdict, result.file_id, now)
         except StoreError:
             # Nothing in the store points at this copy: take it back, or each retry of a
             # store that cannot record (a full disk) would leave one more copy in the archive.
