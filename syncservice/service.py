@@ -2,6 +2,7 @@
 
     Watcher ─saved─▶ Jobs (settle thread) ─take─▶ worker ─▶ Pipeline.process
                                                   burst over ─▶ Pipeline.write_summary() once
+    store's outbox ─▶ sender thread ─▶ Apprise (messages to people, sender.py)
 
 One worker owns the store, so validation never runs twice at once and events never wait
 on it. When a burst is over (jobs.py: nothing queued, nothing settling) the consolidated
@@ -12,6 +13,7 @@ if it died (a share unmounted and came back).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +29,7 @@ from syncservice.errors import AlreadyRunning, ConfigError, ServiceError
 from syncservice.jobs import MAX_WAIT, Job, Jobs
 from syncservice.lock import Held, Holder, InstanceLock
 from syncservice.pipeline import RETRY, Outcome, Pipeline
+from syncservice.sender import Sender
 from syncservice.settle import Settler, backoff
 from syncservice.status import Status
 from syncservice.store import Store
@@ -67,8 +70,11 @@ class Service:
     """run() blocks until stop(); stop() may be called from a signal handler or another thread."""
 
     def __init__(self, config: Config, *, on_outcome: Callable[[Outcome], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.config = config
+        self.now = now  # the wall clock verdicts, deadlines and messages are timed by (a fixed one in tests)
+        self.sender = Sender(config, now=now)  # messages to people ([notify]), from a thread of its own
         self.mode = config.get("watch", "observer")
         self.poll_seconds = float(config.get("watch", "poll_seconds"))
         self.settle_seconds = float(config.get("watch", "settle_seconds"))
@@ -127,12 +133,14 @@ class Service:
     def _run(self, holder: Holder, started: Callable[[], None] | None) -> None:
         watched = self.config.path("watched")
         store = Store.open(self.config.path("database"))  # used by the worker thread only
-        pipeline = Pipeline(self.config, store)
+        pipeline = Pipeline(self.config, store, clock=self.now)
         watcher = self._watcher = Watcher(watched, pipeline.outputs, self._jobs.saved, mode=self.mode,
                                           poll_seconds=self.poll_seconds)
         threads = [threading.Thread(target=self._settle_loop, name="syncservice-settle", daemon=True),
                    threading.Thread(target=self._work_loop, args=(pipeline,), name="syncservice-worker",
-                                    daemon=True)]
+                                    daemon=True),
+                   threading.Thread(target=self.sender.run, args=(lambda: self._jobs.closed,),
+                                    name="syncservice-sender", daemon=True)]
         self._status = Status(holder.pid, holder.host, holder.started, self.mode, str(watched))
         errors = logger.add(self._remember_error, level="ERROR", format="{message}",
                             filter=lambda r: "validation" not in r["extra"])
@@ -237,6 +245,7 @@ class Service:
             return
         assert isinstance(job, Path)
         outcome = pipeline.process(job)
+        self.sender.wake.set()  # a verdict may have queued a message: the sender looks now, not in a while
         self.processed += 1
         self._pass_files += 1
         if outcome.status == RETRY:
