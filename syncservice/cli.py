@@ -333,3 +333,7 @@ from syncservice.cli_reporting import missing, template  # noqa: E402
 
 main.add_command(template)
 main.add_command(missing)
+
+from syncservice.cli_notify import notify  # noqa: E402
+
+main.add_command(notify)
