@@ -21,6 +21,7 @@ from syncservice.units import fold
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S")
 _PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@?]*:)([^@/?]*)(@)")
+_SECRET_ARG = re.compile(r"([?&](?:pass|password|secret|token|key|apikey)=)([^&]*)", re.I)
 
 
 class MissingSecret(KeyError):
@@ -90,13 +91,16 @@ def expand(url: str, environ: Mapping[str, str] | None = None) -> str:
 
 
 def masked(url: str) -> str:
-    """The URL as config.toml writes it, safe to show: a ${NAME} stays a name, a password written
-    into the URL itself is ****, and where Apprise knows the target, its secrets too (a webhook's
-    token in the path)."""
-    shown = _PASSWORD.sub(lambda m: m.group(1) + ("****" if not _ENV.fullmatch(m.group(2)) else m.group(2))
-                          + m.group(3), url)
-    if _ENV.search(url):
-        return shown  # what the environment holds is never shown
+    """The URL as config.toml writes it, safe to show: a ${NAME} stays a name; a password written
+    into the URL itself (user:password@, ?pass=, ?token= …) is ****; a webhook's URL (its token is
+    in the path) is shown as Apprise shows it privately."""
+    def secret(m: re.Match[str]) -> str:
+        return m.group(2) if _ENV.fullmatch(m.group(2)) else "****"
+
+    shown = _PASSWORD.sub(lambda m: m.group(1) + secret(m) + m.group(3), url)
+    shown = _SECRET_ARG.sub(lambda m: m.group(1) + secret(m), shown)
+    if _ENV.search(url) or shown.split(":", 1)[0].lower() in ("mailto", "mailtos"):
+        return shown  # the secrets are ${NAMES}, or masked above: what is left is no secret
     try:
         import apprise
 
