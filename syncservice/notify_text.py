@@ -49,7 +49,7 @@ WORDS = {
         "digest_subject": "Status efter fristen {due}: {title}{period} {year} ({behind} af {total} mangler)",
         "digest_body": "Fristen for {title}{period} {year} var {due}. Status {today}:",
         "digest_none": "Alle {total} enheder har indberettet til tiden.",
-        "digest_ok": "{n} enheder har indberettet til tiden.",
+        "digest_ok": "{n} af {total} enheder har indberettet til tiden.",
         "latest": "seneste fil",
         "test_subject": "Test fra syncservice",
         "test_body": "Dette er en test fra syncservice ({who}). Når den frem, kan tjenestens beskeder nå "
@@ -81,7 +81,7 @@ WORDS = {
         "digest_subject": "After the deadline {due}: {title}{period} {year} ({behind} of {total} behind)",
         "digest_body": "The deadline for {title}{period} {year} was {due}. As of {today}:",
         "digest_none": "All {total} units reported in time.",
-        "digest_ok": "{n} units reported in time.",
+        "digest_ok": "{n} of {total} units reported in time.",
         "latest": "latest file",
         "test_subject": "Test from syncservice",
         "test_body": "This is a test from syncservice ({who}). If it arrives, messages reach this target.",
@@ -168,7 +168,7 @@ def digest(rows: Iterable[Standing], today: dt.date, language: str = "da") -> tu
         latest = f" ({w['latest']}: {plain(row.latest_file)})" if row.latest_file else ""
         lines.append(f"{row.status:<9} {plain(row.unit)}{latest}")
     ok = len(rows) - len(behind)
-    lines += ["", w["digest_none"].format(total=len(rows)) if not behind else w["digest_ok"].format(n=ok)]
+    lines += ["", w["digest_none"].format(total=len(rows)) if not behind else w["digest_ok"].format(n=ok, total=len(rows))]
     return w["digest_subject"].format(**fields), "\n".join(lines) + "\n\n" + w["bye"]
 
 

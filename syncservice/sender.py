@@ -79,7 +79,7 @@ class Sender:
         self.deliver = deliver
         self.wake = threading.Event()  # set to look at the outbox at once (a message was queued)
         self.sent = 0
-        self._day: dt.date | None = None
+        self.checked_day: dt.date | None = None  # the last day whose reminders and digests were queued
 
     def run(self, stopped: Callable[[], bool]) -> None:
         """Until stopped(): send what is due, queue each day's reminders. Faults are logged, never raised."""
@@ -105,9 +105,9 @@ class Sender:
     def step(self, notices: Notices, outbox: Outbox) -> int:
         """Queue the day's reminders (once a day), then send every message due; returns how many went."""
         now = self.now()
-        if local_day(now) != self._day:
+        if local_day(now) != self.checked_day:
             notices.due(now)
-            self._day = local_day(now)
+            self.checked_day = local_day(now)
         sent = 0
         while (message := outbox.claim(now, now - dt.timedelta(seconds=REPORT_WAIT_SECONDS))) is not None:
             sent += self._send(outbox, message)
