@@ -20,11 +20,12 @@ config_option = click.option(
          "Paths in it are relative to it.")
 
 TEXT = {
-    "da": {"sent": "sendt", "failed": "IKKE sendt", "none_unit": "Ingen modtagere for enheden {unit!r} i [notify.units].",
+    "da": {"sent": "sendt", "failed": "IKKE sendt",
+           "none_unit": "Ingen modtagere for enheden {unit!r} i [notify.units].",
            "none": "Ingen modtagere: notify.finance i config.toml er tom (eller giv --unit).",
            "targets": "Modtagere", "finance": "økonomi", "messages": "Beskeder",
-           "states": {"sent": "sendt", "queued": "i kø", "sending": "sendes", "uncertain": "uvis (afbrudt under afsendelse)",
-                      "cancelled": "annulleret"},
+           "states": {"sent": "sendt", "queued": "i kø", "sending": "sendes",
+                      "uncertain": "uvis (afbrudt under afsendelse)", "cancelled": "annulleret"},
            "failing": "fejler", "last": "Seneste fejl ved afsendelse", "no_targets": "ingen"},
     "en": {"sent": "sent", "failed": "NOT sent", "none_unit": "No targets for the unit {unit!r} in [notify.units].",
            "none": "No targets: notify.finance in config.toml is empty (or give --unit).",

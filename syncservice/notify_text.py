@@ -168,7 +168,8 @@ def digest(rows: Iterable[Standing], today: dt.date, language: str = "da") -> tu
         latest = f" ({w['latest']}: {plain(row.latest_file)})" if row.latest_file else ""
         lines.append(f"{row.status:<9} {plain(row.unit)}{latest}")
     ok = len(rows) - len(behind)
-    lines += ["", w["digest_none"].format(total=len(rows)) if not behind else w["digest_ok"].format(n=ok, total=len(rows))]
+    summary = w["digest_ok"].format(n=ok, total=len(rows)) if behind else w["digest_none"].format(total=len(rows))
+    lines += ["", summary]
     return w["digest_subject"].format(**fields), "\n".join(lines) + "\n\n" + w["bye"]
 
 

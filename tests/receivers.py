@@ -9,7 +9,6 @@ import email
 import json
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -142,10 +141,3 @@ class Webhook:
     def url(self, path: str = "teams") -> str:
         return f"json://127.0.0.1:{self.port}/{path}"
 
-
-def eventually(predicate, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.02)

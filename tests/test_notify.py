@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import book
-from receivers import Mailbox, Webhook, eventually
+from receivers import Mailbox, Webhook
 from running import Running, no_threads_left_behind, wait_for  # noqa: F401 (a fixture)
 from syncservice import config as config_mod
 from syncservice.cli import main
@@ -479,3 +479,26 @@ def test_a_secret_comes_from_the_environment_when_sending_and_is_never_stored_or
     assert "${TEAMS_TOKEN}" in status and "hemmelig" not in status
     assert "kodeord" not in status and "mailto://syncservice:****@127.0.0.1" in status
     assert "kodeord" not in masked("mailto://syncservice:kodeord@127.0.0.1:1?to=a@b.dk")
+
+
+# --- the words --------------------------------------------------------------------------------------
+
+def test_a_message_shows_the_first_five_errors_and_counts_the_rest_in_either_language(check):
+    from syncservice import notify_text
+
+    rows = book.tilgang(unit=VEST)
+    for ref in ("D8", "D9", "D10", "D11"):
+        book.cell(rows, ref, 99)
+    verdict = check({SHEET: rows})
+    assert len(verdict.errors) == 8
+    when = dt.datetime(2016, 10, 3, 9, 30, tzinfo=dt.UTC)
+    subject, body = notify_text.rejected("Vest/Tilgang 2016.xlsx", verdict, Path("/r/Tilgang 2016 - FEJL.xlsx"),
+                                         when=when)
+    assert subject == "Afvist: Tilgang 2016.xlsx (8 fejl)"
+    assert "De første fejl:" in body and "\n5. " in body and "\n6. " not in body
+    assert "… og 3 fejl mere: se rapporten." in body
+    subject, body = notify_text.rejected("Vest/Tilgang 2016.xlsx", verdict, Path("/r/Tilgang 2016 - FEJL.xlsx"),
+                                         when=when, language="en")
+    assert subject == "Rejected: Tilgang 2016.xlsx (8 errors)"
+    assert "The first errors:" in body and "… and 3 more errors: see the report." in body
+    assert "To fix it: " in body and "/r/Tilgang 2016 - FEJL.xlsx" in body
