@@ -4,7 +4,9 @@
 
 Seeds (../shared/seeds): 000 Fredensborg handleplan "Status pr. 30.11" (mio. kr.),
 002 Herning "Forventet økonomisk effekt (1000 kr.)", 003 Ballerup til- og afgang på
-dagtilbud efter §§ 103 og 104. The figures are typed as the seeds print them; layout
+dagtilbud efter §§ 103 og 104 and its "Bruttobesparelse jf. tidligere og nuværende
+strategi" (in mio. kr., WORKBOOKS.md §7), 004 Høje-Taastrup "Effekt af den faglige
+omstilling i mio. kr." (expected against realised per budget year). The figures are typed as the seeds print them; layout
 is what staff do in Excel: a title, a metadata block, the table, a footnote.
 """
 
@@ -111,11 +113,62 @@ def tilgang_afgang(path: Path) -> None:
     wb.save(path)
 
 
+def bruttobesparelse(path: Path) -> None:
+    """Seed 003's second table: the amount unit in the top-left cell, no Beløb i."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Bruttobesparelse"
+    ws["A1"] = "Hjemtagelse af borgere fra botilbud"
+    ws["A1"].font = TITLE
+    ws["A3"], ws["B3"] = "Enhed:", "Handicap & Psykiatri, Ballerup"
+    ws["A5"] = "Bruttobesparelse jf. tidligere og nuværende strategi:"
+    ws["A5"].font = BOLD
+    for col, label in enumerate(["i mio. kr.", *seeds.BRUTTO_YEARS], start=1):
+        ws.cell(6, col, label).font = BOLD
+    for r, row in enumerate(seeds.BRUTTO_LINES, start=7):
+        for col, value in enumerate(row, start=1):
+            cell = ws.cell(r, col, value)
+            if col > 1:
+                cell.number_format = "0.0"
+    ws.cell(7 + len(seeds.BRUTTO_LINES) + 1, 1,
+            "*Til bruttobesparelsen skal der modregnes kommunens udgift til § 85/83.")
+    ws.column_dimensions["A"].width = 22
+    wb.save(path)
+
+
+def effekt_realiseret(path: Path) -> None:
+    """Seed 004's table as the minutes print it: the amount unit in its title line."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Effekt"
+    ws["A1"] = "Status på Plan for Socialområdet for voksne 2014-2020"
+    ws["A1"].font = TITLE
+    ws["A3"], ws["B3"] = "Enhed:", "Social- og Handicapcentret, Høje-Taastrup"
+    ws["A4"], ws["B4"] = "Opgjort pr.:", dt.date(2016, 9, 30)
+    ws["B4"].number_format = "DD.MM.YYYY"
+    ws["A6"] = "Tabel 1: Effekt af den faglige omstilling i mio. kr.:"
+    ws["A6"].font = BOLD
+    header = ["Budgetår", "Oprindelige forventninger pr. 01-01-2014", "Justerede forventninger i budget 2016-2019",
+              "Realiseret effekt – oprindelige borgere", "Realiseret effekt – nye borgere", "Samlet effekt"]
+    for col, label in enumerate(header, start=1):
+        cell = ws.cell(7, col, label)
+        cell.font = BOLD
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions["ABCDEF"[col - 1]].width = 10 if col == 1 else 18
+    for r, row in enumerate(seeds.EFFEKT_REALISERET_LINES, start=8):
+        for col, value in enumerate(row, start=1):
+            cell = ws.cell(r, col, value)
+            if col > 1 and isinstance(value, float):
+                cell.number_format = "0.0#"
+    wb.save(path)
+
+
 def main(out: Path = HERE) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "Handleplan Fredensborg 2015.xlsx", out / "Effekt Herning 2020.xlsx",
-             out / "Tilgang og afgang Ballerup 2016.xlsx"]
-    for build, path in zip((handleplan, effekt, tilgang_afgang), paths):
+             out / "Tilgang og afgang Ballerup 2016.xlsx", out / "Bruttobesparelse Ballerup 2016.xlsx",
+             out / "Effekt realiseret Høje-Taastrup 2016.xlsx"]
+    for build, path in zip((handleplan, effekt, tilgang_afgang, bruttobesparelse, effekt_realiseret), paths):
         build(path)
     return paths
 

@@ -35,3 +35,27 @@ TILGANG_LINES = (  # Tilbud, primo 1/1 2016, (tilgang, afgang) K1..K3, ultimo 30
     ("Larsbjerggård", 9, 0, 1, 0, 0, 0, 0, 8),
     ("Det Nye Sted", 50, 0, 0, 3, 2, 3, 0, 54),
 )
+
+# 003 Ballerup, "Bruttobesparelse jf. tidligere og nuværende strategi": the corner says
+# 'i 1.000 kr.', but the seed's text gives the same figures as 2,4 and 12,2 mio. kr.: they
+# are millions (WORKBOOKS.md §7), and the example says so.
+BRUTTO_YEARS = (2014, 2015, 2016, 2017)
+BRUTTO_LINES = (  # follow-up, the estimate for each year
+    ("3. opfølgning 2015", 2.4, 7.3, 12.2, 12.2),
+    ("1. opfølgning 2016", 2.4, 7.3, 12.5, 13.6),
+    ("2. opfølgning 2016", 2.4, 7.3, 12.5, 13.6),
+    ("3. opfølgning 2016", 2.4, 7.3, 13.6, 16.0),
+)
+
+# 004 Høje-Taastrup, "Effekt af den faglige omstilling i mio. kr.", as of Q3 2016: budget
+# year, original and adjusted expectations, realised for original and new citizens, total.
+# None is an empty cell; the words are as the seed prints them.
+EFFEKT_REALISERET_LINES = (
+    (2014, 1.5, None, 0.15, "Ej opgjort", "Ej opgjort"),
+    (2015, 4.5, None, 1.7, "Ej opgjort", "Ej opgjort"),
+    (2016, 7.3, 5.8, "3,8 pr 3. kvartal 2016", "1,4 pr 3. kvartal 2016", "5,2 pr 3.kvartal 2016"),
+    (2017, 9.2, 12.1, None, None, None),
+    (2018, 10.3, 13.2, None, None, None),
+    (2019, None, 13.2, None, None, None),
+    (2020, None, 13.2, None, None, None),
+)

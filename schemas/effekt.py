@@ -5,13 +5,12 @@ Negative figures are savings, as in the seed. The header gives the years.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from syncservice.layout import Column, Frame, Kind, YearColumns, by_as_of
-from syncservice.models import ERROR, Figures, Finding
+from schemas import _checks
+from syncservice.layout import Column, Frame, Kind, OverviewSheet, YearColumns
+from syncservice.models import Figures
 
 STATUS = {"grøn": "Grøn", "gul": "Gul", "rød": "Rød", "green": "Grøn", "yellow": "Gul", "red": "Rød"}
 
@@ -37,20 +36,7 @@ SCHEMA = Model.to_schema()
 SCHEMA_WITH_STATUS = SCHEMA.add_columns({"status": pa.Column(str, STATUS_CHECK, nullable=True)})
 
 
-def years_in_sequence(frame: Frame) -> Iterator[Finding]:
-    """At least two year columns, consecutive and increasing; reported at the first
-    header cell that breaks the sequence."""
-    keys = [k for k in frame.letters if k.startswith("y")]
-    if len(keys) < 2:
-        yield Finding("effekt.years_too_few", ERROR, frame.sheet, tuple(frame.header_cells[k] for k in keys),
-                      "År", ", ".join(frame.names[k] for k in keys), {"count": len(keys)})
-        return
-    keys.sort(key=lambda k: frame.letters[k].rjust(3))
-    for before, key in zip(keys, keys[1:]):
-        if int(frame.names[key]) != int(frame.names[before]) + 1:
-            yield Finding("effekt.years_sequence", ERROR, frame.sheet, (frame.header_cells[key],), "År",
-                          frame.names[key], {"expected": int(frame.names[before]) + 1})
-            return
+years_in_sequence = _checks.years_in_sequence("effekt.years_too_few", "effekt.years_sequence")
 
 
 def figures(frame: Frame) -> Figures:
@@ -71,6 +57,57 @@ def status(frame: Frame) -> dict[str, list[list[str]]]:
     return {"status": out}
 
 
+MESSAGES = {
+    "effekt.status": {
+        "da": ("Status «{value}» kendes ikke.", "Skriv Grøn, Gul eller Rød."),
+        "en": ("Status «{value}» is unknown.", "Write Grøn, Gul or Rød (green, yellow, red)."),
+    },
+    "effekt.years_too_few": {
+        "da": ("Tabellen har {count} årskolonne(r); der skal være mindst to.",
+               "Skriv årene som overskrifter i hver sin kolonne, fx 2025 | 2026 | 2027."),
+        "en": ("The table has {count} year column(s); at least two are needed.",
+               "Write the years as headers, one per column, e.g. 2025 | 2026 | 2027."),
+    },
+    "effekt.years_sequence": {
+        "da": ("Årskolonnerne skal komme i rækkefølge uden huller; her står {value}, men der skulle stå {expected}.",
+               "Ret overskriften, eller indsæt det manglende år."),
+        "en": ("The year columns must follow each other without gaps; here is {value} where {expected} belongs.",
+               "Correct the header, or insert the missing year."),
+    },
+}
+
+HELP = {
+    "track": {
+        "da": ("Spor", "Sporets nummer, fx 1 eller 4 a. Må stå tomt."),
+        "en": ("Track", "The track's number, e.g. 1 or 4 a. May be left empty."),
+    },
+    "initiative": {
+        "da": ("Tiltag", "Tiltagets navn. Samme spor og tiltag må kun stå én gang."),
+        "en": ("Initiative", "The initiative's name. The same track and initiative only once."),
+    },
+    "status": {
+        "da": ("Status", "Grøn: effekten er opnået. Gul: forventes opnået i år. Rød: forventes ikke "
+                         "opnået i år."),
+        "en": ("Status", "Grøn (green): the effect is achieved. Gul (yellow): expected this year. "
+                         "Rød (red): not expected this year."),
+    },
+    "year": {
+        "da": ("Effekt {column}", "Tiltagets forventede økonomiske effekt i {column}, i {amount_unit}. "
+                                  "Besparelser skrives negative; skriv 0 for ingen effekt."),
+        "en": ("Effect {column}", "The initiative's expected economic effect in {column}, in {amount_unit}. "
+                                  "Savings are negative; write 0 for no effect."),
+    },
+}
+
+OVERVIEW = OverviewSheet(
+    sheet_title="Effekt",
+    title="Forventet økonomisk effekt pr. tiltag",
+    explanation="Negative beløb er besparelser. År er indberetningens år; kolonnerne er de år, effekten gælder.",
+    empty="Ingen opgørelser af økonomisk effekt er modtaget endnu.",
+    line_label="Tiltag",
+    shape="years",
+)
+
 KIND = Kind(
     name="effekt",
     title="Effekt",
@@ -83,5 +120,9 @@ KIND = Kind(
     years=YearColumns(metric="Effekt"),
     year_from_header=True,
     annotations=status,
-    reports_through=by_as_of,
+    messages=MESSAGES,
+    help=HELP,
+    overview=OVERVIEW,
+    position=20,
+    compared=frozenset({"Effekt"}),  # a year's effect already reported, now different
 )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from syncservice.layout import Column, Frame, Kind, by_as_of
-from syncservice.models import WARNING, Figures, Finding
+from syncservice.changes import by_key, compared, kroner_value
+from syncservice.layout import Column, Frame, Kind, OverviewSheet
+from syncservice.models import WARNING, Figure, Figures, Finding, Report, StoredVersion
 
 COLUMNS = (
     Column("area", "Område", ("Område", "Tiltag", "Indsats"), "text"),
@@ -61,6 +62,78 @@ def figures(frame: Frame) -> Figures:
     return frame.figures("area", [(spec.key, spec.metric, "") for spec in COLUMNS[1:]], kroner=True)
 
 
+def realised_decreased(report: Report, previous: StoredVersion, old: Sequence[Figure]) -> list[Finding]:
+    """Across versions: realised savings went down since the previous accepted version."""
+    pairs = compared(report.figures, old, {"Realiseret"}, lambda new, was: new < was - 0.005)
+    if pairs is None:
+        before = by_key(f for f in old if f.metric == "Realiseret")
+        found = ((new, before.get(key)) for key, new in by_key(f for f in report.figures
+                                                               if f.metric == "Realiseret").items())
+        pairs = [(new, was.value) for new, was in found if was is not None and new.value < was.value - 0.005]
+    return [Finding("change.realised_decreased", WARNING, report.sheet, (new.cell,), "Realiseret",
+                    kroner_value(new.value), {"line": new.line, "old": round(float(was), 2), "new": round(new.value, 2)},
+                    numeric=True)
+            for new, was in pairs]
+
+
+MESSAGES = {
+    "handleplan.negative": {
+        "da": ("{column} er negativ ({value}).", "Kontrollér tallet; en negativ besparelse er en merudgift."),
+        "en": ("{column} is negative ({value}).", "Check the figure; a negative saving is an extra cost."),
+    },
+    "handleplan.realised_exceeds_expected": {
+        "da": ("Realiseret ({value}) overstiger forventet for året ({expected}).",
+               "Realiseret overstiger forventet – opdater Forventet."),
+        "en": ("Realised ({value}) exceeds expected for the year ({expected}).",
+               "Realised exceeds expected – update Forventet."),
+    },
+    "handleplan.as_of_outside_year": {
+        "da": ("Opgørelsesdatoen {value} ligger uden for {year} og første kvartal af året efter.",
+               "Kontrollér «Opgjort pr.» og «År»."),
+        "en": ("The as-of date {value} is outside {year} and the first quarter of the next year.",
+               "Check «Opgjort pr.» and «År»."),
+    },
+    "change.realised_decreased": {
+        "da": ("Realiseret for {line} er faldet fra {old} til {new} siden den forrige godkendte version.",
+               "Kontrollér tallet; realiserede besparelser falder sjældent."),
+        "en": ("Realised for {line} went down from {old} to {new} since the previous accepted version.",
+               "Check the figure; realised savings rarely go down."),
+    },
+}
+
+HELP = {
+    "area": {
+        "da": ("Område", "Indsatsområdets navn, fx Støtte eget hjem. Hvert område én gang."),
+        "en": ("Area", "The area's name, e.g. Støtte eget hjem. Each area once."),
+    },
+    "target": {
+        "da": ("Mål", "Årets besparelsesmål for området i {amount_unit}; 0 eller derover."),
+        "en": ("Target", "The year's savings target for the area in {amount_unit}; 0 or more."),
+    },
+    "realised": {
+        "da": ("Realiseret", "Besparelsen opnået til og med datoen i Opgjort pr., i {amount_unit}. "
+                             "Et negativt tal (en merudgift) giver en advarsel."),
+        "en": ("Realised", "The saving achieved up to the date in Opgjort pr., in {amount_unit}. "
+                           "A negative figure (an extra cost) gives a warning."),
+    },
+    "expected": {
+        "da": ("Forventet", "Den forventede besparelse for hele {year} i {amount_unit}. Er Realiseret "
+                            "større, får du en advarsel: opdater Forventet."),
+        "en": ("Expected", "The saving expected for all of {year} in {amount_unit}. If Realiseret is "
+                           "larger you get a warning: update Forventet."),
+    },
+}
+
+OVERVIEW = OverviewSheet(
+    sheet_title="Handleplan",
+    title="Handleplan: mål, realiseret og forventet besparelse",
+    explanation=("Afvigelse til mål = Mål − Forventet. Opnået % = Forventet / Mål. "
+                 "Status: Grøn ved mindst 100 %, Gul ved mindst 75 %, ellers Rød."),
+    empty="Ingen handleplaner er modtaget endnu.",
+    line_label="Område",
+    shape="target",
+)
+
 KIND = Kind(
     name="handleplan",
     title="Handleplan",
@@ -70,5 +143,13 @@ KIND = Kind(
     figures=figures,
     rules=(negative, realised_exceeds_expected, as_of_in_year),
     required_meta=frozenset({"unit", "year", "as_of", "amount_unit"}),
-    reports_through=by_as_of,
+    messages=MESSAGES,
+    figure_params={"handleplan.realised_exceeds_expected": frozenset({"expected"}),
+                   "change.realised_decreased": frozenset({"old", "new"})},
+    help=HELP,
+    overview=OVERVIEW,
+    position=10,
+    # its figures are updated through the year, so changes to them are not compared;
+    # realised going down is its own rule
+    version_rules=(realised_decreased,),
 )

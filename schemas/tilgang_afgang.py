@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas._checks import WHOLE, whole_number
-from syncservice.layout import Column, Frame, Kind, QuarterColumns, by_quarter
-from syncservice.models import ERROR, WARNING, Figures, Finding
+from syncservice.changes import kroner_value, starts_and_ends
+from syncservice.layout import Column, Frame, Kind, OverviewSheet, QuarterColumns, Through
+from syncservice.models import ERROR, WARNING, Figure, Figures, Finding, Report, StoredVersion
 from syncservice.parse import normalise_label
+from syncservice.reporting import quarter_end
 
 # 'Antal borgere 1/1 2016' is the start count; any other date is the end count.
 _DATED = r"antal( borgere)?( pr\.?)? {day}[./-]{month}\.?([ ./-]*\d{{4}})?"
@@ -57,30 +60,51 @@ def quarters_in_sequence(frame: Frame) -> Iterator[Finding]:
     own, so a one-row header may put all intake columns before all outflow columns."""
     flows = frame.quarter_flows or tuple((flow, q, frame.quarter_cells[q]) for q in sorted(frame.quarter_cells)
                                          for flow in ("in", "out") if f"{flow}_{q}" in frame.letters)
-    breaks = []  # (column of the header cell, quarter, expected, cell, missing, twice)
+    breaks = []  # (column of the header cell, quarter, expected, cell, missing, twice, label found)
     for flow in ("in", "out"):
         seen: set[tuple[int, str]] = set()
+        before: str | None = None  # the quarter label cell of the flow's previous column
         for expected, (quarter, cell) in enumerate(((q, c) for f, q, c in flows if f == flow), start=1):
             if (quarter, cell) in seen:  # 'Tilgang §103' | 'Tilgang §104' under one quarter's label
-                breaks.append((_column(cell), quarter, quarter, cell, [], [_FLOW_NAMES[flow]]))
+                breaks.append((_column(cell), quarter, quarter, cell, [], [_FLOW_NAMES[flow]], ""))
                 break
             seen.add((quarter, cell))
             if quarter != expected or quarter > 4:
-                breaks.append((_column(cell), quarter, expected, cell, [], []))
+                # a label before it that could not be read ('2. kvx 2016') is where it breaks
+                stray = frame.unclaimed_between(before, cell) if quarter > expected else None
+                if stray is not None:
+                    breaks.append((stray.columns[0], expected, expected, stray.ref, [], [], stray.label))
+                else:
+                    breaks.append((_column(cell), quarter, expected, cell, [], [], ""))
                 break
+            before = cell
     for quarter, cell in frame.quarter_cells.items():
         missing = [flow for flow in ("in", "out") if f"{flow}_{quarter}" not in frame.letters]
-        if missing:
-            breaks.append((_column(cell), quarter, quarter, cell, missing, []))
-    if breaks:
-        _, quarter, expected, cell, missing, twice = min(breaks, key=lambda b: b[0])
+        # a word under (or beside) the quarter's label that is not Tilgang or Afgang ('Afgnag')
+        # is the cell to fix, rather than the quarter's label
+        stray = frame.unclaimed_between(cell, _next_label(frame, cell), from_after=True) if missing else None
+        if stray is not None:
+            breaks.append((stray.columns[0], quarter, quarter, stray.ref, missing, [], stray.label))
+        elif missing:
+            breaks.append((_column(cell), quarter, quarter, cell, missing, [], ""))
+    if breaks:  # the leftmost; of two at one cell, the one that says what is missing
+        _, quarter, expected, cell, missing, twice, found = min(breaks, key=lambda b: (b[0], not b[4]))
         yield Finding("tilgang.quarters", ERROR, frame.sheet, (cell,), f"K{quarter}",
-                      frame.names.get(f"in_{quarter}", f"K{quarter}"),
+                      found or frame.names.get(f"in_{quarter}", f"K{quarter}"),
                       {"quarter": quarter, "expected": expected,
-                       "missing": [_FLOW_NAMES[m] for m in missing], **({"twice": twice} if twice else {})})
+                       "missing": [_FLOW_NAMES[m] for m in missing], **({"twice": twice} if twice else {}),
+                       **({"found": found} if found else {})})
 
 
 _FLOW_NAMES = {"in": "Tilgang", "out": "Afgang"}
+
+
+def _next_label(frame: Frame, cell: str) -> str | None:
+    """The next quarter label (or the end count's) right of the header cell `cell`: where
+    the quarter's columns end."""
+    right = [c for c in [*frame.quarter_cells.values(), frame.header_cells.get("end", "")]
+             if c and _column(c) > _column(cell)]
+    return min(right, key=_column, default=None)
 
 
 def _column(ref: str) -> int:
@@ -171,6 +195,162 @@ def figures(frame: Frame) -> Figures:
     return frame.figures("name", columns, by_line=True)
 
 
+def start_vs_last_end(report: Report, last_year: StoredVersion, old: Sequence[Figure]) -> list[Finding]:
+    """Against last year: this year's Primo differs from last year's Ultimo, where last year
+    was reported through Q4."""
+    if last_year.through != 4:
+        return []
+    pairs = starts_and_ends(report.figures, old, "Primo", "Ultimo")
+    if pairs is None:
+        ends = {f.line.casefold(): f for f in old if f.metric == "Ultimo"}
+        found = ((start, ends.get(start.line.casefold())) for start in report.figures if start.metric == "Primo")
+        pairs = [(start, end.value) for start, end in found if end is not None and abs(end.value - start.value) > 0.005]
+    return [Finding("change.start_vs_last_end", WARNING, report.sheet, (start.cell,), "Primo",
+                    kroner_value(start.value), {"line": start.line, "end": round(float(end), 2),
+                                                "year": report.year - 1},
+                    numeric=True)
+            for start, end in pairs]
+
+
+def message_fields(finding: Finding, language: str, fields: dict[str, Any]) -> None:
+    """The placeholders its messages derive from a finding's params: {problem}, {period},
+    {empty_text}."""
+    if finding.rule == "tilgang.quarters":
+        missing = fields.get("missing", "")
+        if isinstance(missing, list):
+            missing = (" og " if language == "da" else " and ").join(missing)
+        quarter, expected = fields.get("quarter", "?"), fields.get("expected", "?")
+        twice = fields.get("twice") or []
+        found = fields.get("found")
+        if found and missing:  # a word where Tilgang or Afgang belongs ('Afgnag')
+            fields["problem"] = (f"kvartal {quarter} mangler {missing}, og «{found}» kan ikke læses som det"
+                                 if language == "da" else
+                                 f"quarter {quarter} lacks {missing}, and «{found}» cannot be read as such")
+        elif found:  # a label where the quarter belongs that cannot be read as one
+            fields["problem"] = (f"«{found}» kan ikke læses, og her skulle kvartal {expected} stå"
+                                 if language == "da" else
+                                 f"«{found}» cannot be read, and quarter {expected} belongs here")
+        elif isinstance(twice, list) and twice:  # two Tilgang columns under one quarter's label
+            fields["problem"] = (f"kvartal {quarter} har to kolonner med {twice[0]}" if language == "da"
+                                 else f"quarter {quarter} has two {twice[0]} columns")
+        elif missing and quarter == expected:  # the quarter is where it belongs, half of it is not
+            fields["problem"] = (f"kvartal {quarter} mangler {missing}" if language == "da"
+                                 else f"quarter {quarter} lacks {missing}")
+        else:
+            fields["problem"] = ((f"her står kvartal {quarter}, hvor kvartal {expected} skulle stå" if language == "da"
+                                  else f"here is quarter {quarter} where quarter {expected} belongs")
+                                 + ((f" (mangler {missing})" if language == "da" else f" (missing {missing})")
+                                    if missing else ""))
+    if finding.rule == "tilgang.end_label":  # '3. kvartal 2016', or '3. kvartal' where År is not known
+        through, year = fields.get("through", "?"), fields.get("year") or ""
+        fields["period"] = (f"{through}. kvartal {year}" if language == "da"
+                            else f"quarter {through}" + (f" of {year}" if year else "")).strip()
+        empty = fields.get("empty") or []
+        if isinstance(empty, list) and empty:  # the later quarters' columns are there, but empty
+            quarters = (" og " if language == "da" else " and ").join(
+                f"{q}. kvartal" if language == "da" else f"quarter {q}" for q in empty)
+            fields["empty_text"] = (f", eller slet de tomme kolonner for {quarters}, hvis det ikke er indberettet endnu"
+                                    if language == "da" else
+                                    f", or delete the empty columns of {quarters} if it is not reported yet")
+        else:
+            fields["empty_text"] = ""
+
+
+MESSAGES = {
+    "tilgang.quarters": {
+        "da": ("Kvartalerne skal være 1. til 4. i rækkefølge, hver med Tilgang og Afgang; {problem}.",
+               "Ret kvartalsoverskrifterne, så de følger skabelonen."),
+        "en": ("Quarters must run 1 to 4 in order, each with Tilgang and Afgang; {problem}.",
+               "Correct the quarter headers so they follow the template."),
+    },
+    "tilgang.end_label": {
+        "da": ("Overskriften «{value}» passer ikke med, at der er indberettet til og med {period}.",
+               "Ret datoen i overskriften til kvartalets sidste dag, {expected}{empty_text}."),
+        "en": ("The header «{value}» does not match reporting through {period}.",
+               "Correct the date in the header to the quarter's last day, {expected}{empty_text}."),
+    },
+    "tilgang.balance": {
+        "da": ("For {line} giver primo + tilgang − afgang {computed}, men ultimo er {value}.",
+               "Ret tallene, så primo + tilgang − afgang = ultimo."),
+        "en": ("For {line}, start + intake − outflow gives {computed}, but the end count is {value}.",
+               "Correct the figures so that start + intake − outflow = end."),
+    },
+    "tilgang.running_negative": {
+        "da": ("For {line} bliver antallet negativt ({count}) efter {quarter}. kvartal.",
+               "Kontrollér afgangen i kvartalet; der kan ikke gå flere fra, end der er."),
+        "en": ("For {line} the count becomes negative ({count}) after quarter {quarter}.",
+               "Check the outflow in that quarter; more cannot leave than there are."),
+    },
+    "tilgang.over_capacity": {
+        "da": ("{line} har {count} borgere, flere end de {value} pladser.", "Kontrollér tallene og pladserne."),
+        "en": ("{line} has {count} citizens, more than its {value} places.", "Check the figures and the places."),
+    },
+    "change.start_vs_last_end": {
+        "da": ("Primo for {line} er {value}, men ultimo {year} var {end}.",
+               "Kontrollér primo, så det passer med sidste års ultimo."),
+        "en": ("The start count for {line} is {value}, but the end count for {year} was {end}.",
+               "Check the start count so it matches last year's end count."),
+    },
+}
+
+HELP = {
+    "name": {
+        "da": ("Tilbud", "Dagtilbuddets navn. Hvert tilbud én gang."),
+        "en": ("Day service", "The day service's name. Each one once."),
+    },
+    "start": {
+        "da": ("Primo", "Antal borgere 1/1 {year}, det samme som ultimo sidste år. Et helt tal, 0 eller "
+                        "derover."),
+        "en": ("Start count", "Citizens on 1/1 {year}, the same as last year's end count. A whole number, "
+                              "0 or more."),
+    },
+    "quarter": {
+        "da": ("{quarter}. kvartal {year}", "Tilgang og afgang i kvartalet: borgere, der er begyndt og stoppet. "
+                                            "Hele tal, 0 eller derover; tomt tæller som 0."),
+        "en": ("Quarter {quarter} {year}", "Intake and outflow in the quarter: citizens who started and who "
+                                           "left. Whole numbers, 0 or more; empty counts as 0."),
+    },
+    "in": {
+        "da": ("{quarter}. kvartal: Tilgang", "Borgere, der er begyndt i {quarter}. kvartal. Et helt tal, "
+                                              "0 eller derover; tomt tæller som 0."),
+        "en": ("Quarter {quarter}: intake", "Citizens who started in quarter {quarter}. A whole number, "
+                                            "0 or more; empty counts as 0."),
+    },
+    "out": {
+        "da": ("{quarter}. kvartal: Afgang", "Borgere, der er stoppet i {quarter}. kvartal. Et helt tal, "
+                                             "0 eller derover; tomt tæller som 0."),
+        "en": ("Quarter {quarter}: outflow", "Citizens who left in quarter {quarter}. A whole number, "
+                                             "0 or more; empty counts as 0."),
+    },
+    "end": {
+        "da": ("Ultimo", "Antal borgere {end}: primo + tilgang − afgang. Et helt tal, 0 eller derover."),
+        "en": ("End count", "Citizens on {end}: start + intake − outflow. A whole number, 0 or more."),
+    },
+    "capacity": {
+        "da": ("Pladser", "Tilbuddets antal pladser; må stå tomt. Flere borgere end pladser giver en "
+                          "advarsel."),
+        "en": ("Places", "The day service's number of places; may be left empty. More citizens than places "
+                         "gives a warning."),
+    },
+}
+
+OVERVIEW = OverviewSheet(
+    sheet_title="Tilgang og afgang",
+    title="Tilgang og afgang på dagtilbud",
+    explanation="Nettoændring = Ultimo − Primo. Kvartaler uden tal i en opgørelse er tomme.",
+    empty="Ingen opgørelser af tilgang og afgang er modtaget endnu.",
+    line_label="Dagtilbud",
+    shape="flow",
+    subtitle="Antal borgere",
+)
+
+
+# reported through the last quarter in it (WORKBOOKS.md §4)
+THROUGH = Through(of=lambda frame: max(frame.quarters) if frame.quarters else None,
+                  text=lambda quarter, language: (f"til og med {quarter}. kvartal" if language == "da"
+                                                else f"through quarter {quarter}"),
+                  last_day=quarter_end)
+
 KIND = Kind(
     name="tilgang_afgang",
     title="Tilgang og afgang",
@@ -181,6 +361,16 @@ KIND = Kind(
     rules=(balance, running_count, capacity),
     header_rules=(quarters_in_sequence, end_label_agrees),
     required_meta=frozenset({"unit", "year"}),
-    quarters=QuarterColumns(),
-    reports_through=by_quarter,
+    quarters=QuarterColumns(intake=("Tilgang",), outflow=("Afgang",), intake_metric="Tilgang", outflow_metric="Afgang"),
+    messages=MESSAGES,
+    figure_params={"tilgang.balance": frozenset({"computed"}), "tilgang.running_negative": frozenset({"count"}),
+                   "tilgang.over_capacity": frozenset({"count"}), "change.start_vs_last_end": frozenset({"end"})},
+    message_fields=message_fields,
+    help=HELP,
+    overview=OVERVIEW,
+    position=30,
+    # Ultimo moves with every quarter, so it is not compared
+    compared=frozenset({"Primo", "Tilgang", "Afgang"}),
+    last_year_rules=(start_vs_last_end,),
+    through=THROUGH,
 )

@@ -70,6 +70,22 @@ def another_unit(example: Path, target: Path) -> None:
     wb.save(target)
 
 
+def sheet_to_png(xlsx: Path, sheet: str, png: Path, *, resolution: int = 80) -> Path:
+    """Page 1 of one sheet of xlsx (the others removed from a copy) → png."""
+    wb = load_workbook(xlsx)
+    for other in [ws for ws in wb.worksheets if ws.title != sheet]:
+        wb.remove(other)
+    with tempfile.TemporaryDirectory(prefix="sheet-") as tmp:
+        copy = Path(tmp) / f"{sheet}.xlsx"
+        wb.save(copy)
+        return to_png(copy, png, resolution=resolution)
+
+
+# the overview sheets of the kinds seeds 003 and 004 added (README "Adding a kind")
+SHEET_PICTURES = {"Bruttobesparelse": "consolidated-bruttobesparelse.png",
+                  "Effekt realiseret": "consolidated-effekt-realiseret.png"}
+
+
 def main() -> None:
     if not (shutil.which("soffice") and shutil.which("pdftoppm")):
         sys.exit("needs soffice (LibreOffice) and pdftoppm (poppler-utils)")
@@ -85,12 +101,14 @@ def main() -> None:
         with_mistakes(ROOT / "examples" / "Tilgang og afgang Ballerup 2016.xlsx", watched / "Tilgang Ballerup.xlsx")
         syncservice(site, "ingest")
         to_png(site / "output" / "Samlet oversigt.xlsx", DOCS / "consolidated.png")
+        for sheet, png in SHEET_PICTURES.items():
+            sheet_to_png(site / "output" / "Samlet oversigt.xlsx", sheet, DOCS / png, resolution=100)
         report = next((site / "output" / "Tilbagemeldinger").rglob("*FEJL.xlsx"))
         to_png(report, DOCS / "rejection-report.png", resolution=110)
         syncservice(site, "template", "tilgang_afgang", "--unit", "Handicap & Psykiatri, Ballerup", "--year", "2017",
                     "-o", str(site / "Skabelon.xlsx"))
         to_png(site / "Skabelon.xlsx", DOCS / "template.png", resolution=100)
-    for png in ("consolidated.png", "rejection-report.png", "template.png"):
+    for png in ("consolidated.png", *SHEET_PICTURES.values(), "rejection-report.png", "template.png"):
         print(DOCS / png)
 
 

@@ -1,5 +1,6 @@
 """Write the generated part of docs/workbooks.md: every rule id with its Danish and
-English message, from the catalogue the service itself uses.
+English message, from the texts the service itself uses (the engine's catalogue, then
+each kind's own messages, from its module in schemas/).
 
     .venv/bin/python scripts/workbooks_doc.py          # rewrite the section in place
     .venv/bin/python scripts/workbooks_doc.py --check  # exit 1 when the file is behind the code
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from syncservice.messages import CATALOGUE  # noqa: E402
+from syncservice.messages import all_texts  # noqa: E402
 
 DOC = ROOT / "docs" / "workbooks.md"
 START, END = "<!-- rules:start (scripts/workbooks_doc.py writes this part) -->", "<!-- rules:end -->"
@@ -27,10 +28,10 @@ def _cell(text: str) -> str:
 
 
 def rules_section() -> str:
-    """The rules table: one row per rule id, in the catalogue's order (file, sheet, table,
-    metadata, values, rows, totals, then each kind's, then across versions)."""
+    """The rules table: one row per rule id, the engine's in its catalogue's order (file,
+    sheet, table, metadata, values, rows, totals, across versions), then each kind's."""
     lines = [START, "", "| rule | Danish (default): what is wrong — what to do | English |", "|---|---|---|"]
-    for rule, texts in CATALOGUE.items():
+    for rule, texts in all_texts().items():
         da, en = (" — ".join(texts[lang]) for lang in ("da", "en"))
         lines.append(f"| `{rule}` | {_cell(da)} | {_cell(en)} |")
     return "\n".join(lines + ["", END])

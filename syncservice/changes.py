@@ -1,8 +1,10 @@
 """Rules across versions (WORKBOOKS.md §5): warnings on acceptance; one rejection, a
 version that goes back in time (period_back).
 
-A new report is compared with the version it replaces and, for intake/outflow, with
-last year's report of the same unit. Pure: the pipeline fetches what the store knows.
+A new report is compared with the version it replaces and with last year's report of the
+same unit: the figures its kind lists in `Kind.compared` (a period already reported), and
+the kind's own rules across versions (`Kind.version_rules`, `Kind.last_year_rules`), which
+use the helpers here. Pure: the pipeline fetches what the store knows.
 
 Where both sides are Figures (a sheet's figures, and a stored version's), they are
 compared a column at a time with numpy: a 50,000-line report is 450,000 compared
@@ -13,46 +15,49 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from syncservice.layout import ReportsThrough
 from syncservice.models import ERROR, WARNING, Figure, Figures, Finding, Report, StoredVersion
 
-# Figures that stand for a period already reported; a change to one is worth a look.
-# Ultimo moves with every quarter and handleplan's figures are updated through the year
-# (its own rule watches realised going down), so they are not compared here.
-PERIOD_FIGURES = {"effekt": {"Effekt"}, "tilgang_afgang": {"Primo", "Tilgang", "Afgang"}}
+if TYPE_CHECKING:
+    from syncservice.layout import Kind
 
 Differs = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (new values, old values) → flagged
 
 
-def _by_key(figures: Iterable[Figure]) -> dict[tuple[str, str, str, str], Figure]:
+def by_key(figures: Iterable[Figure]) -> dict[tuple[str, str, str, str], Figure]:
     return {(f.track, f.line.casefold(), f.metric, f.period): f for f in figures}
 
 
-def _kroner(value: float) -> str:
+def kroner_value(value: float) -> str:
     """The figure as the finding's value; shown in the reader's language (numeric=True)."""
     value = round(value, 2) + 0.0  # kroner and øre; -0.0 is 0
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def period_back(report: Report, previous: StoredVersion, reports_through: ReportsThrough | None) -> list[Finding]:
+def period_back(kind: Kind, report: Report, previous: StoredVersion) -> list[Finding]:
     """A new version that reports through an earlier period than the one in force (an old copy
     saved again) would take the later period's figures out of what finance reads: an error,
-    at the cell that says the period. The kind says what its reports go through."""
-    if reports_through is None:
+    at the cell that says the period. What a report goes through is the kind's count
+    (Kind.through: quarters, follow-ups), else its as-of date."""
+    if kind.through is not None:
+        new, old = report.through, previous.through
+        field = "through_cell"
+    else:
+        new = report.as_of
+        old = dt.date.fromisoformat(previous.as_of) if previous.as_of else None
+        field = "as_of_cell"
+    if new is None or old is None or not new < old:
         return []
-    new = reports_through(report.through, report.as_of)
-    old = reports_through(previous.through, dt.date.fromisoformat(previous.as_of) if previous.as_of else None)
-    if new is None or old is None or type(new) is not type(old) or not new < old:  # type: ignore[operator]
-        return []
-    quarter = isinstance(new, int)
-    cell = report.extra.get("through_cell" if quarter else "as_of_cell")
+    cell = report.extra.get(field)
+    counted = isinstance(new, int)
     return [Finding("change.period_back", ERROR, report.sheet, (cell,) if cell else (),
-                    "Kvartal" if quarter else "Opgjort pr.", f"K{new}" if quarter else new.strftime("%d.%m.%Y"),
-                    {"new": new if quarter else new.isoformat(), "old": old if quarter else old.isoformat(),
-                     "other": previous.path, "version": previous.version_id})]
+                    "" if counted else "Opgjort pr.", str(new) if counted else new.strftime("%d.%m.%Y"),
+                    {"kind": kind.name, "new": new if counted else new.isoformat(),
+                     "old": old if counted else old.isoformat(), "other": previous.path,
+                     "version": previous.version_id})]
 
 
 def saved_before_current(report: Report, previous: StoredVersion) -> Finding:
@@ -64,56 +69,43 @@ def saved_before_current(report: Report, previous: StoredVersion) -> Finding:
                                  "version": previous.version_id})
 
 
-def changed_figures(report: Report, previous: StoredVersion, old: Sequence[Figure]) -> list[Finding]:
-    """A figure for a quarter or year an earlier version already reported, now different."""
-    metrics = PERIOD_FIGURES.get(report.kind, set())
-    pairs = _compared(report.figures, old, metrics, lambda new, was: np.abs(was - new) > 0.005)
+def against_previous(kind: Kind, report: Report, previous: StoredVersion, old: Sequence[Figure]) -> list[Finding]:
+    """The warnings of a new report against the version it replaces (`old`: its figures)."""
+    found = changed_figures(report, previous, old, kind.compared)
+    for rule in kind.version_rules:
+        found += rule(report, previous, old)
+    return found
+
+
+def against_last_year(kind: Kind, report: Report, last_year: StoredVersion, old: Sequence[Figure]) -> list[Finding]:
+    """The kind's warnings against last year's version in force (`old`: its figures)."""
+    return [f for rule in kind.last_year_rules for f in rule(report, last_year, old)]
+
+
+def changed_figures(report: Report, previous: StoredVersion, old: Sequence[Figure],
+                    metrics: Iterable[str] | None = None) -> list[Finding]:
+    """A figure for a quarter or year an earlier version already reported, now different:
+    of `metrics`, by default those the report's kind lists as such."""
+    if metrics is None:
+        from schemas import KINDS
+
+        metrics = KINDS[report.kind].compared
+    metrics = set(metrics)
+    pairs = compared(report.figures, old, metrics, lambda new, was: np.abs(was - new) > 0.005)
     if pairs is None:
-        before = _by_key(f for f in old if f.metric in metrics)
+        before = by_key(f for f in old if f.metric in metrics)
         found = ((new, before.get(key))
-                 for key, new in _by_key(f for f in report.figures if f.metric in metrics).items())
+                 for key, new in by_key(f for f in report.figures if f.metric in metrics).items())
         pairs = [(new, was.value) for new, was in found if was is not None and abs(was.value - new.value) > 0.005]
-    return [Finding("change.figure", WARNING, report.sheet, (new.cell,), new.metric, _kroner(new.value),
+    return [Finding("change.figure", WARNING, report.sheet, (new.cell,), new.metric, kroner_value(new.value),
                     {"line": new.line, "period": new.period or "", "old": round(float(was), 2),
                      "new": round(new.value, 2), "version": previous.version_id}, numeric=True)
             for new, was in pairs]
 
 
-def realised_decreased(report: Report, previous: StoredVersion, old: Sequence[Figure]) -> list[Finding]:
-    """handleplan: realised savings went down since the previous accepted version."""
-    if report.kind != "handleplan":
-        return []
-    pairs = _compared(report.figures, old, {"Realiseret"}, lambda new, was: new < was - 0.005)
-    if pairs is None:
-        before = _by_key(f for f in old if f.metric == "Realiseret")
-        found = ((new, before.get(key)) for key, new in _by_key(f for f in report.figures
-                                                                if f.metric == "Realiseret").items())
-        pairs = [(new, was.value) for new, was in found if was is not None and new.value < was.value - 0.005]
-    return [Finding("change.realised_decreased", WARNING, report.sheet, (new.cell,), "Realiseret",
-                    _kroner(new.value), {"line": new.line, "old": round(float(was), 2), "new": round(new.value, 2)},
-                    numeric=True)
-            for new, was in pairs]
-
-
-def start_vs_last_end(report: Report, last_year: StoredVersion | None, old: Sequence[Figure]) -> list[Finding]:
-    """tilgang_afgang: this year's Primo differs from last year's Ultimo, where last year
-    was reported through Q4."""
-    if report.kind != "tilgang_afgang" or last_year is None or last_year.through != 4:
-        return []
-    pairs = _starts_and_ends(report.figures, old)
-    if pairs is None:
-        ends = {f.line.casefold(): f for f in old if f.metric == "Ultimo"}
-        found = ((start, ends.get(start.line.casefold())) for start in report.figures if start.metric == "Primo")
-        pairs = [(start, end.value) for start, end in found if end is not None and abs(end.value - start.value) > 0.005]
-    return [Finding("change.start_vs_last_end", WARNING, report.sheet, (start.cell,), "Primo",
-                    _kroner(start.value), {"line": start.line, "end": round(float(end), 2), "year": report.year - 1},
-                    numeric=True)
-            for start, end in pairs]
-
-
 # --- column by column ---------------------------------------------------------------------
 
-def _compared(new: Sequence[Figure], old: Sequence[Figure], metrics: set[str], differs: Differs
+def compared(new: Sequence[Figure], old: Sequence[Figure], metrics: set[str], differs: Differs
               ) -> list[tuple[Figure, float]] | None:
     """(figure, its old value) for each figure of `metrics` in `new` whose figure in `old`
     (same track, line in any case, metric and period) `differs`, in new's order; as the
@@ -138,13 +130,15 @@ def _compared(new: Sequence[Figure], old: Sequence[Figure], metrics: set[str], d
     return [(new.figure(n, c), old.columns[b].values[where[n]]) for n, c, b in hits]
 
 
-def _starts_and_ends(new: Sequence[Figure], old: Sequence[Figure]) -> list[tuple[Figure, float]] | None:
-    """(Primo figure, last year's Ultimo of its line) where they differ; None unless both are
-    Figures with one Primo and one Ultimo column."""
+def starts_and_ends(new: Sequence[Figure], old: Sequence[Figure], start: str, end: str
+                    ) -> list[tuple[Figure, float]] | None:
+    """(new's `start` figure, old's `end` figure of its line) where they differ, e.g. this
+    year's Primo against last year's Ultimo; None unless both are Figures with one column
+    of each (then the caller compares figure by figure)."""
     if not isinstance(new, Figures) or not isinstance(old, Figures):
         return None
-    starts = [c for c, col in enumerate(new.columns) if col.metric == "Primo"]
-    ends = [c for c, col in enumerate(old.columns) if col.metric == "Ultimo"]
+    starts = [c for c, col in enumerate(new.columns) if col.metric == start]
+    ends = [c for c, col in enumerate(old.columns) if col.metric == end]
     if len(starts) != 1 or len(ends) != 1:
         return None
     where = _positions([line.casefold() for line in new.lines], [line.casefold() for line in old.lines])

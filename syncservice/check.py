@@ -10,6 +10,7 @@ import gc
 import time
 from collections.abc import Iterator, Mapping
 
+from syncservice.hidden import hidden_findings
 from syncservice.layout import Kind
 from syncservice.locate import locate
 from syncservice.models import ERROR, WARNING, Finding, Report, SheetInfo, StagedFile, Verdict
@@ -35,6 +36,7 @@ def check_workbook(staged: StagedFile, kinds: Mapping[str, Kind], *, max_unpacke
                 findings.extend(located.findings)
                 if located.table is None:
                     continue
+                findings.extend(hidden_findings(located.table, wb.hidden(sheet), sheet_hidden=sheet.hidden))
                 unit, year = identity(located.table)
                 sheets.append(SheetInfo(sheet.name, located.table.header.kind.name, unit, year))
                 checked = check_table(located.table, with_figures=with_figures)

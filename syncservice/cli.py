@@ -21,6 +21,8 @@ from syncservice.errors import DiskError, ServiceError
 from syncservice.logs import json_text, printable
 from syncservice.models import Finding, Verdict
 
+RETRY_LEFT_EXIT = 4  # `ingest`: files left to retry (WORKBOOKS.md §1, a file that stays unreadable)
+
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Config file (default ./config.toml; the embedded defaults when absent). "
@@ -172,7 +174,11 @@ def _open(config: config_mod.Config):  # type: ignore[no-untyped-def]
 @config_option
 def ingest(config_path: Path | None) -> None:
     """One pass over the watched folder: validate, record and archive every new or
-    changed workbook, then rewrite the consolidated workbook once."""
+    changed workbook, then rewrite the consolidated workbook once.
+
+    Exit 0; 4 while files are left to retry (being saved, or unreadable for less than
+    watch.unreadable_minutes: each is named; the next pass tries again); 5 when the
+    consolidated workbook could not be rewritten; 6 when `syncservice run` is running."""
     from syncservice.lock import Held, InstanceLock
     from syncservice.service import already_running, lock_path
 
@@ -200,9 +206,15 @@ def ingest(config_path: Path | None) -> None:
                 where = f" {safe(first.location)}" if first.location else ""
                 click.echo(f"{'afvist' if language == 'da' else 'rejected'}: {safe(outcome.rel)}{where}: "
                            f"{safe(messages.render(first, language))}")
+        for outcome in tally.outcomes:
+            if outcome.status == "retry":
+                click.echo(f"{'prøves igen' if language == 'da' else 'to retry'}: {safe(outcome.rel)}"
+                           f" ({safe(outcome.reason)})")
         click.echo(tally.line(language))
         if tally.summary_error:  # already on stderr through the log; the files are recorded
             sys.exit(DiskError.exit_code)
+        if tally.count("retry"):
+            sys.exit(RETRY_LEFT_EXIT)
     finally:
         store.close()
         lock.release()
@@ -333,6 +345,10 @@ from syncservice.cli_reporting import missing, template  # noqa: E402
 
 main.add_command(template)
 main.add_command(missing)
+
+from syncservice.cli_web import serve  # noqa: E402
+
+main.add_command(serve)
 
 from syncservice.cli_notify import notify  # noqa: E402
 

@@ -55,7 +55,7 @@ def _store(config: config_mod.Config) -> Iterator[Any]:
 @click.option("--unit", help="The unit (Enhed), as on the list of units that must report.")
 @click.option("--year", type=click.IntRange(2000, 2100), help="The year the report is for.")
 @click.option("--through", type=click.IntRange(1, 4),
-              help="tilgang_afgang: the last quarter in it (default: the last quarter ended by today).")
+              help="A kind with quarters: the last quarter in it (default: the last quarter ended by today).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write it (default: '<Kind> <unit> <year>.xlsx' in this folder).")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")

@@ -45,6 +45,7 @@ def run(config_path: Path | None) -> None:
     config = _config(config_path)
     setup(config, console_level="INFO")
     service = Service(config)
+    web = _web_beside(config)
 
     def stop(signum: int, frame: Any) -> None:
         service.stop()
@@ -54,7 +55,38 @@ def run(config_path: Path | None) -> None:
     for name in ("SIGTERM", "SIGINT", "SIGBREAK", "SIGHUP"):  # SIGBREAK: Ctrl-Break on Windows
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), stop)
-    service.run()
+    try:
+        service.run(started=web.start if web else None)  # once the store exists
+    finally:
+        if web:
+            web.stop()
+
+
+class _WebBeside:
+    """The reviewers' web view in a thread beside the watcher (web.enabled = true)."""
+
+    def __init__(self, config: config_mod.Config) -> None:
+        from syncservice.web import check_binding
+
+        check_binding(config, config.get("web", "host"))  # refused before the service starts
+        self.config = config
+        self.server: Any = None
+
+    def start(self) -> None:
+        from loguru import logger
+
+        from syncservice.web import WebServer
+
+        self.server = server = WebServer(self.config)
+        server.start(started=lambda: logger.info("web view: {}", server.url))
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def _web_beside(config: config_mod.Config) -> _WebBeside | None:
+    return _WebBeside(config) if config.get("web", "enabled") else None
 
 
 @click.command()
@@ -62,7 +94,8 @@ def run(config_path: Path | None) -> None:
 @config_option
 def status(as_json: bool, config_path: Path | None) -> None:
     """Whether the service is running; its last pass, files pending, reports current,
-    accepted and rejected files, and the last error. Exit 0 when running, 3 when not."""
+    accepted and rejected files, files that cannot be read, and the last error. Exit 0
+    when running, 3 when not."""
     from syncservice.lock import is_held, read_holder
     from syncservice.service import lock_path, status_path
 
@@ -97,11 +130,14 @@ def _store_facts(config: config_mod.Config, *, count_pending: bool) -> dict[str,
 
     if not config.path("database").exists():
         return {"current": 0, "accepted": 0, "rejected": 0, "rejected_now": 0,
-                "pending_now": None}
+                "pending_now": None, "unreadable": []}
     with Store.open(config.path("database")) as store:
         counts = store.counts()
         facts = {"current": counts["current"], "accepted": counts["accepted"], "rejected": counts["rejected"],
-                 "rejected_now": len(store.rejected_files(limit_errors=0)), "pending_now": None}
+                 "rejected_now": len(store.rejected_files(limit_errors=0)), "pending_now": None,
+                 # files that cannot be read: retried, or (after watch.unreadable_minutes) rejected
+                 "unreadable": [{"path": u.path, "since": _local(u.first_failed), "attempts": u.attempts,
+                                 "rejected": u.judged_at is not None} for u in store.unreadable()]}
         if count_pending and config.path("watched").is_dir():
             facts["pending_now"] = len(Pipeline(config, store).pending())
     return facts
@@ -116,7 +152,9 @@ TEXT = {
            "last_pass": "Seneste gennemløb", "files": "filer", "none": "intet endnu",
            "pending": "Filer i kø", "pending_stopped": "Filer nye eller ændrede siden sidste kørsel",
            "reports": "Gældende rapporter", "accepted": "Godkendte filer", "rejected": "Afviste filer",
-           "rejected_now": "heraf afvist nu", "last_error": "Seneste fejl", "no_error": "ingen"},
+           "rejected_now": "heraf afvist nu", "last_error": "Seneste fejl", "no_error": "ingen",
+           "unreadable": "Filer der ikke kan læses", "retrying": "prøves igen, ulæselig siden {since}",
+           "judged": "afvist som ulæselig, siden {since}"},
     "en": {"running": "syncservice is running (pid {pid} on {host}, started {started}; "
                       "{observer} observer on {watched})",
            "not_running": "syncservice is not running", "stopped": "stopped {when}",
@@ -125,8 +163,20 @@ TEXT = {
            "last_pass": "Last pass", "files": "files", "none": "none yet",
            "pending": "Files pending", "pending_stopped": "Files new or changed since the last run",
            "reports": "Reports current", "accepted": "Accepted files", "rejected": "Rejected files",
-           "rejected_now": "rejected now", "last_error": "Last error", "no_error": "none"},
+           "rejected_now": "rejected now", "last_error": "Last error", "no_error": "none",
+           "unreadable": "Files that cannot be read", "retrying": "retried, unreadable since {since}",
+           "judged": "rejected as unreadable, since {since}"},
 }
+
+
+def _local(iso_utc: str) -> str:
+    """'2026-11-23T09:20:15+00:00' (the store's UTC) → the server's local time, as now_text() writes it."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(iso_utc).astimezone().isoformat(timespec="seconds")
+    except ValueError:
+        return iso_utc
 
 
 def _when(iso: str) -> str:
@@ -163,6 +213,10 @@ def _status_text(info: dict[str, Any], last: status_mod.Status | None, language:
         lines.append(f"{w['pending_stopped']}: {info['pending_now']}")
     lines.append(f"{w['reports']}: {info['current']} · {w['accepted']}: {info['accepted']} · "
                  f"{w['rejected']}: {info['rejected']} ({w['rejected_now']}: {info['rejected_now']})")
+    if info.get("unreadable"):
+        named = [f"{safe(u['path'])} ({w['judged' if u['rejected'] else 'retrying'].format(since=_when(u['since']))})"
+                 for u in info["unreadable"]]
+        lines.append(f"{w['unreadable']}: {len(named)}: " + ", ".join(named))
     if last is not None and last.last_error:
         lines.append(f"{w['last_error']}: {_when(last.last_error_at)} {safe(last.last_error)}")
     else:

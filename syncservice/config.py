@@ -28,7 +28,19 @@ class Setting:
     # For a list or a table: checks a value read from config.toml and returns the value used;
     # a ValueError says what is wrong, naming the key. Replaces the type and choices checks.
     parse: Callable[[Any], Any] | None = None
-    example: tuple[str, ...] = ()  # lines shown commented out in config.toml
+    # lines shown commented out in config.toml; a callable where they depend on the kinds found
+    example: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
+
+    def example_lines(self) -> tuple[str, ...]:
+        return self.example() if callable(self.example) else self.example
+
+
+def _deadlines_example() -> tuple[str, ...]:
+    """One line per kind in schemas/: four quarterly deadlines where it reports by quarter, else one."""
+    from schemas import KINDS
+
+    return tuple(f'{name} = ["15-04", "15-07", "15-10", "15-01"]' if kind.quarters else f'{name} = ["15-12"]'
+                 for name, kind in KINDS.items())
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -62,6 +74,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("watch", "rescan_minutes", 10,
             "Minutes between full scans of the folder while running, to catch events the system "
             "dropped (inotify overflow, network hiccups); 0 turns them off."),
+    Setting("watch", "unreadable_minutes", 10,
+            "A file that exists but cannot be opened or read (permissions, a share refusing it) is "
+            "retried with backoff; this many minutes after the first failure it is rejected as "
+            "file.unreadable, listed with the rejected workbooks and named by `status` (it is still "
+            "tried again on each scan). 0 rejects it at the first failure."),
     Setting("logging", "rotation", "10 MB", "Start a new human log file at this size (loguru rotation)."),
     Setting("logging", "retention", "90 days", "Delete rotated log files older than this (loguru retention)."),
     Setting("limits", "max_file_mb", 50, "A workbook file larger than this is rejected unread."),
@@ -70,6 +87,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("limits", "max_rows", 200_000, "Most table rows read from one sheet."),
     Setting("limits", "max_seconds", 120,
             "Most seconds spent reading one workbook before it is rejected as too slow to read."),
+    # --- the reviewers' web view (syncservice/web.py) ------------------------------------------
+    Setting("web", "enabled", False,
+            "Whether `run` also serves the reviewers' web view (as `syncservice serve` does), beside the watcher."),
+    Setting("web", "host", "127.0.0.1",
+            "Address the web view listens on. Keep 127.0.0.1 behind a reverse proxy; any other address "
+            "is refused unless web.password_hash is set."),
+    Setting("web", "port", 8001, "Port the web view listens on."),
+    Setting("web", "base_url", "/",
+            "Path the web view is served under, when a reverse proxy puts it under one (e.g. \"/syncservice/\")."),
+    Setting("web", "username", "revisor", "User name to log in with, when web.password_hash is set."),
+    Setting("web", "password_hash", "",
+            "Turns on a login for every page: a hash from `.venv/bin/datasette hash-password` "
+            "(datasette-auth-passwords, PBKDF2-SHA256). Empty: no login, so only 127.0.0.1 may be bound."),
+    Setting("web", "allow_sql", False,
+            "Whether reviewers may write their own SQL (SELECT only, on a read-only connection) "
+            "besides the pages the web view offers."),
     # --- who must report, and when (syncservice/reporting.py) ---------------------------------
     Setting("reporting", "units", (),
             "Units that must report, each written as in the workbooks' Enhed. `missing` and the "
@@ -82,8 +115,7 @@ SETTINGS: tuple[Setting, ...] = (
             "one for a yearly report. A period falls due on the first such day on or after it begins, "
             "so a K4 deadline in January is in the next year. A kind with no deadlines is not chased.",
             parse=reporting.parse_deadlines,
-            example=('tilgang_afgang = ["15-04", "15-07", "15-10", "15-01"]', 'handleplan = ["15-12"]',
-                     'effekt = ["01-10"]')),
+            example=_deadlines_example),
     # --- messages to people (syncservice/notify.py, sender.py) ---------------------------------
     Setting("notify", "finance", (),
             "Apprise URLs (one per target: mailto:// for e-mail over SMTP, workflows:// for a Teams "
@@ -190,11 +222,11 @@ def render_toml() -> str:
             out += ["", f"[{section}]"]
         help_text = s.help + (" One of: " + ", ".join(f'"{c}"' for c in s.choices) if s.choices else "")
         if isinstance(s.default, dict):  # a table of its own; empty by default, the example commented out
-            out += ["", f"[{s.section}.{s.name}]", f"# {help_text}", *(f"# {line}" for line in s.example)]
+            out += ["", f"[{s.section}.{s.name}]", f"# {help_text}", *(f"# {line}" for line in s.example_lines())]
             out += [f"{k} = {_toml_value(v)}" for k, v in s.default.items()]
             continue
         out.append(f"# {help_text}")
-        out += [f"# Example: {line}" for line in s.example]
+        out += [f"# Example: {line}" for line in s.example_lines()]
         out.append(f"{s.name} = {_toml_value(s.default)}")
     return "\n".join(out) + "\n"
 

@@ -14,7 +14,7 @@ class ConfigError(ServiceError):
 
 
 class StoreError(ServiceError):
-    exit_code = 4
+    exit_code = 8  # 4 is `ingest`'s "files left to retry" (WORKBOOKS.md §1)
 
 
 class DiskError(ServiceError):

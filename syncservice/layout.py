@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -58,9 +58,35 @@ class Column:
         return any(re.fullmatch(p, norm) for p in self.patterns)
 
 
+def names_a_share(label: str) -> bool:
+    """'Opnået i %', 'Andel', 'Realiseret pct.' → True: a share of other figures, not a figure."""
+    from syncservice.parse import normalise_label
+
+    return _PERCENT_SUFFIX.search(normalise_label(label)) is not None
+
+
+def column_number(letters: str) -> int:
+    """'A' → 1, 'AB' → 28; a cell ref's digits are ignored ('E6' → 5)."""
+    number = 0
+    for ch in letters:
+        if ch.isalpha():
+            number = number * 26 + ord(ch.upper()) - 64
+    return number
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """A labelled header cell that is none of the kind's columns, with the sheet columns
+    it heads (a label over a two-row span heads each column under it)."""
+
+    ref: str  # the header cell
+    label: str  # as written
+    columns: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class YearColumns:
-    """effekt: one amount column per year, headed by the year itself."""
+    """One amount column per year, headed by the year itself."""
 
     metric: str
     low: int = 2000
@@ -70,12 +96,12 @@ class YearColumns:
 
 @dataclass(frozen=True)
 class QuarterColumns:
-    """tilgang_afgang: Tilgang/Afgang under a quarter label (two header rows) or 'K1 Tilgang'."""
+    """Intake/outflow labels under a quarter label (two header rows) or after it ('K1 Tilgang')."""
 
-    intake: tuple[str, ...] = ("Tilgang",)
-    outflow: tuple[str, ...] = ("Afgang",)
-    intake_metric: str = "Tilgang"
-    outflow_metric: str = "Afgang"
+    intake: tuple[str, ...]
+    outflow: tuple[str, ...]
+    intake_metric: str
+    outflow_metric: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,20 @@ class Frame:
     header_labels: Mapping[str, str] = field(default_factory=dict)  # frame column → label as written
     quarter_cells: Mapping[int, str] = field(default_factory=dict)  # quarter → its label's cell
     quarter_flows: tuple[tuple[str, int, str], ...] = ()  # (flow, quarter, label cell) in column order
+    unclaimed: tuple[Unclaimed, ...] = ()  # header cells no column claims, in column order
+    # (frame column, line index, the words) of each figure cell marked not computed (Kind.not_computed)
+    not_computed: tuple[tuple[str, int, str], ...] = ()
+
+    def unclaimed_between(self, after: str | None, before: str | None, *, from_after: bool = False
+                          ) -> Unclaimed | None:
+        """The first unclaimed header cell right of the cell `after` (None: the table's first
+        column; `from_after`: its own column too, another cell than it) and left of the cell
+        `before` (None: no bound): where a sequence of years or quarters really breaks, when
+        a label there could not be read ('2O22' between 2021 and 2023)."""
+        low = column_number(after) if after else min(map(column_number, self.letters.values()), default=0)
+        high = column_number(before) if before else float("inf")
+        return next((u for u in self.unclaimed if u.ref != after and high > u.columns[0]
+                     and (low < u.columns[0] or from_after and low == u.columns[0])), None)
 
     def kroner(self, value: float) -> float:
         """An amount in the sheet's unit → kroner, to the øre."""
@@ -156,21 +196,39 @@ def _shown(value: Any) -> str:
 
 
 Rule = Callable[[Frame], Iterable[Finding]]
-
-# What a version reports through (WORKBOOKS.md §5): a quarter 1..4, or an as-of date. Two
-# versions of one report compare by it; None where the version does not say.
-Through = int | dt.date
-ReportsThrough = Callable[[int | None, dt.date | None], Through | None]  # (quarter, as-of date) → period
-
-
-def by_quarter(quarter: int | None, as_of: dt.date | None) -> Through | None:
-    """A report through K3 goes further than one through K2."""
-    return quarter
+# text of a rule or a template help, per language: {"da": (what, fix), "en": (...)}; help: (title, text)
+Texts = Mapping[str, tuple[str, str]]
+# across versions (WORKBOOKS.md §5): (the new report, the version it is compared with, that
+# version's figures) → warnings; the version is the one replaced, or last year's
+VersionRule = Callable[[Any, Any, Sequence[Figure]], list[Finding]]
 
 
-def by_as_of(quarter: int | None, as_of: dt.date | None) -> Through | None:
-    """A report as of 30.09 goes further than one as of 30.06."""
-    return as_of
+@dataclass(frozen=True)
+class OverviewSheet:
+    """How finance's overview sheet shows a kind (WORKBOOKS.md §6). `shape` picks how the
+    engine lays out a line: 'generic' (one column per figure, from the kind's columns),
+    'target' (target, realised, expected, gap and share), 'years' (a column per year),
+    'flow' (start, intake and outflow per quarter, end), 'revisions' (the latest line and
+    its change from the one before: lines are revisions of one estimate)."""
+
+    sheet_title: str
+    title: str
+    explanation: str = ""
+    empty: str = "Ingen indberetninger er modtaget endnu."
+    line_label: str = ""
+    shape: str = "generic"
+    subtitle: str = ""  # '' says the amount unit ('Beløb i 1.000 kr.'); counts say what they count
+
+
+@dataclass(frozen=True)
+class Through:
+    """What 'reporting through' means for a kind whose Report.through is a count (quarters,
+    follow-ups): how a person reads it, and the last day it covers (for `missing`; None:
+    it covers any period). A kind without one reports through its as-of date, if any."""
+
+    of: Callable[[Frame], int | None]  # the located frame → the count
+    text: Callable[[int, str], str]  # (3, 'da') → 'til og med 3. kvartal'; (3, 'en') → 'through quarter 3'
+    last_day: Callable[[int, int], dt.date | None] = lambda through, year: None  # (count, year) → date
 
 
 @dataclass(frozen=True)
@@ -189,9 +247,32 @@ class Kind:
     total_labels: tuple[str, ...] = TOTAL_LABELS
     years: YearColumns | None = None
     quarters: QuarterColumns | None = None
-    year_from_header: bool = False  # effekt: no År in the metadata → the first year column
+    year_from_header: bool = False  # no År in the metadata → the first year column
+    year_from_lines: Callable[[list[str]], int | None] | None = None  # no År → the year its line names give
+    year_from_as_of: bool = False  # no År → the as-of date's year
     annotations: Callable[[Frame], dict[str, Any]] | None = None  # what a report says beside its figures
-    reports_through: ReportsThrough | None = None  # None: its versions are not compared by period
+    # --- what the engine says about it and shows of it (STYLE.md point 2) ---
+    messages: Mapping[str, Texts] = field(default_factory=dict)  # rule id → Danish and English text
+    figure_params: Mapping[str, frozenset[str]] = field(default_factory=dict)  # rule → params that are figures
+    message_fields: Callable[[Finding, str, dict[str, Any]], None] | None = None  # adds derived placeholders
+    help: Mapping[str, Texts] = field(default_factory=dict)  # template help: column key, 'year', 'quarter', 'in', 'out'
+    overview: OverviewSheet | None = None  # None: a generic overview built from its columns
+    position: int = 100  # where its overview sheet stands among the kinds' (then by name)
+    adds_up: bool = True  # lines add up: a total row is checked (overview, template); else one is an error
+    compared: frozenset[str] = frozenset()  # metrics of a period already reported: a change is a warning
+    version_rules: tuple[VersionRule, ...] = ()  # against the version replaced
+    last_year_rules: tuple[VersionRule, ...] = ()  # against last year's version in force
+    not_computed: tuple[str, ...] = ()  # words in a figure cell meaning 'not computed yet' (no figure)
+    # a figure cell's text → (the number as text, the warning's rule id), or None: '3,8 pr 3. kvartal 2016'
+    text_figure: Callable[[str], tuple[str, str] | None] | None = None
+    through: Through | None = None
+
+    def shown_overview(self) -> OverviewSheet:
+        """Its overview as declared, or one built from its title and line column."""
+        if self.overview is not None:
+            return self.overview
+        line = next((c.name for c in self.columns if c.key in self.line_columns), "Linje")
+        return OverviewSheet(sheet_title=self.title[:31], title=self.title, line_label=line)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from syncservice.layout import META_LABELS, Column, Kind
+from syncservice.layout import META_LABELS, Column, Kind, Unclaimed, names_a_share
 from syncservice.models import ERROR, WARNING, Cell, Finding, cell_ref
+from syncservice.number_format import PLAIN, Shown, shown
 from syncservice.parse import (
     NotANumber,
     decimals_shown,
@@ -30,6 +31,7 @@ from syncservice.parse import (
     split_quarter_prefix,
 )
 from syncservice.read import Row
+from syncservice.unit_places import unit_in_text, unit_places
 
 HEADER_SCAN_ROWS = 30
 FOOTNOTE = re.compile(r"^\s*(\*|note\b|noter\b|kilde\b|kilder\b|bemærkning)", re.IGNORECASE)
@@ -60,6 +62,8 @@ class Header:
     # (flow, quarter, its label's cell) of every Tilgang/Afgang column in column order, a
     # repeated quarter kept: the order the person wrote them, for the sequence rule
     quarter_flows: tuple[tuple[str, int, str], ...] = ()
+    # labelled header cells that are none of the kind's columns ('2025 (ny)', 'Bemærkning')
+    unclaimed: tuple[Unclaimed, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,12 @@ class Table:
     # field → the empty cell right of its label ('År' written, the year forgotten): where
     # a person must look, rather than at the header as for a label not written at all
     meta_empty: dict[str, str] = field(default_factory=dict)
+    hidden_format: tuple[str, ...] = ()  # cells whose number format shows nothing (';;;'), row by row
+    # unclaimed header columns with a number under them in the table's rows: (column, first
+    # such cell). Their figures would be lost (WORKBOOKS.md §1 "No column is silently ignored")
+    unread: tuple[tuple[Unclaimed, str], ...] = ()
+    # 'corner' / 'title' → the cell naming the amount unit there (unit_places.py)
+    unit_cells: dict[str, Cell] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,9 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
     if "year" in meta and header.depth == 1:
         header = _of_the_year(header, dict(head).get(header.row, {}), parse_year(meta["year"].value))
     keys = tuple(header.columns)
-    lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows)
+    hidden: list[str] = []
+    unread: dict[int, str] = {}
+    lines, line_rows, decimals, truncated, stray = _lines(head, rows, header, keys, max_rows, hidden, unread)
     problems: tuple[Finding, ...] = ()
     if truncated:
         problems = (Finding("sheet.too_many_rows", ERROR, sheet, (cell_ref(line_rows[-1], 1),),
@@ -125,7 +137,16 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
                              (cell_ref(blank_row, min(header.columns.values())), lead.ref), column, _text(lead),
                              {"blank_row": blank_row, "row": lead.row}),)
     return Located(Table(sheet, header, meta, keys, tuple(lines), tuple(line_rows), decimals, truncated,
-                         {k: ref for k, ref in meta_empty.items() if k not in meta}), problems)
+                         {k: ref for k, ref in meta_empty.items() if k not in meta}, tuple(hidden),
+                         tuple((header.unclaimed[i], ref) for i, ref in sorted(unread.items())),
+                         unit_places(head, header.row, min(header.columns.values()), _meta_cells(head, meta))),
+                   problems)
+
+
+def _meta_cells(head: list[Row], meta: dict[str, Cell]) -> list[Cell]:
+    """The metadata's value cells and the label cell left of each: never a title line."""
+    by_no = dict(head)
+    return [*meta.values(), *(c for v in meta.values() if (c := by_no.get(v.row, {}).get(v.col - 1)) is not None)]
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -367,6 +388,12 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     quarter_cols: dict[str, int] = {}
     quarter_cells: dict[int, str] = {}
     quarter_flows: list[tuple[str, int, str]] = []
+    unclaimed: list[tuple[str, str, list[int]]] = []  # (header cell, label, the columns it heads)
+    span: list[int] | None = None  # the columns under an unclaimed label of a two-row header
+
+    def unclaim(col: int, label: str, row: int) -> list[int]:
+        unclaimed.append((cell_ref(row, col), label, [col]))
+        return unclaimed[-1][2]
 
     def take(key: str, col: int, label: str, row: int, name: str) -> None:
         columns[key], labels[key], cells[key], names[key] = col, label, cell_ref(row, col), name
@@ -375,6 +402,8 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     for col in sorted(set(upper) | (set(lower) if two_rows else set())):
         top = _text(upper.get(col))
         bottom = _text(lower.get(col)) if two_rows else ""
+        if top:
+            span = None  # a label in the upper row ends the span of an unclaimed one before it
         if kind.quarters is not None:
             q = parse_quarter(top) if top else None
             if two_rows and q is not None:
@@ -400,6 +429,13 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                     quarter_cells.setdefault(split[0], cell_ref(row_no, col))
                     quarter_cols[key] = col
                 continue
+            if two_rows and q is not None:  # the quarter's label is the kind's; a word under it may not be
+                if bottom:
+                    unclaim(col, bottom, row_no + 1)
+                continue
+        if span is not None and bottom:  # under an unclaimed label merged over two columns
+            span.append(col)
+            continue
         label = top or bottom
         if not label:
             continue
@@ -411,18 +447,24 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                 take(f"y{m.group(1)}" if f"y{m.group(1)}" not in columns else f"y{m.group(1)}_{col}",
                      col, label, label_row, m.group(1))
                 continue
-        if need is not None and not need.could_label(normalise_label(label)):
-            continue  # no column's label starts so: spare _claim its synonym-by-synonym tests
-        spec = _claim(kind.columns, columns, label)
+        # no column's label starts so: spare _claim its synonym-by-synonym tests
+        could = need is None or need.could_label(normalise_label(label))
+        spec = _claim(kind.columns, columns, label) if could else None
         if spec is not None:
             take(spec.key, col, label, label_row, spec.name)
+        elif not (could and any(c.matches(label) for c in kind.columns)):
+            # none of the kind's columns ('Forventet 2014' beside 'Forventet 2015' is one, twice)
+            cols = unclaim(col, label, label_row)
+            span = cols if two_rows and top else None
 
-    # a blank header in the table's first column names the lines (seed 003)
+    # a blank header in the table's first column names the lines (seed 003), or one naming
+    # the amount unit ('i 1.000 kr.', WORKBOOKS.md §1); the table's first: nothing left of it
     for spec in kind.columns:
         if spec.key not in columns and spec.blank_first and columns:
             first = min(columns.values()) - 1
-            if first >= 1 and not _text(upper.get(first)) and not (two_rows and _text(lower.get(first))):
-                take(spec.key, first, "", row_no, spec.name)
+            if first >= 1 and _blank_or_unit(_text(upper.get(first))) and not (two_rows and _text(lower.get(first))) \
+                    and not any(_text(c) for col, c in upper.items() if col < first):
+                take(spec.key, first, _text(upper.get(first)), row_no, spec.name)
     if any(spec.required and spec.key not in columns for spec in kind.columns):
         return None
     if kind.years is not None and not years:
@@ -432,7 +474,12 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
     return Header(kind, row_no, 2 if two_rows else 1, columns, labels, cells, names,
                   years=tuple(y for y, _ in years),
                   quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
-                  quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows))
+                  quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows),
+                  unclaimed=tuple(Unclaimed(ref, label, tuple(cols)) for ref, label, cols in unclaimed))
+
+
+def _blank_or_unit(text: str) -> bool:
+    return not text or unit_in_text(text) is not None
 
 
 _YEAR_IN_LABEL = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -493,21 +540,31 @@ def _claim(specs: tuple[Column, ...], taken: dict[str, Any], label: str) -> Colu
 
 # --- lines ------------------------------------------------------------------------------
 
-def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str, ...], max_rows: int
+def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str, ...], max_rows: int,
+           hidden: list[str], unread: dict[int, str]
            ) -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool, tuple[int, Cell] | None]:
     """Table rows below the header, up to the first blank row or a footnote row; and,
     where the table ends at a blank row with what looks like more lines right under it,
-    (that blank row, the first cell of the line under it)."""
+    (that blank row, the first cell of the line under it). The cells whose number format
+    shows nothing (';;;') are added to `hidden`. Fills `unread`: per unclaimed header
+    column (its index in header.unclaimed) with a number in the table's rows, the first
+    such cell."""
     first = header.row + header.depth
     columns = [header.columns[k] for k in keys]
     wanted = set(columns)
-    formats: dict[str, set[str]] = {k: set() for k in keys}
+    # per column, the most decimals its plain numbers show: a format fixes them, General's
+    # own digits decide for the rest; the precision a total is held to
+    decimals: dict[str, int] = {}
+    looks: dict[str, tuple[int | None, Shown]] = {}  # number format → (decimals it fixes, what it shows)
     lines: list[tuple[Any, ...]] = []
     line_rows: list[int] = []
     expected = first
+    # sheet column → its unclaimed header, until a number is found under it; a share ('Opnået
+    # i %') is no figure of its own, so it is never asked
+    pending = {col: i for i, u in enumerate(header.unclaimed) if not names_a_share(u.label) for col in u.columns}
 
     def done() -> tuple[list[tuple[Any, ...]], list[int], dict[str, int], bool]:
-        return lines, line_rows, _decimals(formats, lines, keys), False
+        return lines, line_rows, decimals, False
 
     def rows() -> Iterator[Row]:
         yield from (r for r in head if r[0] >= first)
@@ -524,15 +581,37 @@ def _lines(head: list[Row], rest: Iterator[Row], header: Header, keys: tuple[str
         if isinstance(lead.value, str) and FOOTNOTE.match(lead.value):
             break
         if len(lines) >= max_rows:
-            return lines, line_rows, _decimals(formats, lines, keys), True, None
+            return lines, line_rows, decimals, True, None
+        if pending:
+            for col in sorted(pending.keys() & cells.keys()):
+                if col in pending and _shows_a_number(cells[col]):
+                    found = pending[col]
+                    unread[found] = cells[col].ref
+                    pending = {c: i for c, i in pending.items() if i != found}
         line = []
         for key, col in zip(keys, columns):
             cell = cells.get(col)
-            if cell is not None and not cell.formula and type(cell.value) in (int, float):
-                formats[key].add(cell.number_format)
-                line.append(float(cell.value))
-            else:
-                line.append(cell)
+            if cell is None:
+                line.append(None)
+                continue
+            look = looks.get(cell.number_format)
+            if look is None:
+                look = looks[cell.number_format] = (format_decimals(cell.number_format), shown(cell.number_format))
+            fixed, how = look
+            number = type(cell.value) is float or type(cell.value) is int
+            if how is not PLAIN:  # the rare format that hides, scales or shows percent: looked at closer
+                if how.hidden if number else how.hidden_text:
+                    hidden.append(cell.ref)
+                if number and how.is_percent(cell.value):
+                    number = False  # validate reads it: a percentage where a figure may not be one
+            if cell.formula or not number:
+                line.append(cell)  # text, a formula: validate reads it
+                continue
+            value = float(cell.value)
+            shown_here = fixed if fixed is not None else 0 if value.is_integer() else decimals_shown(value, "General")
+            if shown_here > decimals.get(key, -1):
+                decimals[key] = shown_here
+            line.append(value)
         lines.append(tuple(line))
         line_rows.append(row_no)
         expected += 1
@@ -579,15 +658,41 @@ def _is_figure(cell: Cell) -> bool:
         return False
 
 
-def _decimals(formats: dict[str, set[str]], lines: list[tuple[Any, ...]], keys: tuple[str, ...]) -> dict[str, int]:
-    """Per column, the most decimals its plain numbers show (their format, or General's
-    own digits): the precision a total is held to."""
-    out: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if not formats[key]:
-            continue
-        shown = max((d for d in map(format_decimals, formats[key]) if d is not None), default=0)
-        if any(format_decimals(f) is None for f in formats[key]):  # General: the value decides
-            shown = max([shown] + [decimals_shown(line[i], "General") for line in lines if type(line[i]) is float])
-        out[key] = shown
-    return out
+def _shows_a_number(cell: Cell) -> bool:
+    """Whether a person sees a figure in the cell: a number, a formula (its cached value a
+    number, or not calculated yet) or Danish number text. A date, a dash or a share ('51%',
+    a percent format) is none: a notes column may hold them without a figure being lost."""
+    value = cell.value
+    if "%" in (cell.number_format or "") or isinstance(value, bool):
+        return False
+    if cell.formula and value is None:
+        return True
+    if isinstance(value, (int, float)):
+        return True
+    if not isinstance(value, str) or "%" in value or not any(ch.isdigit() for ch in value):
+        return False
+    try:
+        return parse_number(value) is not None
+    except NotANumber:
+        return False
+
+# --- which kinds could read the same sheet (schemas.discover refuses them) -----------------
+
+def sample_header(kind: Kind) -> dict[int, Cell]:
+    """The smallest header row `kind` accepts: one label of each required column, two years
+    of its range, a quarter's intake and outflow; a blank first cell where its line column
+    may be unlabelled. What a sheet meant for `kind` holds at least."""
+    labels: list[str] = []
+    blank = any(spec.blank_first for spec in kind.columns if spec.required)
+    labels += [spec.labels[0] for spec in kind.columns if spec.required and not spec.blank_first and spec.labels]
+    if kind.years is not None:
+        labels += [str(kind.years.low + 20), str(kind.years.low + 21)]
+    if kind.quarters is not None:
+        labels += [f"K1 {kind.quarters.intake[0]}", f"K1 {kind.quarters.outflow[0]}"]
+    start = 2 if blank else 1
+    return {col: Cell(1, col, label) for col, label in enumerate(labels, start=start)}
+
+
+def claims(kind: Kind, other: Kind) -> bool:
+    """Whether `kind` would read a sheet holding only `other`'s required header labels."""
+    return _match(kind, 1, sample_header(other), {}) is not None

@@ -1,5 +1,9 @@
 """Every message a person reads about their workbook, keyed by rule id, in Danish and English.
 
+This catalogue holds what concerns every workbook (files, sheets, metadata, numbers,
+totals, changes across versions); each kind's module in schemas/ holds the text of the
+rules it emits and of its template help (Kind.messages, Kind.help). `texts(rule)` finds either.
+
 Each entry is (what is wrong, what to do). Placeholders: {value}, {column}, {cells},
 {sheet} and the finding's params. Written for a caseworker, not a programmer.
 """
@@ -8,9 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from syncservice.models import Finding
+
+if TYPE_CHECKING:
+    from syncservice.layout import Kind
 
 SAVE_AS = "Åbn filen i Excel og gem den som Excel-projektmappe (.xlsx)."
 SAVE_AS_EN = "Open the file in Excel and save it as an Excel Workbook (.xlsx)."
@@ -98,10 +106,14 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "template (e.g. Område | Mål | Realiseret | Forventet)."),
     },
     "file.unreadable": {
-        "da": ("Filen kunne ikke læses; den blev ændret, flyttet eller er ikke en almindelig fil.",
-               "Kontrollér, at filen findes og ikke er ved at blive gemt, og prøv igen."),
-        "en": ("The file could not be read; it changed, moved, or is not a regular file.",
-               "Check the file exists and is not being saved, and try again."),
+        "da": ("Filen kunne ikke læses; den blev ændret eller flyttet, er ikke en almindelig fil, eller "
+               "tjenesten har ikke adgang til den.",
+               "Kontrollér, at filen findes, ikke er ved at blive gemt, og at tjenesten må læse den "
+               "(filens rettigheder), og gem den igen."),
+        "en": ("The file could not be read; it changed or moved, is not a regular file, or the service "
+               "has no access to it.",
+               "Check the file exists, is not being saved, and that the service may read it (the file's "
+               "permissions), and save it again."),
     },
     "file.internal": {
         "da": ("Tjenesten kunne ikke behandle projektmappen på grund af en fejl i tjenesten selv.",
@@ -116,6 +128,29 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Sheet «{sheet}» is not a report and was skipped.",
                "Nothing to do if the sheet holds notes or instructions."),
     },
+    "sheet.hidden": {
+        "da": ("Arket «{sheet}» er skjult, men indeholder en indberetning; dens tal er læst med som alle andre.",
+               "Er det meningen, er der intet at gøre. Ellers vis arket (højreklik på en arkfane > Vis), "
+               "og ret eller slet det."),
+        "en": ("Sheet «{sheet}» is hidden but holds a report; its figures are read like any other.",
+               "If that is intended, there is nothing to do. Otherwise unhide the sheet (right-click a sheet "
+               "tab > Unhide), and correct or delete it."),
+    },
+    "table.hidden_rows": {
+        "da": ("Række {rows} i tabellen er skjult; tallene i dem er læst med som alle andre.",
+               "Vis rækkerne (markér rækkerne omkring dem, højreklik > Vis), og kontrollér tallene; slet de "
+               "rækker, der ikke hører til."),
+        "en": ("Row {rows} of the table is hidden; their figures are read like any other.",
+               "Unhide the rows (select the rows around them, right-click > Unhide), and check the figures; "
+               "delete the rows that do not belong."),
+    },
+    "table.hidden_columns": {
+        "da": ("Kolonne {columns} i tabellen er skjult; tallene i dem er læst med som alle andre.",
+               "Vis kolonnerne (markér kolonnerne omkring dem, højreklik > Vis), og kontrollér tallene."),
+        "en": ("Column {columns} of the table is hidden; their figures are read like any other.",
+               "Unhide the columns (select the columns around them, right-click > Unhide), and check the "
+               "figures."),
+    },
     "sheet.no_header": {
         "da": ("Arket har Enhed/År over tabellen, men ingen overskriftsrække, der kan genkendes, "
                "i de første 30 rækker.",
@@ -129,6 +164,16 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "efter ordet er i orden."),
         "en": ("Row {row} looks like the header of {kind}, but the column {missing} cannot be recognised.",
                "Write the header as the template does ({labels}); a year or a date after the word is fine."),
+    },
+    "sheet.unknown_column": {
+        "da": ("Kolonnen «{value}» er ikke en af skemaets kolonner, men der står tal under den (fx i {first}); "
+               "de tal bliver ikke læst og ville gå tabt.",
+               "Giv kolonnen en overskrift, skemaet kender ({known}), eller flyt kolonnen ud af tabellen "
+               "eller slet den."),
+        "en": ("The column «{value}» is none of the form's columns, but there are figures under it (e.g. in "
+               "{first}); they are not read and would be lost.",
+               "Give the column a header the form knows ({known}), or move the column out of the table "
+               "or delete it."),
     },
     "sheet.too_many_rows": {
         "da": ("Tabellen har flere end {limit} rækker.", "Del indberetningen op i flere ark eller filer."),
@@ -197,6 +242,12 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "da": ("Beløbsenheden «{value}» kendes ikke.", "Skriv «kr.», «1.000 kr.» eller «mio. kr.»."),
         "en": ("The amount unit «{value}» is unknown.", "Write «kr.», «1.000 kr.» or «mio. kr.»."),
     },
+    "meta.amount_unit_conflict": {
+        "da": ("Beløbsenheden står to steder med forskellig enhed: {first} og {other} (cellerne {cells}).",
+               "Ret den ene, så begge steder nævner den samme enhed, eller slet den ene."),
+        "en": ("The amount unit stands in two places with different units: {first} and {other} (cells {cells}).",
+               "Correct one so both name the same unit, or delete one."),
+    },
     # --- values ----------------------------------------------------------------------
     "value.not_number": {
         "da": ("«{value}» i kolonnen {column} er ikke et tal.",
@@ -217,10 +268,30 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "Write the number and set the cell's format to Number (Home > Number Format)."),
     },
     "value.formula_no_cache": {
-        "da": ("Cellen i kolonnen {column} har en formel, der aldrig er blevet beregnet.",
+        "da": ("Formlerne i {count} celle(r) er aldrig blevet beregnet, så de har ingen værdi at læse "
+               "(filen er ikke åbnet og gemt i et regneark).",
                "Åbn projektmappen i Excel, så formlerne beregnes, og gem den igen."),
-        "en": ("The cell in column {column} holds a formula that was never calculated.",
+        "en": ("The formulas in {count} cell(s) were never calculated, so they have no value to read "
+               "(the file was never opened and saved in a spreadsheet program).",
                "Open the workbook in Excel so the formulas are calculated, and save it again."),
+    },
+    "value.percent": {
+        "da": ("«{value}» i kolonnen {column} er en procentsats, men kolonnen indeholder beløb eller antal, "
+               "ikke procenter.",
+               "Skriv beløbet eller antallet uden %, og sæt cellens format til Tal (Hjem > Talformat); hører "
+               "procenten til et andet tal, så skriv den i en kolonne for sig."),
+        "en": ("«{value}» in column {column} is a percentage, but the column holds amounts or counts, "
+               "not percentages.",
+               "Write the amount or the count without %, and set the cell's format to Number (Home > Number "
+               "Format); if the percentage belongs to another figure, write it in a column of its own."),
+    },
+    "value.hidden_format": {
+        "da": ("{count} celle(r) i tabellen har et talformat, der skjuler værdien (fx ;;;), så den ikke ses; "
+               "værdierne er læst med som alle andre.",
+               "Sæt cellernes format til Tal eller Standard (Hjem > Talformat), og kontrollér tallene."),
+        "en": ("{count} cell(s) in the table have a number format that hides the value (e.g. ;;;), so it "
+               "cannot be seen; the values are read like any other.",
+               "Set the cells' format to Number or General (Home > Number Format), and check the figures."),
     },
     "value.formula_error": {
         "da": ("Formlen i kolonnen {column} giver fejlen {value}.",
@@ -277,68 +348,13 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "(difference {difference}).",
                "Correct the total or the figures that are wrong."),
     },
-    # --- handleplan --------------------------------------------------------------------
-    "handleplan.negative": {
-        "da": ("{column} er negativ ({value}).", "Kontrollér tallet; en negativ besparelse er en merudgift."),
-        "en": ("{column} is negative ({value}).", "Check the figure; a negative saving is an extra cost."),
-    },
-    "handleplan.realised_exceeds_expected": {
-        "da": ("Realiseret ({value}) overstiger forventet for året ({expected}).",
-               "Realiseret overstiger forventet – opdater Forventet."),
-        "en": ("Realised ({value}) exceeds expected for the year ({expected}).",
-               "Realised exceeds expected – update Forventet."),
-    },
-    "handleplan.as_of_outside_year": {
-        "da": ("Opgørelsesdatoen {value} ligger uden for {year} og første kvartal af året efter.",
-               "Kontrollér «Opgjort pr.» og «År»."),
-        "en": ("The as-of date {value} is outside {year} and the first quarter of the next year.",
-               "Check «Opgjort pr.» and «År»."),
-    },
-    # --- effekt ------------------------------------------------------------------------
-    "effekt.status": {
-        "da": ("Status «{value}» kendes ikke.", "Skriv Grøn, Gul eller Rød."),
-        "en": ("Status «{value}» is unknown.", "Write Grøn, Gul or Rød (green, yellow, red)."),
-    },
-    "effekt.years_too_few": {
-        "da": ("Tabellen har {count} årskolonne(r); der skal være mindst to.",
-               "Skriv årene som overskrifter i hver sin kolonne, fx 2025 | 2026 | 2027."),
-        "en": ("The table has {count} year column(s); at least two are needed.",
-               "Write the years as headers, one per column, e.g. 2025 | 2026 | 2027."),
-    },
-    "effekt.years_sequence": {
-        "da": ("Årskolonnerne skal komme i rækkefølge uden huller; her står {value}, men der skulle stå {expected}.",
-               "Ret overskriften, eller indsæt det manglende år."),
-        "en": ("The year columns must follow each other without gaps; here is {value} where {expected} belongs.",
-               "Correct the header, or insert the missing year."),
-    },
-    # --- tilgang_afgang ----------------------------------------------------------------
-    "tilgang.quarters": {
-        "da": ("Kvartalerne skal være 1. til 4. i rækkefølge, hver med Tilgang og Afgang; {problem}.",
-               "Ret kvartalsoverskrifterne, så de følger skabelonen."),
-        "en": ("Quarters must run 1 to 4 in order, each with Tilgang and Afgang; {problem}.",
-               "Correct the quarter headers so they follow the template."),
-    },
-    "tilgang.end_label": {
-        "da": ("Overskriften «{value}» passer ikke med, at der er indberettet til og med {period}.",
-               "Ret datoen i overskriften til kvartalets sidste dag, {expected}{empty_text}."),
-        "en": ("The header «{value}» does not match reporting through {period}.",
-               "Correct the date in the header to the quarter's last day, {expected}{empty_text}."),
-    },
-    "tilgang.balance": {
-        "da": ("For {line} giver primo + tilgang − afgang {computed}, men ultimo er {value}.",
-               "Ret tallene, så primo + tilgang − afgang = ultimo."),
-        "en": ("For {line}, start + intake − outflow gives {computed}, but the end count is {value}.",
-               "Correct the figures so that start + intake − outflow = end."),
-    },
-    "tilgang.running_negative": {
-        "da": ("For {line} bliver antallet negativt ({count}) efter {quarter}. kvartal.",
-               "Kontrollér afgangen i kvartalet; der kan ikke gå flere fra, end der er."),
-        "en": ("For {line} the count becomes negative ({count}) after quarter {quarter}.",
-               "Check the outflow in that quarter; more cannot leave than there are."),
-    },
-    "tilgang.over_capacity": {
-        "da": ("{line} har {count} borgere, flere end de {value} pladser.", "Kontrollér tallene og pladserne."),
-        "en": ("{line} has {count} citizens, more than its {value} places.", "Check the figures and the places."),
+    "total.not_allowed": {
+        "da": ("Rækken «{value}» er en totalrække, men linjerne i {kind} lægges ikke sammen: hver linje er en ny "
+               "opgørelse af det samme.",
+               "Slet totalrækken."),
+        "en": ("The row «{value}» is a total row, but the lines of {kind} do not add up: each line is a new estimate "
+               "of the same thing.",
+               "Delete the total row."),
     },
     # --- across versions (WORKBOOKS.md §5) ---------------------------------------------
     "change.other_path": {
@@ -360,30 +376,18 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
                "If it is a copy of a template, correct Enhed to your own unit."),
     },
     "change.period_back": {  # WORKBOOKS.md §5: a version never goes back in time
-        "da": ("Rapporten går kun til og med {new_period}, men den gældende version («{other}») går til og med "
-               "{old_period}. Den er derfor ikke godkendt, og den gældende version gælder fortsat.",
-               "Det ligner en ældre kopi: gem den nyeste udgave af rapporten (til og med {old_period} eller senere)."),
-        "en": ("The report only goes through {new_period}, but the version in force («{other}») goes through "
-               "{old_period}. It is therefore not accepted, and the version in force still applies.",
-               "This looks like an older copy: save the newest copy of the report (through {old_period} or later)."),
+        "da": ("Rapporten går kun {new_period}, men den gældende version («{other}») går {old_period}. "
+               "Den er derfor ikke godkendt, og den gældende version gælder fortsat.",
+               "Det ligner en ældre kopi: gem den nyeste udgave af rapporten ({old_period} eller senere)."),
+        "en": ("The report only goes {new_period}, but the version in force («{other}») goes {old_period}. "
+               "It is therefore not accepted, and the version in force still applies.",
+               "This looks like an older copy: save the newest copy of the report ({old_period} or later)."),
     },
     "change.figure": {
         "da": ("{column} {period} for {line} var {old} i den forrige godkendte version og er nu {new}.",
                "Intet at gøre, hvis rettelsen er tilsigtet; ellers ret tallet."),
         "en": ("{column} {period} for {line} was {old} in the previous accepted version and is now {new}.",
                "Nothing to do if the correction is intended; otherwise correct the figure."),
-    },
-    "change.realised_decreased": {
-        "da": ("Realiseret for {line} er faldet fra {old} til {new} siden den forrige godkendte version.",
-               "Kontrollér tallet; realiserede besparelser falder sjældent."),
-        "en": ("Realised for {line} went down from {old} to {new} since the previous accepted version.",
-               "Check the figure; realised savings rarely go down."),
-    },
-    "change.start_vs_last_end": {
-        "da": ("Primo for {line} er {value}, men ultimo {year} var {end}.",
-               "Kontrollér primo, så det passer med sidste års ultimo."),
-        "en": ("The start count for {line} is {value}, but the end count for {year} was {end}.",
-               "Check the start count so it matches last year's end count."),
     },
 }
 
@@ -392,14 +396,37 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
 # Other numbers (a year, a row, a version, a quarter) are written as they are: 2015, not 2.015.
 FIGURE_PARAMS: dict[str, frozenset[str]] = {
     "total.mismatch": frozenset({"expected", "difference"}),
-    "handleplan.realised_exceeds_expected": frozenset({"expected"}),
-    "tilgang.balance": frozenset({"computed"}),
-    "tilgang.running_negative": frozenset({"count"}),
-    "tilgang.over_capacity": frozenset({"count"}),
     "change.figure": frozenset({"old", "new"}),
-    "change.realised_decreased": frozenset({"old", "new"}),
-    "change.start_vs_last_end": frozenset({"end"}),
 }
+
+
+def texts(rule: str) -> Mapping[str, tuple[str, str]] | None:
+    """A rule's {language: (what, fix)}: the engine's own, else the kind's that emits it."""
+    entry = CATALOGUE.get(rule)
+    if entry is not None:
+        return entry
+    kind = _kind_of(rule)
+    return kind.messages[rule] if kind is not None else None
+
+
+def all_texts() -> dict[str, Mapping[str, tuple[str, str]]]:
+    """Every rule the service can report, with its texts: the engine's, then each kind's in
+    discovery order (docs/workbooks.md's rules table, tests/test_messages.py)."""
+    out: dict[str, Mapping[str, tuple[str, str]]] = dict(CATALOGUE)
+    for kind in _kinds().values():
+        out.update(kind.messages)
+    return out
+
+
+def _kinds() -> Mapping[str, Kind]:
+    from schemas import KINDS  # here, not at import: the kinds' modules import the engine
+
+    return KINDS
+
+
+def _kind_of(rule: str) -> Kind | None:
+    """The kind whose module declares `rule`'s text, if any."""
+    return next((k for k in _kinds().values() if rule in k.messages), None)
 
 
 def number_text(value: float, language: str = "da", decimals: int | None = None) -> str:
@@ -427,7 +454,8 @@ def shown_value(finding: Finding, language: str = "da") -> str:
 def figure_params(finding: Finding, language: str = "da") -> dict[str, Any]:
     """The finding's params, its figures written in `language` (a store from before they
     were kept as numbers holds them as text already: left as they are)."""
-    figures = FIGURE_PARAMS.get(finding.rule, frozenset())
+    kind = _kind_of(finding.rule)
+    figures = FIGURE_PARAMS.get(finding.rule) or (kind.figure_params.get(finding.rule) if kind else None) or frozenset()
     decimals = finding.params.get("decimals")
     return {k: number_text(v, language, decimals)
             if k in figures and isinstance(v, (int, float)) and not isinstance(v, bool) else v
@@ -436,7 +464,7 @@ def figure_params(finding: Finding, language: str = "da") -> dict[str, Any]:
 
 def render(finding: Finding, language: str = "da") -> str:
     """The full message: what is wrong, then what to do."""
-    if finding.rule not in CATALOGUE:  # a rule without text is a bug of ours; still say something useful
+    if texts(finding.rule) is None:  # a rule without text is a bug of ours; still say something useful
         return f"{finding.rule}: {finding.value}"
     what, fix = parts(finding, language)
     return f"{what} {fix}"
@@ -448,59 +476,53 @@ def parts(finding: Finding, language: str = "da") -> tuple[str, str]:
     An unknown rule gives (rule: value, '') rather than failing: a gap in the catalogue
     must not cost the person their report (tests/test_messages.py keeps it from happening).
     """
-    entry = CATALOGUE.get(finding.rule)
+    entry = texts(finding.rule)
     if entry is None:
         return f"{finding.rule}: {finding.value}", ""
     what, fix = entry.get(language) or entry["da"]
     fields: dict[str, Any] = {"value": shown_value(finding, language), "column": finding.column,
                               "sheet": finding.sheet, "cells": ", ".join(finding.cells),
                               **figure_params(finding, language)}
-    if finding.rule == "tilgang.quarters":
-        missing = fields.get("missing", "")
-        if isinstance(missing, list):
-            missing = (" og " if language == "da" else " and ").join(missing)
-        quarter, expected = fields.get("quarter", "?"), fields.get("expected", "?")
-        twice = fields.get("twice") or []
-        if isinstance(twice, list) and twice:  # two Tilgang columns under one quarter's label
-            fields["problem"] = (f"kvartal {quarter} har to kolonner med {twice[0]}" if language == "da"
-                                 else f"quarter {quarter} has two {twice[0]} columns")
-        elif missing and quarter == expected:  # the quarter is where it belongs, half of it is not
-            fields["problem"] = (f"kvartal {quarter} mangler {missing}" if language == "da"
-                                 else f"quarter {quarter} lacks {missing}")
-        else:
-            fields["problem"] = ((f"her står kvartal {quarter}, hvor kvartal {expected} skulle stå" if language == "da"
-                                  else f"here is quarter {quarter} where quarter {expected} belongs")
-                                 + ((f" (mangler {missing})" if language == "da" else f" (missing {missing})")
-                                    if missing else ""))
-    if finding.rule == "change.period_back":  # a quarter reported through, or an as-of date
+    if finding.rule == "change.period_back":  # a count the kind names, or an as-of date
         for key in ("new", "old"):
-            fields[f"{key}_period"] = _period_text(fields.get(key), language)
-    if finding.rule == "tilgang.end_label":  # '3. kvartal 2016', or '3. kvartal' where År is not known
-        through, year = fields.get("through", "?"), fields.get("year") or ""
-        fields["period"] = (f"{through}. kvartal {year}" if language == "da"
-                            else f"quarter {through}" + (f" of {year}" if year else "")).strip()
-        empty = fields.get("empty") or []
-        if isinstance(empty, list) and empty:  # the later quarters' columns are there, but empty
-            quarters = (" og " if language == "da" else " and ").join(
-                f"{q}. kvartal" if language == "da" else f"quarter {q}" for q in empty)
-            fields["empty_text"] = (f", eller slet de tomme kolonner for {quarters}, hvis det ikke er indberettet endnu"
-                                    if language == "da" else
-                                    f", or delete the empty columns of {quarters} if it is not reported yet")
-        else:
-            fields["empty_text"] = ""
+            fields[f"{key}_period"] = _period_text(fields.get(key), fields.get("kind"), language)
+    if finding.rule == "sheet.unknown_column":
+        fields["known"] = _known_columns(fields, language)
+    kind = _kind_of(finding.rule)
+    if kind is not None and kind.message_fields is not None:  # placeholders a kind derives from its params
+        kind.message_fields(finding, language, fields)
     return _fill(what, fields), _fill(fix, fields)
 
 
-def _period_text(period: Any, language: str) -> str:
-    """3 → '3. kvartal' (en 'quarter 3'); '2016-09-30' → '30.09.2016'; '?' when not given."""
+def _period_text(period: Any, kind: Any, language: str) -> str:
+    """What a report goes through, as a person reads it: its kind's count in the kind's words
+    (3 → 'til og med K3'), or an as-of date ('2016-09-30' → 'til og med 30.09.2016')."""
     if isinstance(period, int) and not isinstance(period, bool):
-        return f"{period}. kvartal" if language == "da" else f"quarter {period}"
+        through = getattr(_kinds().get(kind), "through", None) if isinstance(kind, str) else None
+        if through is not None:
+            return through.text(period, language)
+        return f"til og med {period}" if language == "da" else f"through {period}"
     if isinstance(period, str) and period:
         try:
-            return dt.date.fromisoformat(period).strftime("%d.%m.%Y")
+            period = dt.date.fromisoformat(period).strftime("%d.%m.%Y")
         except ValueError:
-            return period
+            pass
+        return f"til og med {period}" if language == "da" else f"through {period}"
     return "?"
+
+
+def _known_columns(fields: dict[str, Any], language: str) -> str:
+    """'Spor, Tiltag, Status eller et årstal fra 2000 til 2100': the headers a kind knows."""
+    names = [str(n) for n in fields.get("columns") or []]
+    if fields.get("low") and fields.get("high"):
+        names.append(f"et årstal fra {fields['low']} til {fields['high']}" if language == "da"
+                     else f"a year from {fields['low']} to {fields['high']}")
+    if fields.get("quarters"):
+        names.append("Tilgang og Afgang under et kvartal som 1. kv." if language == "da"
+                     else "Tilgang and Afgang under a quarter such as K1")
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + (" eller " if language == "da" else " or ") + names[-1]
 
 
 class _Blank(dict):
@@ -514,8 +536,9 @@ def _fill(template: str, fields: dict[str, Any]) -> str:
 
 # --- what belongs where: the help a template shows (syncservice/template.py) ------------------
 # The input message on a header or metadata cell, and the alert when a typed value breaks
-# the cell's data validation; in the words of the rules above. Keyed '{kind}.{column key}',
-# else by the shape kinds share ('year', 'in', 'out', 'total', 'meta.*', 'type.*'), and
+# the cell's data validation; in the words of the rules above. A kind's own help (Kind.help,
+# keyed by column key, 'year', 'quarter', 'in', 'out') comes first; else these, by what every
+# kind shares ('total', 'meta.*'), by the type of a column ('type.*'), and
 # 'error.*' for the alerts. Each (title, text): Excel allows 32 characters in a title and
 # 255 in a text (225 in an alert); tests/test_template.py keeps them within.
 HELP: dict[str, dict[str, tuple[str, str]]] = {
@@ -542,84 +565,6 @@ HELP: dict[str, dict[str, tuple[str, str]]] = {
                         "ingen tomme rækker stå mellem linjerne."),
         "en": ("Total", "Calculated for you: the sum of the rows below. Do not type in this row, and leave no "
                         "empty rows between the lines."),
-    },
-    "handleplan.area": {
-        "da": ("Område", "Indsatsområdets navn, fx Støtte eget hjem. Hvert område én gang."),
-        "en": ("Area", "The area's name, e.g. Støtte eget hjem. Each area once."),
-    },
-    "handleplan.target": {
-        "da": ("Mål", "Årets besparelsesmål for området i {amount_unit}; 0 eller derover."),
-        "en": ("Target", "The year's savings target for the area in {amount_unit}; 0 or more."),
-    },
-    "handleplan.realised": {
-        "da": ("Realiseret", "Besparelsen opnået til og med datoen i Opgjort pr., i {amount_unit}. "
-                             "Et negativt tal (en merudgift) giver en advarsel."),
-        "en": ("Realised", "The saving achieved up to the date in Opgjort pr., in {amount_unit}. "
-                           "A negative figure (an extra cost) gives a warning."),
-    },
-    "handleplan.expected": {
-        "da": ("Forventet", "Den forventede besparelse for hele {year} i {amount_unit}. Er Realiseret "
-                            "større, får du en advarsel: opdater Forventet."),
-        "en": ("Expected", "The saving expected for all of {year} in {amount_unit}. If Realiseret is "
-                           "larger you get a warning: update Forventet."),
-    },
-    "effekt.track": {
-        "da": ("Spor", "Sporets nummer, fx 1 eller 4 a. Må stå tomt."),
-        "en": ("Track", "The track's number, e.g. 1 or 4 a. May be left empty."),
-    },
-    "effekt.initiative": {
-        "da": ("Tiltag", "Tiltagets navn. Samme spor og tiltag må kun stå én gang."),
-        "en": ("Initiative", "The initiative's name. The same track and initiative only once."),
-    },
-    "effekt.status": {
-        "da": ("Status", "Grøn: effekten er opnået. Gul: forventes opnået i år. Rød: forventes ikke "
-                         "opnået i år."),
-        "en": ("Status", "Grøn (green): the effect is achieved. Gul (yellow): expected this year. "
-                         "Rød (red): not expected this year."),
-    },
-    "year": {
-        "da": ("Effekt {column}", "Tiltagets forventede økonomiske effekt i {column}, i {amount_unit}. "
-                                  "Besparelser skrives negative; skriv 0 for ingen effekt."),
-        "en": ("Effect {column}", "The initiative's expected economic effect in {column}, in {amount_unit}. "
-                                  "Savings are negative; write 0 for no effect."),
-    },
-    "tilgang_afgang.name": {
-        "da": ("Tilbud", "Dagtilbuddets navn. Hvert tilbud én gang."),
-        "en": ("Day service", "The day service's name. Each one once."),
-    },
-    "tilgang_afgang.start": {
-        "da": ("Primo", "Antal borgere 1/1 {year}, det samme som ultimo sidste år. Et helt tal, 0 eller "
-                        "derover."),
-        "en": ("Start count", "Citizens on 1/1 {year}, the same as last year's end count. A whole number, "
-                              "0 or more."),
-    },
-    "quarter": {
-        "da": ("{quarter}. kvartal {year}", "Tilgang og afgang i kvartalet: borgere, der er begyndt og stoppet. "
-                                            "Hele tal, 0 eller derover; tomt tæller som 0."),
-        "en": ("Quarter {quarter} {year}", "Intake and outflow in the quarter: citizens who started and who "
-                                           "left. Whole numbers, 0 or more; empty counts as 0."),
-    },
-    "in": {
-        "da": ("{quarter}. kvartal: Tilgang", "Borgere, der er begyndt i {quarter}. kvartal. Et helt tal, "
-                                              "0 eller derover; tomt tæller som 0."),
-        "en": ("Quarter {quarter}: intake", "Citizens who started in quarter {quarter}. A whole number, "
-                                            "0 or more; empty counts as 0."),
-    },
-    "out": {
-        "da": ("{quarter}. kvartal: Afgang", "Borgere, der er stoppet i {quarter}. kvartal. Et helt tal, "
-                                             "0 eller derover; tomt tæller som 0."),
-        "en": ("Quarter {quarter}: outflow", "Citizens who left in quarter {quarter}. A whole number, "
-                                             "0 or more; empty counts as 0."),
-    },
-    "tilgang_afgang.end": {
-        "da": ("Ultimo", "Antal borgere {end}: primo + tilgang − afgang. Et helt tal, 0 eller derover."),
-        "en": ("End count", "Citizens on {end}: start + intake − outflow. A whole number, 0 or more."),
-    },
-    "tilgang_afgang.capacity": {
-        "da": ("Pladser", "Tilbuddets antal pladser; må stå tomt. Flere borgere end pladser giver en "
-                          "advarsel."),
-        "en": ("Places", "The day service's number of places; may be left empty. More citizens than places "
-                         "gives a warning."),
     },
     # a kind without its own entries above still gets help by the type of its columns
     "type.text": {"da": ("{column}", "Linjens navn. Hver linje én gang."),
@@ -652,8 +597,9 @@ HELP: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def help_text(key: str, language: str = "da", **fields: Any) -> tuple[str, str]:
-    """(title, text) of HELP[key] filled in; an unknown language falls back to Danish."""
-    entry = HELP[key]
+def help_text(key: str, language: str = "da", kind: Kind | None = None, **fields: Any) -> tuple[str, str]:
+    """(title, text) of `kind`'s own help for `key`, else HELP[key], filled in; an unknown
+    language falls back to Danish."""
+    entry = kind.help[key] if kind is not None and key in kind.help else HELP[key]
     title, text = entry.get(language) or entry["da"]
     return _fill(title, fields), _fill(text, fields)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from syncservice.models import StoredVersion
-from syncservice.reporting import Due, due_on, quarter_end
+from syncservice.reporting import Due, due_on
 
 if TYPE_CHECKING:
     from syncservice.config import Config
@@ -84,10 +84,19 @@ def _status(due: Due, versions: Callable[[bool], Iterator[StoredVersion]], newes
 
 
 def covers(version: StoredVersion, due: Due) -> bool:
-    """A version counts for a period once what it reports through (the quarter, else the
-    as-of date) lies in that period or later. Without either, it counts for any period."""
+    """A version counts for a period once what it reports through (its kind's count, such
+    as the quarter, else the as-of date) lies in that period or later. Without either, it
+    counts for any period."""
+    through: dt.date | None = None
     if version.through:
-        through = quarter_end(version.through, version.year)
+        from schemas import KINDS
+
+        kind = KINDS.get(version.kind)
+        if kind is None or kind.through is None:
+            return True
+        through = kind.through.last_day(version.through, version.year)
+        if through is None:  # a count that names no day (follow-ups): it covers any period
+            return True
     elif version.as_of:
         through = dt.date.fromisoformat(version.as_of)
     else:

@@ -24,6 +24,7 @@ class Number:
 
     value: float
     decimals: int  # the total tolerance is half a unit of the last decimal shown (§1)
+    percent: bool = False  # written with '%': never an amount or a count (§1)
 
 
 class NotANumber(ValueError):
@@ -163,7 +164,7 @@ def parse_number(value: object, number_format: str = "General") -> Number | None
         raise NotANumber("not_number", value)
     negative = parenthesised or bool(found["trail"]) or (found["sign"] or "+") in _MINUS
     # + 0.0 turns '-0' into 0.0, never a negative zero in outputs
-    return Number((-number if negative else number) + 0.0, len(frac) + (2 if percent else 0))
+    return Number((-number if negative else number) + 0.0, len(frac) + (2 if percent else 0), percent)
 
 
 # ---- years and dates -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -26,8 +27,8 @@ from syncservice.errors import DiskError, StoreError
 from syncservice.layout import Kind
 from syncservice.logs import json_text
 from syncservice.models import ERROR, WARNING, Finding, SheetInfo, StagedFile, Verdict
-from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, candidates, clear_stale, discard,
-                               stage)
+from syncservice.stage import (STALE_SECONDS, FileChanged, NotARegularFile, TooLarge, Unreadable, candidates,
+                               clear_stale, discard, stage)
 from syncservice.store import Store, saved_before
 from syncservice.notify import Notices
 
@@ -126,6 +127,7 @@ class Pipeline:
             logger.info("removed {} staging copies left by an interrupted run", cleared)
         # and a half-written consolidated workbook's temp file, though no rewrite is due now
         durable.clear_stale_temps(config.path("consolidated"))
+        self._unreadable = {u.path for u in store.unreadable()}  # tried again each pass until read
         self._respell_listed_units()
         self.notices = Notices(config, store)  # what a verdict tells people ([notify]), queued with it
 
@@ -151,16 +153,23 @@ class Pipeline:
         try:
             staged = stage(path, rel, self.config.path("state") / "staging",
                            self.config.get("limits", "max_file_mb") << 20)
+        except Unreadable as exc:
+            return self._unreadable_file(path, rel, str(exc), started)
         except FileChanged as exc:
+            if not os.path.lexists(path):
+                self._readable(rel)  # gone: nothing left to retry
             return Outcome(rel, RETRY, reason=str(exc))
         except NotARegularFile:
+            self._readable(rel)
             return Outcome(rel, SKIPPED)
         except TooLarge as exc:
+            self._readable(rel)
             return self._too_large(path, rel, exc.size, started)
         except DiskError as exc:
             logger.error("{}: {} (will retry)", rel, exc)
             return Outcome(rel, RETRY, reason=str(exc))
         try:
+            self._readable(rel)  # judged as any file is from here
             return self._judge(staged, started, known)
         except (DiskError, StoreError) as exc:
             # Nothing half-recorded: the store's transaction rolled back; the next pass retries.
@@ -276,12 +285,11 @@ class Pipeline:
                 # The store keeps the newer file's version in force: compared with nothing, named.
                 extra.append(changes.saved_before_current(report, previous))
                 continue
+            kind = self.kinds[report.kind]
             if previous is not None:
-                kind = self.kinds.get(report.kind)
-                errors += changes.period_back(report, previous, kind.reports_through if kind else None)
+                errors += changes.period_back(kind, report, previous)
                 old = self.store.version_figures(previous.version_id)
-                extra += changes.changed_figures(report, previous, old)
-                extra += changes.realised_decreased(report, previous, old)
+                extra += changes.against_previous(kind, report, previous, old)
                 if staged is not None and previous.path != staged.rel:
                     # the one saved last wins; a copied template whose unit was not updated shows up here
                     unit_cell = report.extra.get("unit_cell")
@@ -290,7 +298,8 @@ class Pipeline:
                                          {"other": previous.path, "unit": report.unit, "year": report.year}))
             last_year = current.get((report.kind, report.unit, report.year - 1))
             if last_year is not None:
-                extra += changes.start_vs_last_end(report, last_year, self.store.version_figures(last_year.version_id))
+                extra += changes.against_last_year(kind, report, last_year,
+                                                   self.store.version_figures(last_year.version_id))
         if errors:  # rejected: nothing from it is in force, so what changed is beside the point
             return replace(verdict, errors=verdict.errors + tuple(errors))
         return replace(verdict, warnings=verdict.warnings + tuple(extra)) if extra else verdict
@@ -311,6 +320,52 @@ class Pipeline:
         self.store.record(placeholder, verdict, "", self.message, now)
         self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
         return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict), now)
+
+    def _unreadable_file(self, path: Path, rel: str, reason: str, started: float) -> Outcome:
+        """WORKBOOKS.md §1: a file that cannot be opened or read is retried (RETRY) until
+        watch.unreadable_minutes have passed since its first failure, then rejected once as
+        file.unreadable; later attempts that still fail change nothing (UNCHANGED)."""
+        now = self.clock()
+        try:
+            row = self.store.note_unreadable(rel, reason, now)
+        except StoreError as exc:
+            logger.error("{}: {} (will retry)", rel, exc)
+            return Outcome(rel, RETRY, reason=reason)
+        self._unreadable.add(rel)
+        minutes = self.config.get("watch", "unreadable_minutes")
+        if row.judged_at is not None:
+            return Outcome(rel, UNCHANGED, time.monotonic() - started, reason=reason)
+        if now - dt.datetime.fromisoformat(row.first_failed) < dt.timedelta(minutes=minutes):
+            return Outcome(rel, RETRY, reason=reason)
+        logger.warning("{} | could not be read for {} min ({}): rejected as unreadable", rel, minutes, reason)
+        verdict = Verdict(None, errors=(Finding("file.unreadable", ERROR, params={"minutes": minutes}),))
+        try:
+            st = os.lstat(path)
+            size, mtime_ns = st.st_size, st.st_mtime_ns
+        except OSError:
+            size = mtime_ns = 0
+        placeholder = StagedFile(path, rel, path, "", size, mtime_ns)  # nothing could be copied
+        try:
+            known = self.store.last_seen(rel)
+            if not (known and known.sha256 == "" and (known.size, known.mtime_ns) == (size, mtime_ns)
+                    and known.verdict == "rejected"):  # else recorded already, by a run killed right after
+                self.store.record(placeholder, verdict, "", self.message, now)
+            self.store.judged_unreadable(rel, now)
+        except StoreError as exc:
+            logger.error("{}: {} (will retry)", rel, exc)
+            return Outcome(rel, RETRY, reason=reason)
+        self._feedback(placeholder, verdict, now)  # text only: a file.* error never opens the file
+        return self._log(Outcome(rel, REJECTED, time.monotonic() - started, verdict=verdict, reason=reason), now)
+
+    def _readable(self, rel: str) -> None:
+        """`rel` was read after all (or is gone, or is not a file): no longer one to retry."""
+        if rel in self._unreadable:
+            try:
+                self.store.forget_unreadable([rel])
+            except StoreError as exc:  # the row stays: the next attempt forgets it
+                logger.error("{}: {}", rel, exc)
+                return
+            self._unreadable.discard(rel)
 
     def _log(self, outcome: Outcome, now: dt.datetime) -> Outcome:
         """The outcome in the human log and, with its verdict, in the JSON log, timed `now`: the
@@ -351,17 +406,24 @@ class Pipeline:
     # --- one pass ---------------------------------------------------------------------------
 
     def pending(self) -> list[Path]:
-        """Files new or changed (size or mtime) since the store last saw them, oldest save first."""
+        """Files new or changed (size or mtime) since the store last saw them, and those that
+        could not be read when last tried (a permission put right changes neither), oldest save first."""
         seen = self.store.seen_index()
         out = []
+        found = set()
         for path in candidates(self.watched, self.outputs):
-            known = seen.get(self.rel(path))
+            rel = self.rel(path)
+            found.add(rel)
+            known = seen.get(rel)
             try:
                 st = path.stat()
             except OSError:
                 continue
-            if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns):
+            if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns) or rel in self._unreadable:
                 out.append((st.st_mtime_ns, path))
+        if gone := self._unreadable - found:  # deleted or moved away: nothing left to retry
+            self.store.forget_unreadable(gone)
+            self._unreadable -= gone
         # Oldest save first, so of two files holding one report the one saved last is read last
         # and stays in force (WORKBOOKS.md §1); the store holds to that in any order too.
         return [path for _, path in sorted(out)]

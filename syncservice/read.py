@@ -27,6 +27,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.xml import DEFUSEDXML
 
 from syncservice.models import ERROR, Cell, Finding
+from syncservice.number_format import Shown, shown
 from syncservice.sheet_xml import SheetParser, read_string_table
 
 assert DEFUSEDXML, "defusedxml must be installed: openpyxl relies on it against XML entity attacks"
@@ -68,6 +69,15 @@ class SheetSource:
     name: str
     index: int
     worksheet: bool  # False for chart sheets and dialog sheets: nothing to read
+    hidden: bool = False  # state hidden or veryHidden: not shown in Excel, read all the same
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """The hidden rows and (first, last) column ranges of a sheet, as far as its rows were read."""
+
+    rows: tuple[int, ...] = ()
+    columns: tuple[tuple[int, int], ...] = ()
 
 
 def refuse_unsafe(path: Path, max_unpacked: int) -> None:
@@ -209,6 +219,9 @@ class OpenWorkbook:
             raise Unreadable("file.corrupt", reason="no sheets")
         self._deadline = deadline
         self._formats: dict[int, str] = {}
+        self._scaled: dict[int, Shown] = {}  # only the styles whose format divides the number shown
+        # per sheet read, its hidden rows and column ranges, as its parser notes them
+        self._hidden: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}
 
     def __enter__(self) -> "OpenWorkbook":
         return self
@@ -220,8 +233,14 @@ class OpenWorkbook:
     def sheets(self) -> list[SheetSource]:
         out = []
         for i, ws in enumerate(self._wb._sheets):
-            out.append(SheetSource(ws.title, i, hasattr(ws, "_get_source")))
+            out.append(SheetSource(ws.title, i, hasattr(ws, "_get_source"),
+                                   getattr(ws, "sheet_state", "visible") in ("hidden", "veryHidden")))
         return out
+
+    def hidden(self, sheet: SheetSource) -> Hidden:
+        """The rows and columns hidden on `sheet`, among those its rows() has read so far."""
+        rows, columns = self._hidden.get(sheet.index, ([], []))
+        return Hidden(tuple(rows), tuple(columns))
 
     def rows(self, sheet: SheetSource) -> Iterator[Row]:
         """(row number, {column: Cell}) for each row in the sheet's XML, in order.
@@ -234,13 +253,14 @@ class OpenWorkbook:
         """
         ws = self._wb._sheets[sheet.index]
         wb = self._wb
-        formats = self._formats
+        formats, scaled = self._formats, self._scaled
         with contextlib.ExitStack() as stack:
             try:
                 src = stack.enter_context(ws._get_source())
                 parser = SheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                                  date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
                 parsed = parser.parse()
+                self._hidden[sheet.index] = (parser.hidden_rows, parser.hidden_columns)
             except MemoryError:
                 raise
             except Exception as exc:  # the sheet's part is missing or cannot be opened
@@ -273,6 +293,8 @@ class OpenWorkbook:
                         # as inf or crash the arithmetic.
                         value = str(value)
                     fmt = formats.get(style) or self._number_format(style)
+                    if style in scaled and (type(value) is float or type(value) is int):
+                        value = scaled[style].value(value)  # '#,##0,' shows -250000 as -250: read what is shown
                     cells[column] = Cell(row_no, column, value, formula, fmt)
                 yield idx, cells
 
@@ -292,4 +314,6 @@ class OpenWorkbook:
             except (IndexError, AttributeError):
                 pass
             self._formats[style_id] = fmt
+            if shown(fmt).scales:
+                self._scaled[style_id] = shown(fmt)
         return fmt

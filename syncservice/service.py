@@ -71,10 +71,10 @@ class Service:
 
     def __init__(self, config: Config, *, on_outcome: Callable[[Outcome], None] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 wall_clock: Callable[[], dt.datetime] | None = None) -> None:
         self.config = config
-        self.now = now  # the wall clock verdicts, deadlines and messages are timed by (a fixed one in tests)
-        self.sender = Sender(config, now=now)  # messages to people ([notify]), from a thread of its own
+        # messages to people ([notify]), from a thread of its own, on the pipeline's wall clock
+        self.sender = Sender(config) if wall_clock is None else Sender(config, now=wall_clock)
         self.mode = config.get("watch", "observer")
         self.poll_seconds = float(config.get("watch", "poll_seconds"))
         self.settle_seconds = float(config.get("watch", "settle_seconds"))
@@ -84,6 +84,7 @@ class Service:
                               "watch.rescan_minutes 0 or more")
         self.on_outcome = on_outcome
         self.clock = clock
+        self.wall_clock = wall_clock  # the pipeline's (times recorded, watch.unreadable_minutes); tests move it
         self.summary_writes = 0
         self.processed = 0
 
@@ -133,7 +134,8 @@ class Service:
     def _run(self, holder: Holder, started: Callable[[], None] | None) -> None:
         watched = self.config.path("watched")
         store = Store.open(self.config.path("database"))  # used by the worker thread only
-        pipeline = Pipeline(self.config, store, clock=self.now)
+        pipeline = (Pipeline(self.config, store) if self.wall_clock is None
+                    else Pipeline(self.config, store, clock=self.wall_clock))
         watcher = self._watcher = Watcher(watched, pipeline.outputs, self._jobs.saved, mode=self.mode,
                                           poll_seconds=self.poll_seconds)
         threads = [threading.Thread(target=self._settle_loop, name="syncservice-settle", daemon=True),

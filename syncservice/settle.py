@@ -5,7 +5,8 @@ events (path, time) → Settler → paths ready to process.
 A path is ready when no event came for it for `settle_seconds`, its size and mtime were
 the same at two looks `settle_seconds` apart, and, for .xlsx/.xlsm, it opens as a zip
 (else it is looked at again with backoff). Other files (.csv, .xls) are handed over once
-stable, so validation can reject them with their own message.
+stable, so validation can reject them with their own message. Anything that is not a
+regular file (a FIFO, a socket, a folder) is forgotten at its first look, never opened.
 Many events for one file within the window give one hand-over, of its final content.
 
 Not thread-safe and never sleeps: the caller owns the lock and the loop, and passes a
@@ -16,11 +17,14 @@ its timing apart from the observer).
 from __future__ import annotations
 
 import os
+import stat as stat_mod
 import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from syncservice.stage import NotARegularFile, open_regular
 
 # The save formats that must be a complete zip (OOXML) before they are worth reading.
 ZIP_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -37,11 +41,12 @@ class Look:
 
     size: int
     mtime_ns: int
+    regular: bool = True  # False: a FIFO, socket, device, folder or symlink, never to be opened
 
 
 def look(path: Path) -> Look:
     st = os.stat(path, follow_symlinks=False)
-    return Look(st.st_size, st.st_mtime_ns)
+    return Look(st.st_size, st.st_mtime_ns, stat_mod.S_ISREG(st.st_mode))
 
 
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
@@ -50,13 +55,15 @@ OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 def looks_whole(path: Path) -> bool:
     """True when an .xlsx/.xlsm opens as a zip, or is an OLE file (a password-protected
     workbook or an .xls under the wrong name): either is worth judging now. False also
-    when it cannot be opened (on Windows: locked by the program saving it)."""
-    if zipfile.is_zipfile(path):
-        return True
+    when it cannot be opened (on Windows: locked by the program saving it) or is not a
+    regular file: that is never opened (stage.open_regular), so a FIFO cannot block us."""
     try:
-        with open(path, "rb") as f:
+        with os.fdopen(open_regular(path), "rb") as f:
+            if zipfile.is_zipfile(f):
+                return True
+            f.seek(0)
             return f.read(len(OLE_MAGIC)) == OLE_MAGIC
-    except OSError:
+    except (OSError, NotARegularFile):
         return False
 
 
@@ -150,6 +157,8 @@ class Settler:
         except OSError:
             # Unreadable for now (a share hiccup): the worker's retry decides, not us.
             return True
+        if not current.regular:
+            return False  # a FIFO, socket or folder under a workbook's name: ignored, never opened
         if current != entry.seen:
             # First look, or written since the last one: stability is measured from here.
             entry.seen, entry.seen_at, entry.not_zip_since = current, now, None

@@ -21,6 +21,8 @@ from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse  # defusedxml's, as openpyxl uses it
 
 SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
+COL_TAG = f"{{{SHEET_MAIN_NS}}}col"
+TRUE = ("1", "true")  # an xsd:boolean
 STRING_ITEM_TAG = f"{{{SHEET_MAIN_NS}}}si"
 PLAIN_TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 DIGITS = "0123456789"
@@ -34,20 +36,31 @@ class SheetParser(WorkSheetParser):
     contract says is an error of its own.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hidden_rows: list[int] = []
+        self.hidden_columns: list[tuple[int, int]] = []  # (first, last): one <col min max> may span 16,384
+
     def parse(self):  # type: ignore[no-untyped-def]
-        """Only the rows, each dropped from the tree once read.
+        """Only the rows, each dropped from the tree once read; the hidden rows and
+        columns noted on the way (`hidden_rows`, `hidden_columns`).
 
         openpyxl's own loop clears a row but leaves the empty element attached to
         <sheetData>, so its memory grows with the sheet (about 50 MB for 50,000 rows);
         we need neither the rest of the sheet's XML nor the rows already read.
         """
         sheet_data = None
+        before_rows = True  # <cols> precedes <sheetData>: looked for only until the first row
         for event, element in safe_iterparse(self.source):
             if event == "start":
                 if element.tag == SHEET_DATA_TAG:
                     sheet_data = element
                 continue
+            if before_rows and element.tag == COL_TAG:
+                self._column_range(element)
+                continue
             if element.tag == ROW_TAG:
+                before_rows = False
                 row = self.parse_row(element)
                 element.clear()
                 if sheet_data is not None:
@@ -69,7 +82,17 @@ class SheetParser(WorkSheetParser):
                     raise ValueError(f"{number} is not a valid row number") from None
                 self.row_counter = int(float(number))
         self.col_counter = 0
+        if row.get("hidden") in TRUE:
+            self.hidden_rows.append(self.row_counter)
         return self.row_counter, [self._cell(c) for c in row]
+
+    def _column_range(self, col):  # type: ignore[no-untyped-def]
+        if col.get("hidden") in TRUE:
+            try:
+                first, last = int(col.get("min")), int(col.get("max") or col.get("min"))
+            except (TypeError, ValueError):  # a broken <col> hides nothing we can name
+                return
+            self.hidden_columns.append((first, last))
 
     def _cell(self, element):  # type: ignore[no-untyped-def]
         """One <c>: the common cells (a number not formatted as a date, a shared string)

@@ -42,31 +42,62 @@ class TooLarge(Exception):
 
 
 class NotARegularFile(Exception):
-    """A symlink, folder, FIFO or device: never followed, never read."""
+    """A symlink, folder, FIFO, socket or device: never followed, never read."""
+
+
+class Unreadable(FileChanged):
+    """The file is there but cannot be opened or read (permissions, a share refusing it): retried
+    like a file being saved, and after watch.unreadable_minutes judged file.unreadable."""
+
+
+def is_regular(path: Path) -> bool:
+    """True when `path` itself (not what a symlink points at) is a regular file; False when it is
+    anything else or gone. Only a stat: nothing is opened."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of `path`, which must be a regular file (WORKBOOKS.md §1).
+
+    lstat first, so a FIFO, socket, device or folder is never opened at all; then open with
+    O_NOFOLLOW | O_NONBLOCK and fstat the descriptor, so one swapped in between the two can
+    neither block the open (a FIFO without a writer) nor be read. Raises NotARegularFile,
+    FileNotFoundError, or the OSError of the open.
+    """
+    if not stat.S_ISREG(os.lstat(path).st_mode):
+        raise NotARegularFile(f"{path} is not a regular file")
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path} was replaced by something that is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def stage(source: Path, rel: str, staging_dir: Path, max_bytes: int) -> StagedFile:
     """Copy `source` once, in chunks, to staging_dir/<random>/<name>; hash and size are of the copy.
 
     Raises FileChanged if size or mtime moved during the copy (or the file vanished),
-    TooLarge(size) above max_bytes, NotARegularFile for symlinks and non-files,
+    Unreadable when it cannot be opened or read, TooLarge(size) above max_bytes,
+    NotARegularFile for symlinks and non-files (never opened: open_regular),
     DiskError if the staging area cannot be written.
     """
-    if os.path.islink(source):  # also caught by O_NOFOLLOW where the OS has it (not Windows)
-        raise NotARegularFile(f"{source} is a symlink")
     try:
-        fd = os.open(source, _OPEN_FLAGS)
+        fd = open_regular(source)
     except FileNotFoundError:
         raise FileChanged(f"{source} vanished before it could be read") from None
     except OSError as exc:
-        if os.path.islink(source):
+        if os.path.islink(source):  # swapped in after the lstat: refused by O_NOFOLLOW (ELOOP)
             raise NotARegularFile(f"{source} is a symlink") from None
-        raise FileChanged(f"{source} could not be opened: {exc.strerror}") from None
+        raise Unreadable(f"{source} could not be opened: {exc.strerror or exc}") from None
     before = os.fstat(fd)
-    if not stat.S_ISREG(before.st_mode) or before.st_size > max_bytes:
+    if before.st_size > max_bytes:
         os.close(fd)
-        if not stat.S_ISREG(before.st_mode):
-            raise NotARegularFile(f"{source} is not a regular file")
         raise TooLarge(before.st_size)
     with os.fdopen(fd, "rb") as src:
         folder = _make_folder(staging_dir)
@@ -110,7 +141,7 @@ def _copy(src, target: Path, limit: int) -> tuple[str, int]:
             try:
                 chunk = src.read(CHUNK)
             except OSError as exc:  # e.g. the share went away: not our disk, try again later
-                raise FileChanged(f"reading failed: {exc.strerror or exc}") from exc
+                raise Unreadable(f"reading failed: {exc.strerror or exc}") from exc
             if not chunk:
                 break
             size += len(chunk)
@@ -158,7 +189,8 @@ def discard(staged: StagedFile) -> None:
 
 
 def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
-    """True for files never processed (WORKBOOKS.md §1): lock, temp, hidden, our own outputs, symlinks."""
+    """True for files never processed (WORKBOOKS.md §1): lock, temp, hidden, our own outputs, symlinks,
+    and anything there that is not a regular file (a FIFO, a socket, a device, a folder)."""
     name = path.name
     lowered = name.lower()
     if (
@@ -176,6 +208,8 @@ def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
     if any(part.startswith(".") for part in inner):
         return True
     if path.is_symlink() or any((watched.joinpath(*inner[: i + 1])).is_symlink() for i in range(len(inner))):
+        return True
+    if path.exists() and not is_regular(path):  # gone: not ours to judge, the settle step finds out
         return True
     return _is_own_output(path, own_outputs)
 
@@ -210,7 +244,7 @@ def candidates(watched: Path, own_outputs: Iterable[Path]) -> list[Path]:
                    and not (here / d).is_symlink()]
         for name in files:
             path = here / name
-            if path.is_symlink() or not path.is_file():
+            if not is_regular(path):  # symlinks, FIFOs, sockets, devices: never opened
                 continue
             if not is_ignored(path, watched, outputs):
                 found.append(path)

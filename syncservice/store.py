@@ -55,6 +55,18 @@ class RecordResult:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A file that exists but could not be read, since `first_failed` (ISO, UTC)."""
+
+    path: str
+    first_failed: str
+    last_failed: str
+    attempts: int
+    reason: str
+    judged_at: str | None  # when it got the verdict file.unreadable; None while it is retried
+
+
+@dataclass(frozen=True)
 class LogEntry:
     """One verdict in the validation log."""
 
@@ -249,6 +261,9 @@ def _finding(rule: str, severity: Severity, sheet: str | None, cells: str | None
                    json.loads(params or "{}"), bool(numeric))
 
 
+_UNREADABLE_SELECT = "SELECT path, first_failed, last_failed, attempts, reason, judged_at FROM unreadable"
+
+
 class Store:
     """The SQLite store. Use from one thread at a time (the pipeline's worker)."""
 
@@ -325,6 +340,34 @@ class Store:
                 "SELECT f.path, f.sha256, f.size, f.mtime_ns, f.verdict, f.id FROM files f"
                 " JOIN (SELECT MAX(id) AS id FROM files GROUP BY path) n ON n.id = f.id").fetchall()
         return {path: Seen(*rest) for path, *rest in rows}
+
+    # -- files that cannot be read -------------------------------------------------------------
+
+    def note_unreadable(self, path: str, reason: str, now: dt.datetime) -> Unreadable:
+        """One more failed attempt to read `path`; returns its row (first_failed kept from the first)."""
+        when = _iso(now)
+        with self._guard(f"note {path} as unreadable"), self.db.atomic():
+            self.db.execute(
+                "INSERT INTO unreadable (path, first_failed, last_failed, attempts, reason) VALUES (?, ?, ?, 1, ?)"
+                " ON CONFLICT (path) DO UPDATE SET last_failed = excluded.last_failed,"
+                " attempts = attempts + 1, reason = excluded.reason", [path, when, when, reason])
+            row = self.db.execute(_UNREADABLE_SELECT + " WHERE path = ?", [path]).fetchone()
+        return Unreadable(*row)
+
+    def judged_unreadable(self, path: str, now: dt.datetime) -> None:
+        with self._guard(f"note {path} as judged unreadable"), self.db.atomic():
+            self.db.execute("UPDATE unreadable SET judged_at = ? WHERE path = ?", [_iso(now), path])
+
+    def forget_unreadable(self, paths: Iterable[str]) -> None:
+        """`paths` were read after all, or are gone."""
+        with self._guard("forget unreadable files"), self.db.atomic():
+            self.db.conn.executemany("DELETE FROM unreadable WHERE path = ?", [(p,) for p in paths])
+
+    def unreadable(self) -> list[Unreadable]:
+        """Every file that could not be read when last tried, by path."""
+        with self._guard("read the unreadable files"):
+            rows = self.db.execute(_UNREADABLE_SELECT + " ORDER BY path").fetchall()
+        return [Unreadable(*row) for row in rows]
 
     # -- recording ---------------------------------------------------------------------------
 

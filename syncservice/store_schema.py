@@ -147,6 +147,17 @@ def respell_unit(db: Database, old: str, new: str) -> None:
     db.execute("DELETE FROM file_reports WHERE unit = ?", [old])
 
 
+@migrations()
+def add_unreadable(db: Database) -> None:
+    # Files that exist but cannot be opened or read (permissions, a share refusing them), per
+    # path: since when, so the verdict file.unreadable can fall after watch.unreadable_minutes
+    # across restarts and `ingest` passes. judged_at: when that verdict was recorded. A row
+    # goes once the file is read, or is gone.
+    db["unreadable"].create({"path": str, "first_failed": str, "last_failed": str, "attempts": int,
+                             "reason": str, "judged_at": str},
+                            pk="path", not_null={"first_failed", "last_failed", "attempts"})
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -1,6 +1,6 @@
 """The consolidated workbook finance reads (WORKBOOKS.md §6): current versions → one .xlsx.
 
-Sheets: Handleplan, Effekt, Tilgang og afgang (overviews with a chart each, summary_overviews.py),
+Sheets: one overview per kind (each kind's module says how, summary_overviews.py draws it),
 Ændringer, Kilder and Afviste (lists, summary_lists.py), and Data last (one tidy row per figure,
 an Excel table named 'Data', for pivot tables and Power BI).
 Written with openpyxl's write-only mode as the figures stream past, so memory does not
@@ -30,7 +30,7 @@ from syncservice.summary_data import DataRows
 from syncservice.summary_xml import SheetRows, splice
 from syncservice.summary_lists import changes_sheet, rejected_sheet, sources_sheet
 from syncservice.summary_missing import missing_sheet
-from syncservice.summary_overviews import OVERVIEWS
+from syncservice.summary_overviews import overview_of
 
 DATA_COLUMNS = ("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version")
 DATA_TABLE = "Data"
@@ -61,14 +61,17 @@ def write_consolidated(path: Path, versions: list[StoredVersion], rows: Callable
 def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator[DataRow]],
            rejected: list[RejectedFile], changes: list[VersionChange], *, amount_unit: str, language: str,
            message: Callable[[Finding], str], now: dt.datetime, missing: list[Standing] | None = None) -> None:
+    from schemas import KINDS as kinds  # every kind gets its overview sheet, in the order they declare
+
     layouts = scan(rows())
     by_id = {v.version_id: v for v in versions}
     wb = Workbook(write_only=True)  # sheets come in the order they are created
     data: DataSheet | None = None
     overviews: dict[str, Overview] = {}
     try:
-        for o in OVERVIEWS:
-            overviews[o.kind] = o(wb, layouts.get(o.kind, KindLayout()), by_id, amount_unit=amount_unit, now=now)
+        for kind in sorted(kinds.values(), key=lambda k: (k.position, k.name)):
+            overviews[kind.name] = overview_of(kind)(wb, kind, layouts.get(kind.name, KindLayout()), by_id,
+                                                     amount_unit=amount_unit, now=now)
         changes_sheet(wb, changes, language=language, message=message, now=now)
         sources_sheet(wb, versions, language=language, now=now)
         rejected_sheet(wb, rejected, language=language, message=message, now=now)

@@ -20,6 +20,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from syncservice.layout import Kind
 from syncservice.models import DataRow, StoredVersion
 from syncservice.summary_cells import (AMOUNT_UNITS, BLOCK, COUNT_FORMAT, GRAND, HEADER, HEADER_RIGHT, MUTED,
                                        PLAIN, SOURCE, SUBTITLE, TITLE, TOTAL, WRAP, YEAR_FORMAT, Look, blank,
@@ -52,8 +53,12 @@ class KindLayout:
     periods: set[str] = field(default_factory=set)  # effekt: years; tilgang_afgang: 'K1'..'K4'
     tracks: bool = False  # effekt has a Spor
     places: bool = False  # tilgang_afgang has Pladser
+    named_lines: bool = False  # some line has a name (else each line is a period: a budget year)
+    figures: dict[tuple[str, str], None] = field(default_factory=dict)  # (metric, period) seen, in order
 
     def see(self, row: DataRow) -> None:
+        self.named_lines = self.named_lines or bool(row.line)
+        self.figures.setdefault((row.metric, row.period), None)
         self.unit_len = max(self.unit_len, len(row.unit))
         self.line_len = max(self.line_len, len(row.line))
         self.source_len = max(self.source_len, len(row.source))
@@ -61,6 +66,12 @@ class KindLayout:
             self.periods.add(row.period)
         self.tracks = self.tracks or bool(row.track)
         self.places = self.places or row.metric == "Pladser"
+
+    @property
+    def figure_keys(self) -> list[tuple[str, str]]:
+        """(metric, period) pairs seen: metrics in the order first seen, each metric's periods sorted."""
+        metrics = list(dict.fromkeys(m for m, _ in self.figures))
+        return sorted(self.figures, key=lambda k: (metrics.index(k[0]), len(k[1]), k[1]))
 
     def sorted_periods(self) -> list[str]:
         return sorted(self.periods, key=lambda p: (len(p), p))  # '2020' < '2021'; 'K1' < 'K4'
@@ -71,17 +82,15 @@ def width(longest: int, low: int, high: int) -> int:
 
 
 class Overview:
-    """One overview sheet. Subclasses say which columns a line has and what goes in them."""
+    """One overview sheet. Subclasses (one per shape, summary_overviews.py) say which columns
+    a line has and what goes in them; the kind's OverviewSheet says the words."""
 
-    kind = ""
-    sheet_title = ""
-    title = ""
-    explanation = ""
-    empty = ""
-    line_label = ""
-
-    def __init__(self, wb: Workbook, layout: KindLayout, versions: dict[int, StoredVersion], *,
+    def __init__(self, wb: Workbook, kind: Kind, layout: KindLayout, versions: dict[int, StoredVersion], *,
                  amount_unit: str, now: dt.datetime) -> None:
+        self.kind = kind
+        self.sheet = kind.shown_overview()
+        self.sheet_title, self.title, self.explanation = self.sheet.sheet_title, self.sheet.title, self.sheet.explanation
+        self.empty, self.line_label = self.sheet.empty, self.sheet.line_label
         self.ws = wb.create_sheet(self.sheet_title)
         self.rows = SheetRows(self.ws)  # every row goes through here, as XML: summary_xml.py
         self.layout = layout
@@ -121,7 +130,7 @@ class Overview:
         raise NotImplementedError
 
     def subtitle(self) -> str:
-        return f"Beløb i {self.amount_unit}"
+        return self.sheet.subtitle or f"Beløb i {self.amount_unit}"
 
     def explain(self) -> str:
         """The line under the subtitle: how to read the figures."""
@@ -153,6 +162,9 @@ class Overview:
             return
         last_col = get_column_letter(self.ncols)
         self.ws.auto_filter.ref = f"A{HEADER_ROW}:{last_col}{self.last_block_row}"
+        if not self.unit_totals():
+            self.conditional_formatting(HEADER_ROW + 1, self.row)
+            return
         # Below the filter range, so a filter never hides them: per year, each unit's total
         # again, one after the other (what the chart reads), then the grand total. Printed
         # from a new page, so the totals and the chart stay together, the chart in one piece.
@@ -219,8 +231,8 @@ class Overview:
         parts = [f"Kilde: {v.file_name}", f"gemt {local_time(v.saved_at)}", f"version {v.version_id}"]
         if v.as_of:
             parts.append(f"opgjort pr. {_date(v.as_of)}")
-        if v.through:
-            parts.append(f"til og med K{v.through}")
+        if v.through and self.kind.through is not None:  # its own words: 'til og med K3'
+            parts.append(self.kind.through.text(v.through, "da"))
         return ", ".join(parts)
 
     def _flush_line(self) -> None:
@@ -228,27 +240,38 @@ class Overview:
             return
         _, line, track = self.line
         unit, year = self.block  # type: ignore[misc]
-        labels = self.labels(line, track)
+        self.write_line(unit, year, self.labels(line, track), self.values, (self.version_id, track, line))
+        _add_into(self.block_sum, self.values)
+        self.line, self.values = None, {}
+
+    def write_line(self, unit: str, year: int, labels: list[str], values: Values, key: LineKey) -> None:
+        """One line of a block, as the figures came."""
         height = row_height(list(zip(labels, self.label_widths)))
         if height:
             self.ws.row_dimensions[self.row + 1].height = height
         self._append([text(self.ws, unit, MUTED), number(self.ws, year, YEAR_FORMAT, centred(MUTED)),
-                      *(text(self.ws, label, WRAP) for label in labels),
-                      *self.figures(self.values, WRAP, (self.version_id, track, line))])
-        _add_into(self.block_sum, self.values)
-        self.line, self.values = None, {}
+                      *(text(self.ws, label, WRAP) for label in labels), *self.figures(values, WRAP, key)])
 
     def _end_block(self) -> None:
         if self.block is None:
             return
         self._flush_line()
         unit, year = self.block
-        self._append(self._total_row(unit, year, "I alt", self.block_sum, TOTAL))
+        self.end_block(unit, year)
         self.last_block_row = self.row
         self._append([])
         _add_into(self.year_sum.setdefault(year, {}), self.block_sum)
         self.unit_sums.append((unit, year, self.block_sum))
         self.block, self.block_sum = None, {}
+
+    def unit_totals(self) -> bool:
+        """Whether each unit's total, and all units', stand below the blocks: where lines add up."""
+        return self.kind.adds_up
+
+    def end_block(self, unit: str, year: int) -> None:
+        """The block's last row: its total where the kind's lines add up (Kind.adds_up)."""
+        if self.kind.adds_up:
+            self._append(self._total_row(unit, year, "I alt", self.block_sum, TOTAL))
 
     def _total_row(self, unit: str, year: int, label: str, values: Values, look: Look) -> list:
         labels = [*(blank(self.ws, look) for _ in self.label_widths[1:]), text(self.ws, label, look)]

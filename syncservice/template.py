@@ -5,7 +5,7 @@
 What goes where is decided here; template_sheet.py lays it out. The table's columns
 come from the kind's declaration (schemas/), so a new kind gets a template too. Where
 the store holds the report already (this year's, else last year's), its lines are
-pre-filled; for a flow table (tilgang_afgang) also each line's start count, from last
+pre-filled; for a flow table (quarters) also each line's start count, from last
 year's end count, and the quarters before the one being reported. Whatever describes
 the new period stays empty: never a stale copy.
 """
@@ -25,7 +25,7 @@ from syncservice.store import Store
 
 MIN_INPUT_ROWS = 20  # empty rows to type into, at least
 SPARE_ROWS = 10  # empty rows below the pre-filled lines
-YEARS = 5  # effekt's year columns when nothing earlier says how many (seed 002: 2020–2024)
+YEARS = 5  # year columns when nothing earlier says how many (seed 002: 2020–2024)
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,10 @@ class Col:
     """One column of the template's table."""
 
     key: str  # the frame key the validator gives it: 'target', 'y2026', 'in_1'
-    label: str | int  # header text (an effekt year as a number, as staff type it)
+    label: str | int  # header text (a year as a number, as staff type it)
     type: ColumnType
     at_least_zero: bool = False  # the kind's schema says ≥ 0
-    help: str = ""  # key in messages.HELP
+    help: str = ""  # key in the kind's help (Kind.help), else in messages.HELP
     fields: dict[str, Any] = field(default_factory=dict)  # for the help text
     group: str = ""  # two-row header: the quarter label above 'Tilgang' / 'Afgang'
     line: bool = False  # names the line (area, initiative, day service)
@@ -126,7 +126,8 @@ def _columns(kind: Kind, year: int, amount_unit: str, years: list[int], through:
     rest = [col(spec) for spec in kind.columns if spec.key not in kind.line_columns]
     block: list[Col] = []
     if kind.years is not None:
-        block = [Col(f"y{y}", y, "amount", help="year", fields={**fields, "column": str(y)}) for y in years]
+        help_key = "year" if "year" in kind.help else "type.amount"
+        block = [Col(f"y{y}", y, "amount", help=help_key, fields={**fields, "column": str(y)}) for y in years]
         out = named + block + rest
     elif kind.quarters is not None and through:
         for q in range(1, through + 1):
@@ -143,10 +144,8 @@ def _columns(kind: Kind, year: int, amount_unit: str, years: list[int], through:
 
 
 def _help_key(kind: Kind, spec: Column) -> str:
-    from syncservice.messages import HELP
-
-    own = f"{kind.name}.{spec.key}"
-    return own if own in HELP else f"type.{spec.type}"
+    """The kind's own help for the column, else the help by its type."""
+    return spec.key if spec.key in kind.help else f"type.{spec.type}"
 
 
 def _end_label(through: int | None, year: int) -> str:
@@ -166,7 +165,7 @@ def _at_least_zero(kind: Kind, keys: list[str]) -> set[str]:
 
 
 def _years(kind: Kind, year: int, source: StoredVersion | None, figures: list[Figure]) -> list[int]:
-    """effekt: this year's version's year columns, else as many as last year's from `year` on."""
+    """Year columns: this year's version's, else as many as last year's from `year` on."""
     if kind.years is None:
         return []
     found = sorted({int(f.period) for f in figures if f.metric == kind.years.metric and f.period.isdigit()})
@@ -191,10 +190,10 @@ def _meta(kind: Kind, unit: str, year: int, amount_unit: str, columns: tuple[Col
 
 def _lines(kind: Kind, figures: list[Figure]) -> list[tuple[str, ...]]:
     """The source version's lines in sheet order, as values of the kind's line columns
-    (the last names the line; an earlier one is effekt's Spor)."""
+    (the last names the line; an earlier one is a track, Spor)."""
     seen: dict[tuple[str, str], None] = {}
     for f in sorted(figures, key=lambda f: f.line_no):
-        seen.setdefault((f.track, f.line), None)
+        seen.setdefault((f.track, f.line or f.period), None)  # a line without a name is its period (a budget year)
     width = len(kind.line_columns)
     return [((track,) * (width - 1) + (line,)) if width > 1 else (line,) for track, line in seen]
 

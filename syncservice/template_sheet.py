@@ -73,7 +73,8 @@ class _Sheet:
         self.amount_format = AMOUNT_UNITS.get(plan.amount_unit, AMOUNT_UNITS["1.000 kr."])[1]
         self.header_row = 4 + len(plan.meta) + 1
         self.total_row = self.header_row + (2 if plan.two_row_header else 1)
-        self.first = self.total_row + 1
+        # lines that do not add up (revisions of one estimate) get no total row
+        self.first = self.total_row + (1 if plan.kind.adds_up else 0)
         self.last = self.first + plan.input_rows - 1
         self.checks: dict[str, DataValidation] = {}
 
@@ -81,12 +82,16 @@ class _Sheet:
         ws, plan = self.ws, self.plan
         title = ws.cell(1, 1, f"{plan.kind.title} {plan.year}")
         title.font = TITLE_FONT
-        note = _text(ws, 2, 1, NOTE.get(self.language, NOTE["da"]))
+        note = NOTE.get(self.language, NOTE["da"])
+        if not plan.kind.adds_up:  # no total row to speak of
+            note = note.replace(" Rækken «I alt» regner selv.", "").replace(" The «I alt» row calculates itself.", "")
+        note = _text(ws, 2, 1, note)
         note.font = NOTE_FONT
         for i, (key, value) in enumerate(plan.meta):
             self.meta_row(4 + i, key, value)
         self.header()
-        self.total()
+        if plan.kind.adds_up:
+            self.total()
         self.inputs()
         self.looks()
 
@@ -102,7 +107,7 @@ class _Sheet:
         if key == "year":
             rule = self.rule(type="whole", operator="between", formula1="2000", formula2="2100", error="year")
         elif key == "as_of":
-            # outside the year and its next quarter is only a warning (handleplan.as_of_outside_year)
+            # outside the year and its next quarter is only a warning (a kind's rule may say so)
             low, high = _serial(dt.date(year, 1, 1)), _serial(dt.date(year + 1, 3, 31))
             rule = self.rule(type="date", operator="between", formula1=str(low), formula2=str(high),
                              error="date", errorStyle="warning")
@@ -130,12 +135,12 @@ class _Sheet:
                 cell = _text(ws, row, c, col.label) if isinstance(col.label, str) else ws.cell(row, c, col.label)
                 if two:
                     ws.merge_cells(start_row=row, start_column=c, end_row=row + 1, end_column=c)
-            title, prompt = help_text(col.help, self.language, **col.fields)
+            title, prompt = help_text(col.help, self.language, plan.kind, **col.fields)
             self.prompt(self.rule(), cell, title, prompt)
         for group, cols in groups.items():
             cell = _text(ws, row, cols[0], group)
             quarter = plan.columns[cols[0] - 1].fields.get("quarter")
-            title, prompt = help_text("quarter", self.language, quarter=quarter, year=plan.year)
+            title, prompt = help_text("quarter", self.language, plan.kind, quarter=quarter, year=plan.year)
             self.prompt(self.rule(), cell, title, prompt)
             ws.merge_cells(start_row=row, start_column=cols[0], end_row=row, end_column=cols[-1])
         for r in range(row, self.total_row):

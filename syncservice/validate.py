@@ -20,7 +20,8 @@ import pandera.pandas as pa
 
 from syncservice.layout import META_NAMES, Frame, Kind
 from syncservice.locate import Table
-from syncservice.models import ERROR, WARNING, Cell, Figure, Finding, Report
+from syncservice.models import ERROR, WARNING, Cell, Figure, Figures, Finding, Report
+from syncservice.number_format import shown
 from syncservice.parse import (
     NotANumber,
     decimals_shown,
@@ -32,6 +33,7 @@ from syncservice.parse import (
     parse_year,
     strip_footnote_marker,
 )
+from syncservice.unit_places import unit_in_text
 
 EXCEL_ERROR = re.compile(r"^#(NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!)")
 LINE_KEY = "line_key"
@@ -62,9 +64,11 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
     frame, totals, total_rows, decimals = _frame(table, meta, meta_cells, findings)
     findings.extend(_too_large(frame))
     layout = [f for rule in kind.header_rules for f in rule(frame)]
+    layout += _unread_columns(table, layout)  # a lost column leaves the row rules half the figures
     findings.extend(layout)
     findings.extend(_schema_findings(frame, kind, findings))
-    findings.extend(_total_findings(frame, totals, total_rows, decimals, findings))
+    findings.extend(_total_findings(frame, totals, total_rows, decimals, findings) if kind.adds_up
+                    else _totals_not_allowed(frame, kind, totals, total_rows))
     # Row rules run beside value errors: an unreadable cell is NaN, which no comparison
     # flags, so every other row's problems come in the same report. Only a broken layout
     # (header out of order, no table) makes them meaningless.
@@ -72,33 +76,71 @@ def check_table(table: Table, *, with_figures: bool = True) -> Checked:
         checked = _without_bad_values(frame, findings)
         for rule in kind.rules:
             findings.extend(rule(checked))
+    findings = _one_per_cause(findings)
     report = None
     if not any(f.severity == ERROR for f in findings):
         report = Report(
             kind=kind.name, unit=meta["unit"], year=meta["year"], sheet=table.sheet,
             figures=_figures(kind, frame) if with_figures else (), amount_unit=meta.get("amount_unit", ""),
-            as_of=meta.get("as_of"), through=max(frame.quarters) if frame.quarters else None,
-            extra={"unit_cell": meta_cells.get("unit", ""), **_period_cells(frame),
+            as_of=meta.get("as_of"), through=kind.through.of(frame) if kind.through else None,
+            extra={"unit_cell": meta_cells.get("unit", ""), **_period_cells(kind, frame),
                    **(kind.annotations(frame) if kind.annotations else {})},
         )
     return Checked(report, tuple(findings))
 
 
-def _period_cells(frame: Frame) -> dict[str, str]:
+def _period_cells(kind: Kind, frame: Frame) -> dict[str, str]:
     """Where the period a report goes through is written, for change.period_back: the last
-    quarter's label and the as-of date (each '*_cell', which the store keeps out of the content)."""
+    quarter's label, or the last line of a kind that counts its lines (follow-ups), and the
+    as-of date (each '*_cell', which the store keeps out of the content)."""
     cells = {}
     if frame.quarters and max(frame.quarters) in frame.quarter_cells:
         cells["through_cell"] = frame.quarter_cells[max(frame.quarters)]
+    elif kind.through is not None and frame.rows and kind.line_columns[-1] in frame.letters:
+        cells["through_cell"] = frame.ref(kind.line_columns[-1], len(frame.rows) - 1)
     if "as_of" in frame.meta_cells:
         cells["as_of_cell"] = frame.meta_cells["as_of"]
     return cells
 
 
+# Rules met by every cell a single cause touches: one finding lists them all, where the
+# person fixes the cause once (every total formula of a file never opened in Excel).
+ONE_CAUSE_RULES = ("value.formula_no_cache",)
+
+
+def _one_per_cause(findings: list[Finding]) -> list[Finding]:
+    """The findings of each ONE_CAUSE_RULES rule folded into one, at the first one's place,
+    listing all their cells; counted until then one per cell, so the rules over columns
+    (totals) still see each column that holds one."""
+    grouped: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.rule in ONE_CAUSE_RULES:
+            grouped.setdefault(f.rule, []).append(f)
+    if not grouped:
+        return findings
+    out = []
+    for f in findings:
+        same = grouped.get(f.rule)
+        if same is None:
+            out.append(f)
+        elif same[0] is f:
+            columns = list(dict.fromkeys(g.column for g in same))
+            out.append(replace(f, cells=tuple(c for g in same for c in g.cells),
+                               column=columns[0] if len(columns) == 1 else "",
+                               params={**f.params, "count": len(same), "columns": columns}))
+    return out
+
+
 def _figures(kind: Kind, frame: Frame) -> Sequence[Figure]:
-    """The kind's figures as it gives them: Figures stay columns (never half a million objects)."""
+    """The kind's figures as it gives them: Figures stay columns (never half a million objects).
+    An empty optional figure (NaN) is no figure: it would fail the store's NOT NULL, and a
+    file that can never be stored is retried for ever."""
     figures = kind.figures(frame)
-    return figures if isinstance(figures, Sequence) else tuple(figures)
+    if isinstance(figures, Figures):
+        if not any(np.isnan(np.asarray(c.values, dtype=float)).any() for c in figures.columns):
+            return figures
+        figures = iter(figures)
+    return tuple(f for f in figures if not math.isnan(f.value))
 
 
 def identity(table: Table) -> tuple[str, int | None]:
@@ -123,6 +165,23 @@ def _without_bad_values(frame: Frame, findings: list[Finding]) -> Frame:
     return replace(frame, lines=lines)
 
 
+def _unread_columns(table: Table, named: list[Finding]) -> list[Finding]:
+    """A header cell that is none of the kind's columns, with numbers under it, is an error
+    at that cell: its figures would be lost (WORKBOOKS.md §1 "No column is silently
+    ignored"). Said once per cell: a header rule that named it ('2O22' breaking the years)
+    says more."""
+    kind = table.header.kind
+    said = {ref for f in named for ref in f.cells}
+    known: dict[str, Any] = {"columns": [c.name for c in kind.columns]}
+    if kind.years is not None:
+        known |= {"low": kind.years.low, "high": kind.years.high}
+    if kind.quarters is not None:
+        known["quarters"] = True
+    return [Finding("sheet.unknown_column", ERROR, table.sheet, (column.ref,), column.label, column.label,
+                    {"first": first, **known})
+            for column, first in table.unread if column.ref not in said]
+
+
 # --- metadata ---------------------------------------------------------------------------
 
 def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -140,7 +199,19 @@ def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], di
             meta[key] = value
     if kind.year_from_header and "year" not in meta and table.header.years:
         meta["year"] = table.header.years[0]
+    if kind.year_from_lines is not None and "year" not in meta:
+        _year_from_lines(table, meta)
+    if kind.year_from_as_of and "year" not in meta and "as_of" in meta:
+        meta["year"] = meta["as_of"].year
+    unit_from = _amount_unit_places(table, meta, cells, findings)
+    if "year" not in meta and "year" not in kind.required_meta and "year" not in table.meta:
+        # a kind that finds its year elsewhere found none: the report has no identity without it
+        first = table.header.cells[min(table.header.columns, key=table.header.columns.get)]
+        findings.append(Finding("meta.missing", ERROR, table.sheet, (first,), META_NAMES["year"], "",
+                                {"field": META_NAMES["year"]}))
     for key in sorted(kind.required_meta):
+        if key == "amount_unit" and unit_from:
+            continue  # given in the corner or a title line instead
         if key not in table.meta and not (key == "year" and "year" in meta):
             if key in table.meta_empty:  # the label is there, its value is not
                 findings.append(Finding("meta.empty", ERROR, table.sheet, (table.meta_empty[key],), META_NAMES[key],
@@ -150,6 +221,44 @@ def _metadata(table: Table, findings: list[Finding]) -> tuple[dict[str, Any], di
             findings.append(Finding("meta.missing", ERROR, table.sheet, (first,), META_NAMES[key], "",
                                     {"field": META_NAMES[key]}))
     return meta, cells
+
+
+def _year_from_lines(table: Table, meta: dict[str, Any]) -> None:
+    """The report's year from its lines' names, as the kind reads them (the last follow-up's)."""
+    kind = table.header.kind
+    at = table.keys.index(kind.line_columns[0]) if kind.line_columns[0] in table.keys else None
+    if at is None:
+        return
+    names = [_display(v.value if isinstance(v, Cell) else v).strip() for v in (line[at] for line in table.lines)]
+    year = kind.year_from_lines([n for n in names if n]) if kind.year_from_lines else None
+    if year is not None:
+        meta["year"] = year
+
+
+def _amount_unit_places(table: Table, meta: dict[str, Any], cells: dict[str, str], findings: list[Finding]) -> str:
+    """WORKBOOKS.md §1: the amount unit may stand in the metadata, the table's top-left cell
+    or a title line. Where none is in the metadata, the first other place gives it; two
+    places naming different units are an error naming both cells. → where it came from,
+    '' when from the metadata or nowhere."""
+    places = [("amount_unit", table.meta["amount_unit"])] if "amount_unit" in table.meta else []
+    places += [(where, table.unit_cells[where]) for where in ("corner", "title") if where in table.unit_cells]
+    read = [(where, cell, unit_in_text(str(cell.value)) if where != "amount_unit" else parse_amount_unit(cell.value))
+            for where, cell in places]
+    read = [(where, cell, unit) for where, cell, unit in read if unit is not None]
+    if not read:
+        return ""
+    for (_, first, unit), (_, other, other_unit) in zip(read, read[1:]):
+        if other_unit[1] != unit[1]:
+            findings.append(Finding("meta.amount_unit_conflict", ERROR, table.sheet, (first.ref, other.ref),
+                                    META_NAMES["amount_unit"], _display(other.value),
+                                    {"first": unit[0], "other": other_unit[0]}))
+            break
+    where, cell, unit = read[0]
+    if where == "amount_unit":
+        return ""
+    meta["amount_unit"], meta["factor"] = unit
+    cells["amount_unit"] = cell.ref
+    return where
 
 
 def _meta_value(key: str, cell: Cell) -> Any:
@@ -186,6 +295,7 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
     columns = [(i, key, ctypes[key], key in line_cols, key in quarter_keys) for i, key in enumerate(table.keys)]
     line_positions = [table.keys.index(k) for k in line_cols]
     named_totals: list[tuple[int, Cell, str]] = []  # (line, cell, column) named like a total and more: 'I alt Ballerup'
+    marked: list[tuple[str, int, str]] = []  # (column, line, words) of cells the kind reads as not computed
     initials = {t[:1] for t in total_labels}
     for values, row_no in zip(table.lines, table.line_rows):
         looks = [(_total_label(values[i], total_labels, initials), n) for n, i in enumerate(line_positions)]
@@ -201,6 +311,11 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
             if type(value) is float:  # a plain number, already read (the common case, kept cheap)
                 target[key].append(value if ctype in NUMERIC else _display(value))
                 continue
+            if kind.not_computed or kind.text_figure:
+                read = _kind_text(kind, table.sheet, header.names[key], value, ctype, findings)
+                if read is None and value is not None and not is_total:
+                    marked.append((key, len(rows) - 1, " ".join(str(value.value).split())))
+                value = read
             value = _coerce(table.sheet, header.names[key], value, ctype, decimals, key, findings, line=is_line)
             if value is None and is_quarter:
                 value = 0.0  # WORKBOOKS.md §4: blank quarter cells count as 0
@@ -230,9 +345,27 @@ def _frame(table: Table, meta: dict[str, Any], meta_cells: dict[str, str], findi
         kind=kind.name, sheet=table.sheet, lines=lines, rows=tuple(rows),
         letters=letters, names=header.names, header_cells=header.cells, meta=meta, meta_cells=meta_cells,
         years=header.years, quarters=header.quarters, header_labels=header.labels,
-        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows,
+        quarter_cells=header.quarter_cells, quarter_flows=header.quarter_flows, unclaimed=header.unclaimed,
+        not_computed=tuple(marked),
     )
     return frame, totals, total_rows, decimals
+
+
+def _kind_text(kind: Kind, sheet: str, name: str, cell: Any, ctype: str, findings: list[Finding]) -> Any:
+    """A figure cell as the kind reads its words: 'Ej opgjort' (Kind.not_computed) is no
+    figure, and no finding; text the kind's text_figure reads ('3,8 pr 3. kvartal 2016')
+    is the number it gives, with the kind's warning. Anything else is left to _coerce."""
+    if ctype not in NUMERIC or not isinstance(cell, Cell) or not isinstance(cell.value, str):
+        return cell
+    text = " ".join(cell.value.split())
+    if normalise_label(text) in {normalise_label(w) for w in kind.not_computed}:
+        return None
+    read = kind.text_figure(text) if kind.text_figure else None
+    if read is None:
+        return cell
+    number, rule = read
+    findings.append(Finding(rule, WARNING, sheet, (cell.ref,), name, text, {"number": number}))
+    return cell._replace(value=number)
 
 
 def _snap_whole(counts: np.ndarray) -> np.ndarray:
@@ -316,9 +449,13 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         # and against the previous version (spaces only: other characters are kept as written)
         return _SPACES.sub(" ", strip_footnote_marker(text)) if line else text
     if type(value) is int or type(value) is float:  # the common case, kept cheap (50,000-row sheets)
-        shown = decimals_shown(value, cell.number_format)
-        if shown > decimals.get(key, -1):
-            decimals[key] = shown
+        if shown(cell.number_format).is_percent(value):  # '360%' typed into a cell Excel then formats as percent
+            as_shown = _display(round(value * 100, 10)).replace(".", ",")  # 3.6 → '360%', 0.125 → '12,5%'
+            findings.append(_percent(sheet, name, cell, ctype, f"{as_shown}%"))
+            return math.nan
+        shown_decimals = decimals_shown(value, cell.number_format)
+        if shown_decimals > decimals.get(key, -1):
+            decimals[key] = shown_decimals
         return float(value) if math.isfinite(value) else math.nan
     try:
         number = parse_number(value, cell.number_format)
@@ -328,8 +465,16 @@ def _coerce(sheet: str, name: str, cell: Cell | None, ctype: str, decimals: dict
         return math.nan
     if number is None:
         return None
+    if number.percent:
+        findings.append(_percent(sheet, name, cell, ctype, _display(value).strip()))
+        return math.nan
     decimals[key] = max(decimals.get(key, 0), number.decimals)
     return number.value
+
+
+def _percent(sheet: str, name: str, cell: Cell, ctype: str, shown_value: str) -> Finding:
+    """A percentage where an amount or a count belongs: as a figure it would be read a hundredth of itself."""
+    return Finding("value.percent", ERROR, sheet, (cell.ref,), name, shown_value, {"type": ctype})
 
 
 def _display(value: Any) -> str:
@@ -480,6 +625,18 @@ def _total_findings(frame: Frame, totals: dict[str, list[Any]], total_rows: list
                                    _display(value), {"expected": expected, "difference": float(value) - expected,
                                                      "decimals": decimals.get(key, 0)}, numeric=True))
     return out
+
+
+def _totals_not_allowed(frame: Frame, kind: Kind, totals: dict[str, list[Any]], total_rows: list[int]
+                        ) -> list[Finding]:
+    """Lines that revise one estimate never add up: a row labelled as a total is an error
+    at its label (WORKBOOKS.md §7), where it would otherwise pass for a sum."""
+    line = next((k for k in kind.line_columns if k in frame.letters), None)
+    if line is None:
+        return []
+    return [Finding("total.not_allowed", ERROR, frame.sheet, (f"{frame.letters[line]}{row}",), frame.names[line],
+                    _display(label.value if isinstance(label, Cell) else label), {"kind": kind.title})
+            for row, label in zip(total_rows, totals[line])]
 
 
 def _total_tolerance(decimals: int, expected: float) -> float:

@@ -100,6 +100,22 @@ def save(path: Path, sheets: dict[str, Rows] | Rows, formats: dict[str, str] | N
     return path
 
 
+def hide(path: Path, sheet: str, *, state: str = "visible", rows: tuple[int, ...] = (),
+         columns: tuple[str, ...] = ()) -> Path:
+    """Hide a saved workbook's sheet (state 'hidden' or 'veryHidden'), rows or columns, as Excel's Hide does."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    ws.sheet_state = state
+    for row in rows:
+        ws.row_dimensions[row].hidden = True
+    for letter in columns:
+        ws.column_dimensions[letter].hidden = True
+    wb.save(path)
+    return path
+
+
 def cell(rows: Rows, ref: str, value: Any) -> Rows:
     """Set one cell (e.g. 'C9') in a rows list, growing it as needed."""
     from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
@@ -112,6 +128,21 @@ def cell(rows: Rows, ref: str, value: Any) -> Rows:
     while len(line) < col:
         line.append(None)
     line[col - 1] = value
+    return rows
+
+
+def add_column(rows: Rows, header_row: int, label: Any, values: list[Any], *, first: int | None = None,
+               col: int | None = None) -> Rows:
+    """Put a column into a rows list: `label` in `header_row` (1-based), `values` one a row from
+    row `first` (default the row under the header); at column `col` (1-based), else right of
+    the header row's last cell."""
+    col = col or len(rows[header_row - 1]) + 1
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(col)
+    cell(rows, f"{letter}{header_row}", label)
+    for row, value in enumerate(values, start=first or header_row + 1):
+        cell(rows, f"{letter}{row}", value)
     return rows
 
 
@@ -134,3 +165,31 @@ def resave_with_libreoffice(path: Path, outdir: Path, to: str = "xlsx") -> Path:
     out = outdir / (path.stem + "." + to.split(":")[0])
     assert out.exists(), f"LibreOffice did not write {out}"
     return out
+
+
+BRUTTO_LINES = [list(r) for r in seeds.BRUTTO_LINES]  # seed 003's second table, mio. kr.
+
+
+def bruttobesparelse(unit: str = "Handicap & Psykiatri, Ballerup", corner: Any = "i mio. kr.",
+                     years: list[Any] | None = None, lines: Rows | None = None,
+                     meta: list[list[Any]] | None = None) -> Rows:
+    """Seed 003's gross saving: the amount unit in the top-left cell, header at row 5."""
+    years = years if years is not None else list(seeds.BRUTTO_YEARS)
+    rows: Rows = [["Bruttobesparelse jf. tidligere og nuværende strategi:"], ["Enhed:", unit], *(meta or []), [],
+                  [corner, *years]]
+    rows.extend(list(r) for r in (lines if lines is not None else BRUTTO_LINES))
+    return rows
+
+
+EFFEKT_REALISERET_LINES = [list(r) for r in seeds.EFFEKT_REALISERET_LINES]  # seed 004, mio. kr.
+EFFEKT_REALISERET_HEADER = ["Budgetår", "Oprindelige forventninger pr. 01-01-2014",
+                            "Justerede forventninger i budget 2016-2019", "Realiseret effekt – oprindelige borgere",
+                            "Realiseret effekt – nye borgere", "Samlet effekt"]
+
+
+def effekt_realiseret(unit: str = "Social- og Handicapcentret, Høje-Taastrup", as_of: Any = dt.date(2016, 9, 30),
+                      title: str = "Effekt af den faglige omstilling i mio. kr.:", lines: Rows | None = None) -> Rows:
+    """Seed 004: the amount unit in the title line, header at row 5, one line per budget year."""
+    rows: Rows = [["Enhed:", unit], ["Opgjort pr.:", as_of], [], [title], list(EFFEKT_REALISERET_HEADER)]
+    rows.extend(list(r) for r in (lines if lines is not None else EFFEKT_REALISERET_LINES))
+    return rows

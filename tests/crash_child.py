@@ -1,6 +1,6 @@
 """A warm `syncservice` for the crash test (test_crash.py): this process imports everything a
-pass needs once, then forks one child per command, so a kill 0.3 s into a pass lands 0.3 s
-into the pass, not into Python's two-second start-up.
+pass needs once, then forks one child per command, so a pass starts at once and the test
+watches it (the store, the archive, the staging folder) from its first workbook on.
 
 One JSON object per line each way:
     test → here   {"args": ["ingest", "--config", "…"], "out": "file for its stdout and stderr"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -38,10 +39,10 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "
 class Running:
     """A Service in a thread, as `syncservice run` runs it; stopped and joined on exit."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, **service: Any) -> None:
         self.config = config
         self.outcomes: list[Outcome] = []
-        self.service = Service(config, on_outcome=self.outcomes.append)
+        self.service = Service(config, on_outcome=self.outcomes.append, **service)
         self._started = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="test-service")

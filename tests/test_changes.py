@@ -5,6 +5,8 @@ import math
 
 import pytest
 
+from schemas.handleplan import realised_decreased
+from schemas.tilgang_afgang import start_vs_last_end
 from syncservice import changes, messages
 from syncservice.models import FigureColumn, Figures, Report, StoredVersion
 
@@ -70,11 +72,11 @@ def test_effekt_tracks_keep_lines_of_the_same_name_apart():
 def test_realised_going_down_on_columns():
     old = Figures(["Bolig", "Job"], [7, 8], [FigureColumn("Realiseret", "", "C", (100.0, 50.0))])
     new = Figures(["Bolig", "Job"], [7, 8], [FigureColumn("Realiseret", "", "C", (90.0, 60.0))])
-    assert both_ways(changes.realised_decreased, new, old, "handleplan") == [
+    assert both_ways(realised_decreased, new, old, "handleplan") == [
         ("change.realised_decreased", ("C7",), "90", {"line": "Bolig", "old": "100", "new": "90"})]
 
 
 def test_start_differs_from_last_years_end_on_columns():
     new = flows(["krumtappen", "Solsikken", "Ny"], [11, 20, 4], [0, 0, 0], [11, 20, 4])
-    assert both_ways(changes.start_vs_last_end, new, OLD) == [
+    assert both_ways(start_vs_last_end, new, OLD) == [
         ("change.start_vs_last_end", ("B9",), "20", {"line": "Solsikken", "end": "22", "year": 2016})]

@@ -446,3 +446,19 @@ def test_report_renders_in_libreoffice(case, tmp_path):
     subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", str(pdf), str(out / "page")],
                    check=True, capture_output=True, timeout=60)
     assert list(out.glob("page*.png"))
+
+
+def test_one_finding_for_formulas_never_calculated_marks_every_cell_it_lists(tmp_path):
+    rows = book.handleplan(total=["Total", "=SUM(B10:B19)", "=SUM(C10:C19)", "=SUM(D10:D19)"])
+    source = book.save(tmp_path / "watched" / "hp.xlsx", {"HP": rows})
+    staged = stage_copy(tmp_path, source, "hp.xlsx")
+    verdict = verdict_for(staged.staged)
+    (f,) = verdict.errors
+    assert (f.rule, f.cells) == ("value.formula_no_cache", ("B9", "C9", "D9"))
+    wb = openpyxl.load_workbook(write(staged, verdict, tmp_path / "feedback")[0])
+    for ref in f.cells:
+        cell = wb["HP"][ref]
+        assert cell.fill.fgColor.rgb == ERROR_FILL.fgColor.rgb, ref
+        assert render(f) in cell.comment.text
+    (row,) = table(wb["Fejl"])["value.formula_no_cache"]
+    assert row[2].value == "B9:D9"

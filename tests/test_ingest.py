@@ -46,7 +46,8 @@ def test_seed_examples_come_out_of_the_data_sheet_to_the_krone(site):
         shutil.copy(example, site / "watched" / example.name)
     result = ingest(site)
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("3 godkendt, 0 afvist, 0 uændret, 0 prøves igen")
+    assert result.output.strip().endswith(f"{len(list(EXAMPLES.glob('*.xlsx')))} godkendt, 0 afvist, 0 uændret, "
+                                          "0 prøves igen")
     rows = data_rows(site / "output" / "Samlet oversigt.xlsx")
 
     hp = {(r["Linje"], r["Nøgletal"]): r["Værdi"] for r in rows if r["Skema"] == "handleplan"}
@@ -70,6 +71,25 @@ def test_seed_examples_come_out_of_the_data_sheet_to_the_krone(site):
     ends = {line: v for (line, metric, _), v in ta.items() if metric == "Ultimo"}
     assert ends == {"Krumtappen": 22, "Bibliotekscaféen": 13, "Larsbjerggård": 8, "Det Nye Sted": 54}
     assert ta[("Det Nye Sted", "Tilgang", "K2")] == 3
+    # seed 003's second table: millions, though its corner said 1.000 kr. (WORKBOOKS.md §7)
+    bb = {(r["Linje"], r["Periode"]): r["Værdi"] for r in rows if r["Skema"] == "bruttobesparelse"}
+    assert {r["Nøgletal"] for r in rows if r["Skema"] == "bruttobesparelse"} == {"Bruttobesparelse"}
+    assert bb[("3. opfølgning 2015", "2014")] == 2_400_000
+    assert [bb[("3. opfølgning 2016", str(y))] for y in (2014, 2015, 2016, 2017)] == [
+        2_400_000, 7_300_000, 13_600_000, 16_000_000]
+    assert len(bb) == 16  # four follow-ups × four years
+    assert {r["År"] for r in rows if r["Skema"] == "bruttobesparelse"} == {2016}  # the last follow-up's year
+    # seed 004: per budget year, Linje empty; a cell marked not computed gives no row
+    er = {(r["Nøgletal"], r["Periode"]): r["Værdi"] for r in rows if r["Skema"] == "effekt_realiseret"}
+    assert {r["Linje"] for r in rows if r["Skema"] == "effekt_realiseret"} in ({""}, {None})
+    assert er[("Forventet, oprindelig", "2014")] == 1_500_000
+    assert er[("Realiseret, oprindelige borgere", "2014")] == 150_000
+    assert ("Realiseret, nye borgere", "2014") not in er and ("Realiseret i alt", "2015") not in er
+    assert [er[(m, "2016")] for m in ("Forventet, oprindelig", "Forventet, justeret", "Realiseret, oprindelige borgere",
+                                      "Realiseret, nye borgere", "Realiseret i alt")] == [
+        7_300_000, 5_800_000, 3_800_000, 1_400_000, 5_200_000]
+    assert er[("Forventet, justeret", "2020")] == 13_200_000 and ("Forventet, oprindelig", "2020") not in er
+    assert len(er) == 15  # 2 + 2 + 5 + 2 + 2 + 1 + 1 figures for 2014..2020
     assert {r["Kilde"] for r in rows} == {p.name for p in EXAMPLES.glob("*.xlsx")}
     assert all(isinstance(r["Version"], int) for r in rows)
 
@@ -152,3 +172,40 @@ def test_a_file_name_cannot_forge_a_log_line_or_drive_the_terminal(site):
     assert json.loads(as_json)[0]["file"] == name
     (record,) = [json.loads(line) for line in (site / "logs" / "validation.jsonl").read_text("utf-8").splitlines()]
     assert record["file"] == name and record["verdict"] == "rejected"
+
+
+def status(site: Path, *extra: str):
+    return CliRunner().invoke(main, ["status", "--config", str(site / "config.toml"), *extra],
+                              catch_exceptions=False)
+
+
+def test_ingest_names_the_files_left_to_retry_and_exits_4(site, monkeypatch):
+    """A file that stays unreadable: retried (exit 4, named) until watch.unreadable_minutes, then
+    rejected as file.unreadable, listed on sheet Afviste and named by `status`."""
+    import faults
+
+    book.save(site / "watched" / "god.xlsx", {"HP": book.handleplan()})
+    locked = book.save(site / "watched" / "låst.xlsx", {"HP": book.handleplan(unit="Anden enhed")})
+    faults.unreadable(monkeypatch, locked)
+
+    first = ingest(site)
+    assert first.exit_code == 4, first.output
+    assert "prøves igen: låst.xlsx (" in first.output and "Permission denied" in first.output
+    assert first.output.strip().endswith("1 godkendt, 0 afvist, 0 uændret, 1 prøves igen")
+    said = status(site)
+    assert "Filer der ikke kan læses: 1: låst.xlsx (prøves igen, ulæselig siden " in said.output
+    assert ingest(site).exit_code == 4  # still within watch.unreadable_minutes (10)
+
+    (site / "config.toml").write_text("[watch]\nunreadable_minutes = 0\n", encoding="utf-8")
+    judged = ingest(site)
+    assert judged.exit_code == 0, judged.output
+    assert "afvist: låst.xlsx: Filen kunne ikke læses" in judged.output
+    assert judged.output.strip().endswith("0 godkendt, 1 afvist, 0 uændret, 0 prøves igen")
+    rows = openpyxl.load_workbook(site / "output" / "Samlet oversigt.xlsx", read_only=True)["Afviste"]
+    assert "låst.xlsx" in {c for row in rows.iter_rows(values_only=True) for c in row}
+    said = status(site)
+    assert "Afviste filer: 1 (heraf afvist nu: 1)" in said.output
+    assert "Filer der ikke kan læses: 1: låst.xlsx (afvist som ulæselig, siden " in said.output
+    as_json = json.loads(status(site, "--json").output)
+    assert [(u["path"], u["rejected"]) for u in as_json["unreadable"]] == [("låst.xlsx", True)]
+    assert ingest(site).exit_code == 0  # rejected once; no longer left to retry

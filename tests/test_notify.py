@@ -28,7 +28,6 @@ from syncservice.cli import main
 from syncservice.errors import ConfigError
 from syncservice.feedback import report_paths
 from syncservice.notify_targets import expand, for_units, masked
-from syncservice.service import Service
 from syncservice.store import Store
 from syncservice.store_outbox import Outbox, iso
 
@@ -56,8 +55,7 @@ class Service_(Running):
     """The service in a thread (tests/running.py), on the test's clock."""
 
     def __init__(self, config: config_mod.Config, clock: Clock) -> None:
-        super().__init__(config)
-        self.service = Service(config, on_outcome=self.outcomes.append, now=clock)
+        super().__init__(config, wall_clock=clock)
 
     def outcome(self, rel: str, status: str, count: int = 1) -> None:
         wait_for(lambda: self.of(rel).count(status) >= count, what=f"{rel} {status}")

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import book
-from conftest import verdict_for
+from conftest import only, verdict_for
 from syncservice.cli import main
 from syncservice.config import defaults
 from syncservice.feedback import write_report
@@ -98,3 +98,49 @@ def test_afviste_sheet_renders_stored_findings_with_danish_numbers(tmp_path):
         wb = openpyxl.load_workbook(pipeline.write_summary())
     said = [r[5] for r in wb["Afviste"].iter_rows(min_row=5, values_only=True)]
     assert said[0].startswith("Totalen i kolonnen Mål er 3,5, men rækkerne giver 3,75")
+
+
+
+# --- a number format that scales what is shown (issue 13) -------------------------------
+
+def test_thousands_format_is_read_as_the_thousands_shown(check):
+    # C7 holds -250000 formatted '#,##0,': Excel shows -250, and the sheet is in 1.000 kr.
+    rows = book.cell(book.effekt(), "C7", -250_000)
+    v = check({"Effekt": rows}, formats={"C7": "#,##0,"})
+    assert v.accepted, [(f.rule, f.cells) for f in v.errors]
+    (figure,) = [f for f in v.reports[0].figures if f.cell == "C7"]
+    assert figure.value == -250_000  # kroner: -250 thousands, not -250,000,000
+
+
+def test_millions_format_with_text_is_read_as_the_millions_shown(check):
+    # B10 holds 6.000.000 formatted as millions with a decimal ('6,0 mio.'); the sheet is in mio. kr.
+    rows = book.cell(book.handleplan(), "B10", 6_000_000)
+    v = check({"HP": rows}, formats={"B10": '#,##0.0,," mio."'})
+    assert v.accepted, [(f.rule, f.cells) for f in v.errors]
+    (figure,) = [f for f in v.reports[0].figures if f.cell == "B10"]
+    assert figure.value == 6_000_000
+
+
+def test_scaled_negative_section_scales_only_the_negative_figures(check):
+    # '0;-0,': a negative shows in thousands, a positive as it is; the sheet is in 1.000 kr.
+    fmt = "0;-0,"
+    rows = book.cell(book.cell(book.effekt(), "C7", -250_000), "F11", 9)
+    rows = book.cell(rows, "F12", -11_550 + 3_000 + 9)  # F11 was -3.000: the total follows the 9 shown
+    v = check({"Effekt": rows}, formats={"C7": fmt, "F11": fmt})
+    assert v.accepted, [(f.rule, f.cells) for f in v.errors]
+    figures = {f.cell: f.value for f in v.reports[0].figures}
+    assert (figures["C7"], figures["F11"]) == (-250_000, 9_000)
+
+
+def test_total_of_scaled_figures_is_held_to_the_decimals_shown(check):
+    # the lines hold kroner shown in thousands ('#,##0,'): 3.600.400 shows 3.600, within half a thousand
+    lines = [["Område A", 1, 3_600_400, 4], ["Område B", 2, 1_100_000, 5]]
+    rows = book.handleplan(amount_unit="1.000 kr.", lines=lines, total=["Total", 3, 4_700, 9])
+    v = check({"HP": rows}, formats={"C10": "#,##0,", "C11": "#,##0,"})
+    assert v.accepted, [(f.rule, f.cells, f.value, f.params) for f in v.errors]
+    lines[0][2] = 3_601_000  # shows 3.601: a whole thousand off the total
+    v = check({"HP": book.handleplan(amount_unit="1.000 kr.", lines=lines, total=["Total", 3, 4_700, 9])},
+              formats={"C10": "#,##0,", "C11": "#,##0,"})
+    (f,) = only(v.errors, "total.mismatch")
+    assert (f.sheet, f.cells) == ("HP", ("C9",))
+    assert "rækkerne giver 4.701" in render(f)

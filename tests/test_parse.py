@@ -90,7 +90,8 @@ def test_space_and_nbsp_group_thousands(text: str) -> None:
 def test_percent_is_divided_by_100_and_shows_two_more_decimals(
     text: str, value: float, decimals: int
 ) -> None:
-    assert parse_number(text) == Number(value, decimals)
+    # marked as a percentage: validate refuses it in an amount or count column
+    assert parse_number(text) == Number(value, decimals, percent=True)
 
 
 @pytest.mark.parametrize("text", ["-", "–", "—", "−", " - ", "\xa0–\xa0", "kr. -", "- kr."])

@@ -451,6 +451,20 @@ def two_quarters():
             for name, start, i1, o1, i2, o2, _i3, _o3, _end in book.TILGANG_LINES]
 
 
+def test_a_bruttobesparelse_with_fewer_follow_ups_than_the_version_in_force_is_rejected(service):
+    service.process(save(service, "bb.xlsx", {"BB": book.bruttobesparelse()}))
+    three = [list(r) for r in book.BRUTTO_LINES[:3]]  # the copy saved before 3. opfølgning 2016
+    outcome = service.process(save(service, "bb.xlsx", {"BB": book.bruttobesparelse(lines=three)}, mtime_bump=HOUR))
+    assert outcome.status == "rejected"
+    (error,) = outcome.verdict.errors
+    assert (error.rule, error.sheet, error.cells) == ("change.period_back", "BB", ("A7",))
+    assert render(error).startswith("Rapporten går kun til og med 3. opfølgning, men den gældende version "
+                                    "(«bb.xlsx») går til og med 4. opfølgning.")
+    assert "through follow-up 4" in render(error, "en")
+    version, held = figures(service, "bruttobesparelse")
+    assert held[("3. opfølgning 2016", "Bruttobesparelse", "2017")] == 16_000_000
+
+
 def test_an_old_copy_through_an_earlier_quarter_is_rejected_and_the_later_version_stays(service):
     service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))
     outcome = service.process(save(service, "ta.xlsx", {"TA": book.tilgang(quarters=2, lines=two_quarters())},
@@ -543,3 +557,63 @@ def test_reports_accepted_before_the_unit_was_listed_take_the_listed_spelling(se
     listed.process(save(service, "hp.xlsx", {"HP": book.handleplan(unit="Handicap & Psykiatri, Ballerup")}))
     assert {r["Enhed"] for r in data_rows(listed)} == {"Handicap & Psykiatri, Ballerup"}
     assert {v.unit for v in service.store.current_versions()} == {"Handicap & Psykiatri, Ballerup"}
+
+
+# --- a file that stays unreadable (WORKBOOKS.md §1) ---------------------------------------------
+
+def test_a_file_that_stays_unreadable_is_rejected_after_unreadable_minutes(tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    import faults
+    from syncservice.pipeline import ACCEPTED, REJECTED, RETRY, UNCHANGED
+
+    config = defaults(tmp_path)
+    now = [datetime(2026, 12, 3, 9, 0, tzinfo=UTC)]
+    store = Store.open(config.path("database"))
+    try:
+        pipe = Pipeline(config, store, clock=lambda: now[0])
+        path = book.save(config.path("watched") / "Låst.xlsx", {"HP": book.handleplan()})
+        readable = faults.unreadable(monkeypatch, path)
+
+        def attempt(after_minutes: float) -> str:
+            now[0] = datetime(2026, 12, 3, 9, 0, tzinfo=UTC) + timedelta(minutes=after_minutes)
+            (outcome,) = Pipeline(config, store, clock=lambda: now[0]).ingest().outcomes  # a pass, as ingest
+            return outcome.status
+
+        assert pipe.process(path).status == RETRY
+        assert attempt(5) == RETRY and attempt(9.9) == RETRY  # retried, nothing recorded yet
+        assert store.counts()["files"] == 0 and store.rejected_files() == []
+        assert [u.path for u in store.unreadable()] == ["Låst.xlsx"]
+
+        assert attempt(10) == REJECTED
+        (rejected,) = store.rejected_files()
+        assert rejected.path == "Låst.xlsx" and [f.rule for f in rejected.errors] == ["file.unreadable"]
+        assert "ikke adgang" in render(rejected.errors[0])
+        report = config.path("feedback") / "Låst - FEJL.txt"
+        assert render(rejected.errors[0]) in report.read_text(encoding="utf-8-sig")  # the person is told
+        pipe.write_summary()
+        afviste = openpyxl.load_workbook(config.path("consolidated"), read_only=True)["Afviste"]
+        assert "Låst.xlsx" in {c for row in afviste.iter_rows(values_only=True) for c in row}
+
+        assert attempt(30) == UNCHANGED  # tried again each pass, rejected once
+        assert store.counts()["rejected"] == 1
+
+        readable()  # the permission put right: same size, same mtime, read on the next pass
+        assert attempt(31) == ACCEPTED
+        assert store.rejected_files() == [] and store.unreadable() == []
+    finally:
+        store.close()
+
+
+def test_an_unreadable_file_that_is_deleted_is_no_longer_one_to_retry(service, monkeypatch):
+    import faults
+    from syncservice.pipeline import RETRY
+
+    path = save(service, "Låst.xlsx", {"HP": book.handleplan()})
+    faults.unreadable(monkeypatch, path)
+    assert service.process(path).status == RETRY
+    assert [u.path for u in service.store.unreadable()] == ["Låst.xlsx"]
+    path.unlink()
+    assert service.process(path).status == RETRY  # the worker's retry finds it gone
+    assert service.store.unreadable() == []
+    assert service.ingest().outcomes == [] and service.store.unreadable() == []

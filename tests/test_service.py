@@ -7,6 +7,8 @@ import json
 import os
 import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ from syncservice.service import Service
 from syncservice.store import Store
 
 SYNCSERVICE = [sys.executable, "-m", "syncservice"]
+RUN_CHILD = Path(__file__).resolve().parent / "run_child.py"  # `run` with a fault struck inside it
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 
 
@@ -40,10 +43,11 @@ def site(tmp_path):
 class Proc:
     """`syncservice run --config site/config.toml` as a child process."""
 
-    def __init__(self, site: Path) -> None:
+    def __init__(self, site: Path, fault: str | None = None) -> None:
         self.site = site
         self.err = open(site / "run.err", "w+b")  # a file, not a pipe: a pipe could fill and block it
-        self.p = subprocess.Popen([*SYNCSERVICE, "run", "--config", str(site / "config.toml")],
+        command = SYNCSERVICE if fault is None else [sys.executable, str(RUN_CHILD), fault]
+        self.p = subprocess.Popen([*command, "run", "--config", str(site / "config.toml")],
                                   stdout=subprocess.DEVNULL, stderr=self.err)
         wait_for(lambda: (self.status().get("state"), self.status().get("pid")) == ("running", self.p.pid)
                  or self.p.poll() is not None, timeout=30, what="the service to start")
@@ -193,6 +197,114 @@ def test_the_workbook_in_hand_is_finished_and_summarised_when_stopping(tmp_path,
     assert [o.status for o in run.outcomes] == ["accepted"]
     with Store.open(config.path("database")) as store:
         assert not Pipeline(config, store).summary_stale()  # the consolidated workbook shows it
+
+
+def verdicts(site: Path, rel: str) -> list[str]:
+    """The store's verdicts for `rel`, oldest first, read beside the running service."""
+    db = site / "state" / "syncservice.sqlite"
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        return [v for (v,) in conn.execute("SELECT verdict FROM files WHERE path = ? ORDER BY id", (rel,))]
+    except sqlite3.OperationalError:  # not created yet
+        return []
+    finally:
+        conn.close()
+
+
+def fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def unix_socket(path: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    return sock
+
+
+def folder(path: Path) -> None:
+    path.mkdir()
+
+
+@pytest.mark.parametrize("make", [fifo, unix_socket, folder], ids=["fifo", "socket", "folder"])
+def test_a_fifo_named_like_a_workbook_does_not_hang_run(site, make):
+    """Issue 13: a FIFO named x.xlsx was opened (blocking) by the settle check, under the job
+    lock: nothing was processed after it, and SIGTERM did nothing. Whatever is not a regular
+    file is ignored without being opened; the next workbook is processed; SIGTERM still stops."""
+    proc = Proc(site)
+    held = None
+    try:
+        held = make(site / "watched" / "x.xlsx")
+        book.save(site / "watched" / "ok.xlsx", {"HP": book.handleplan()})
+        wait_for(lambda: verdicts(site, "ok.xlsx") == ["accepted"], timeout=30,
+                 what="the workbook saved after it processed")
+        code, seconds = proc.stop(signal.SIGTERM)
+        assert code == 0, proc.stderr()
+        assert seconds < 5
+    finally:
+        proc.close()
+        if held is not None:
+            held.close()
+    assert verdicts(site, "x.xlsx") == []
+    log = (site / "logs" / "syncservice.log").read_text(encoding="utf-8")
+    assert "x.xlsx" not in log  # not retried, not skipped after a read: never taken up at all
+
+
+@pytest.mark.parametrize("fault, after", [
+    ("deleted mid-read", []),
+    ("replaced mid-read", ["accepted"]),  # the new content, read again once it settled
+    ("fifo before open", []),
+])
+def test_a_file_deleted_or_replaced_mid_read_does_not_hang_run(site, fault, after):
+    proc = Proc(site, fault)
+    try:
+        book.save(site / "watched" / "x.xlsx", {"HP": book.handleplan(unit="Enhed X")})
+        wait_for(lambda: f"fault struck: {fault}" in proc.stderr(), timeout=30, what="the fault struck")
+        book.save(site / "watched" / "ok.xlsx", {"HP": book.handleplan()})
+        wait_for(lambda: verdicts(site, "ok.xlsx") == ["accepted"], timeout=30,
+                 what="the workbook saved after it processed")
+        wait_for(lambda: verdicts(site, "x.xlsx") == after and proc.status().get("pending") == 0, timeout=30,
+                 what="x.xlsx settled")
+        code, seconds = proc.stop(signal.SIGTERM)
+        assert code == 0, proc.stderr()
+        assert seconds < 5
+    finally:
+        proc.close()
+    assert verdicts(site, "x.xlsx") == after
+
+
+def test_run_rejects_a_file_that_stays_unreadable_after_unreadable_minutes(tmp_path, monkeypatch):
+    """Issue 13: retried for ever, nobody told. Now retried with backoff, then after
+    watch.unreadable_minutes (10; the pipeline's clock is moved, nobody waits) rejected as
+    file.unreadable: on sheet Afviste, with a report beside the file; the service carries on."""
+    import datetime as dt
+
+    import faults
+    import openpyxl
+
+    (tmp_path / "watched").mkdir()
+    config = defaults(tmp_path).with_values(watch__settle_seconds=0.1)
+    skew = [dt.timedelta(0)]
+    # the share refuses to read it (EIO): it opens, so it settles as any workbook, but no copy can be
+    # taken. (A file that cannot even be opened waits in the settle step first, as one locked by Excel.)
+    faults.read_fails(monkeypatch, "låst.xlsx")
+    with Running(config, wall_clock=lambda: dt.datetime.now(dt.UTC) + skew[0]) as run:
+        book.save(config.path("watched") / "låst.xlsx", {"HP": book.handleplan()})
+        wait_for(lambda: run.of("låst.xlsx").count("retry") >= 2, what="two retries")
+        assert "rejected" not in run.of("låst.xlsx")
+        skew[0] = dt.timedelta(minutes=10)
+        wait_for(lambda: "rejected" in run.of("låst.xlsx"), what="the verdict file.unreadable")
+        book.save(config.path("watched") / "ok.xlsx", {"HP": book.handleplan(unit="Anden enhed")})
+        wait_for(lambda: run.of("ok.xlsx") == ["accepted"], what="the next workbook")
+        run.quiet()
+        assert run.of("låst.xlsx")[-1] == "rejected"  # no more retries once judged
+    with Store.open(config.path("database")) as store:
+        (rejected,) = store.rejected_files()
+    assert rejected.path == "låst.xlsx" and [f.rule for f in rejected.errors] == ["file.unreadable"]
+    afviste = openpyxl.load_workbook(config.path("consolidated"), read_only=True)["Afviste"]
+    assert "låst.xlsx" in {c for row in afviste.iter_rows(values_only=True) for c in row}
+    assert (config.path("feedback") / "låst - FEJL.txt").exists()
 
 
 def test_lock_is_exclusive_names_its_holder_and_is_released():

@@ -190,3 +190,15 @@ def test_looks_whole_knows_a_zip_an_ole_file_and_a_truncated_zip(tmp_path):
     assert looks_whole(whole) and looks_whole(encrypted)
     assert not looks_whole(half)
     assert not looks_whole(tmp_path / "missing.xlsx")
+
+
+def test_a_fifo_is_forgotten_by_the_settler_and_never_opened(tmp_path, monkeypatch):
+    import os
+
+    fifo = tmp_path / "x.xlsx"
+    os.mkfifo(fifo)
+    assert not looks_whole(fifo)  # lstat first: returns at once, nothing opened
+    clock = [0.0]
+    settler = Settler(0.5, clock=lambda: clock[0], opens=lambda p: pytest.fail("opened"))
+    settler.touch(fifo)
+    assert settler.poll() == [] and fifo not in settler

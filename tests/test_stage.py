@@ -172,3 +172,55 @@ def test_every_extension_is_a_candidate_sorted_and_recursive(watched):
     found = candidates(watched, [])
     assert found == sorted(watched / n for n in names)
     assert not any(is_ignored(p, watched, []) for p in found)
+
+
+def not_regular(path: Path):
+    """A FIFO, a Unix socket and a folder, each under a workbook's name; returns what to close."""
+    import socket
+
+    if path.name.startswith("fifo"):
+        os.mkfifo(path)
+        return None
+    if path.name.startswith("socket"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(path))
+        return sock
+    path.mkdir()
+    return None
+
+
+@pytest.mark.parametrize("name", ["fifo.xlsx", "socket.xlsx", "folder.xlsx"])
+def test_what_is_not_a_regular_file_is_ignored_and_never_opened(watched, staging, monkeypatch, name):
+    path = watched / name
+    held = not_regular(path)
+    real_open = os.open
+
+    def never(target, flags, *args, **kwargs):
+        assert Path(os.fsdecode(target)) != path, "opened"
+        return real_open(target, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", never)
+    try:
+        assert is_ignored(path, watched, [])
+        assert candidates(watched, []) == []
+        with pytest.raises(NotARegularFile):
+            stage(path, name, staging, MB)
+    finally:
+        if held is not None:
+            held.close()
+
+
+def test_a_fifo_swapped_in_between_stat_and_open_is_refused_without_blocking(watched, staging, monkeypatch):
+    path = write(watched / "a.xlsx")
+    real_open = os.open
+
+    def swap(target, flags, *args, **kwargs):  # the lstat said "regular file"; now it is a FIFO
+        if Path(os.fsdecode(target)) == path and path.is_file():
+            path.unlink()
+            os.mkfifo(path)
+        return real_open(target, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", swap)
+    with pytest.raises(NotARegularFile):
+        stage(path, "a.xlsx", staging, MB)  # O_NONBLOCK: opening a FIFO without a writer returns at once
+    assert not staging.exists() or list(staging.iterdir()) == []

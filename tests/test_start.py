@@ -44,7 +44,8 @@ def start(project: Path) -> str:
 def test_start_puts_the_examples_in_an_empty_watched_folder_and_says_what_to_open(project):
     out = start(project)
     assert sorted(p.name for p in (project / "watched").glob("*.xlsx")) == [
-        "Effekt Herning 2020.xlsx", "Handleplan Fredensborg 2015.xlsx", "Tilgang og afgang Ballerup 2016.xlsx"]
+        "Bruttobesparelse Ballerup 2016.xlsx", "Effekt Herning 2020.xlsx", "Effekt realiseret Høje-Taastrup 2016.xlsx",
+        "Handleplan Fredensborg 2015.xlsx", "Tilgang og afgang Ballerup 2016.xlsx"]
     assert "output/Samlet oversigt.xlsx" in out and "Ctrl-C" in out
     assert out.rstrip().endswith("service started: run")
 

@@ -280,8 +280,7 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
         names = [r[0] for r in s.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid").fetchall()]
         assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions",
                          "index_what_the_summary_reads", "add_numeric_to_findings", "add_feedback_due_to_files",
-                         "add_unit_names_and_superseded",
-                         "add_outbox"]
+                         "add_unit_names_and_superseded", "add_unreadable", "add_outbox"]
         assert s.integrity_ok()
 
 
@@ -417,3 +416,17 @@ def test_a_store_from_before_the_summary_index_is_indexed_on_opening(tmp_path):
         assert [r.path for r in before[0]] == [f"{UNITS[0]}/Tilgang.xlsx"]  # its newest judged file: v30, rejected
         assert len(before[1]) == 5
 
+
+
+def test_an_unreadable_file_keeps_its_first_failure_until_forgotten():
+    store = Store.memory()
+    later = NOW + dt.timedelta(minutes=3)
+    first = store.note_unreadable("a.xlsx", "Permission denied", NOW)
+    again = store.note_unreadable("a.xlsx", "Input/output error", later)
+    assert (first.attempts, again.attempts) == (1, 2)
+    assert again.first_failed == first.first_failed and again.last_failed > first.last_failed
+    assert again.reason == "Input/output error" and again.judged_at is None
+    store.judged_unreadable("a.xlsx", later)
+    assert [u.judged_at is not None for u in store.unreadable()] == [True]
+    store.forget_unreadable(["a.xlsx"])
+    assert store.unreadable() == []

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.chart import BarChart
 from openpyxl.utils.cell import range_boundaries
 
+from schemas import KINDS
 from syncservice.models import DataRow, Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.summary import DATA_COLUMNS, write_consolidated
 from syncservice.summary_cells import GREEN, RED, YELLOW
@@ -175,8 +176,9 @@ def find_row(ws, column: int, value) -> tuple:
 # --- sheets and the Data table ---------------------------------------------------------------------
 
 def test_sheets_come_in_the_order_finance_reads_them(book):
-    assert book.sheetnames == ["Handleplan", "Effekt", "Tilgang og afgang", "Ændringer", "Kilder", "Afviste",
-                               "Data"]
+    overviews = [k.shown_overview().sheet_title for k in sorted(KINDS.values(), key=lambda k: (k.position, k.name))]
+    assert overviews[:3] == ["Handleplan", "Effekt", "Tilgang og afgang"]  # every kind's, in the order they declare
+    assert book.sheetnames == [*overviews, "Ændringer", "Kilder", "Afviste", "Data"]
 
 
 def test_data_header_is_exactly_the_specified_columns(book):
@@ -321,7 +323,7 @@ def test_tilgang_shows_quarters_and_net_change(book):
     assert total[3] == 90 and total[10:] == [97, 7]
     assert find_row(ws, 3, "I alt")[3].number_format == "#,##0"
     source = next(v for r in rows_of(ws) for v in r if isinstance(v, str) and v.startswith("Kilde"))
-    assert TA_FILE in source and "til og med K3" in source
+    assert TA_FILE in source and "til og med 3. kvartal" in source
 
 
 def test_places_column_appears_only_when_reported(tmp_path):

@@ -46,9 +46,12 @@ def make(tmp: Path, kind: str, unit: str = "Dagtilbud Vest", year: int = 2026, *
 
 
 def rows_of(path: Path) -> tuple:
-    """(sheet, row of 'I alt', {metadata label: row})."""
+    """(sheet, row of 'I alt', {metadata label: row}); where the lines do not add up (no total
+    row), the header's last row stands for it: the row above the first line."""
     ws = load_workbook(path).active
-    total = next(r for r in range(1, 40) if ws.cell(r, 1).value == "I alt")
+    total = next((r for r in range(1, 40) if ws.cell(r, 1).value == "I alt"), None)
+    if total is None:
+        total = next(r for r in range(5, 40) if ws.cell(r - 1, 1).value is None and ws.cell(r, 1).value)
     meta = {ws.cell(r, 1).value: r for r in range(1, total) if isinstance(ws.cell(r, 1).value, str)}
     return ws, total, meta
 
@@ -262,10 +265,11 @@ def test_every_input_cell_is_validated_by_the_kinds_rules_and_every_header_expla
     ws, total, meta = rows_of(make(tmp_path, kind, "Dagtilbud Vest", 2026, *(("--through", "2") if kind ==
                                                                              "tilgang_afgang" else ())))
     checks = validations(ws)
-    header_rows = range(total - (2 if kind == "tilgang_afgang" else 1), total)
+    header_end = total if KINDS[kind].adds_up else total + 1
+    header_rows = range(header_end - (2 if kind == "tilgang_afgang" else 1), header_end)
     width = ws.max_column
     for c in range(1, width + 1):
-        label = ws.cell(total - 1, c).value or ws.cell(header_rows[0], c).value
+        label = ws.cell(header_end - 1, c).value or ws.cell(header_rows[0], c).value
         for r in header_rows:
             head = ws.cell(r, c)
             if head.value is not None:
@@ -274,7 +278,7 @@ def test_every_input_cell_is_validated_by_the_kinds_rules_and_every_header_expla
                     for r in range(total + 1, total + 21)}
         if label in ("Spor",):
             assert kinds_of == {None}
-        elif label in ("Område", "Tiltag", "Tilbud"):
+        elif label in ("Område", "Tiltag", "Tilbud", "Opfølgning", "Budgetår"):
             assert kinds_of == {"custom"}  # each name once
         elif label == "Status":
             assert kinds_of == {"list"} and checks[ws.cell(total + 1, c).coordinate].formula1 == '"Grøn,Gul,Rød"'
@@ -290,12 +294,14 @@ def test_every_input_cell_is_validated_by_the_kinds_rules_and_every_header_expla
     assert checks[ws.cell(meta["År"], 2).coordinate].type == "whole"
 
 
-def test_header_help_is_the_catalogues_and_fits_excels_limits():
+def test_header_help_is_the_catalogues_and_the_kinds_and_fits_excels_limits():
     fields = {"year": 2026, "amount_unit": "1.000 kr.", "end": "31/12 2026", "column": "Realiseret", "quarter": 4}
-    for key, entry in HELP.items():
+    entries = [(None, key, entry) for key, entry in HELP.items()]
+    entries += [(kind, key, entry) for kind in KINDS.values() for key, entry in kind.help.items()]
+    for kind, key, entry in entries:
         assert set(entry) == {"da", "en"}, key
         for language in ("da", "en"):
-            title, text = help_text(key, language, **fields)
+            title, text = help_text(key, language, kind, **fields)
             assert title and text and len(title) <= 32 and len(text) <= (225 if key.startswith("error.") else 255), \
                 (key, language, len(title), len(text))
             assert "{" not in title + text
@@ -322,7 +328,7 @@ def test_template_without_kind_lists_the_kinds_one_line_each():
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert [line.split()[0] for line in lines] == sorted(KINDS)
-    assert "Område | Mål | Realiseret | Forventet" in lines[1]
+    assert "Område | Mål | Realiseret | Forventet" in next(line for line in lines if line.startswith("handleplan "))
 
 
 def test_template_refuses_to_overwrite_a_file_without_force(tmp_path):
@@ -367,3 +373,13 @@ def test_template_from_the_store_names_the_store_it_read(tmp_path):
                                        "-o", str(tmp_path / "t.xlsx"), "--config", str(tmp_path / "config.toml")])
     assert result.exit_code == 0
     assert f"intet at forudfylde fra i {tmp_path / 'state' / 'syncservice.sqlite'}" in result.output
+
+
+def test_a_kind_whose_lines_do_not_add_up_gets_no_total_row_and_its_own_help(tmp_path):
+    ws = load_workbook(make(tmp_path, "bruttobesparelse", "Handicap & Psykiatri, Ballerup", 2016)).active
+    header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Opfølgning")
+    assert [ws.cell(header, c).value for c in range(1, 7)] == ["Opfølgning", 2016, 2017, 2018, 2019, 2020]
+    assert not any(ws.cell(r, 1).value == "I alt" for r in range(1, 40))  # the lines start under the header
+    assert "I alt" not in ws.cell(2, 1).value
+    prompts = {dv.promptTitle: dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt}
+    assert prompts["Bruttobesparelse 2016"].startswith("Den forventede bruttobesparelse i 2016 ved denne opfølgning")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 import book
 from conftest import only
 from syncservice.messages import render
@@ -282,6 +284,25 @@ def test_effekt_years_must_be_consecutive(check):
     assert (f.cells, f.value) == (("E6",), "2023")
 
 
+def test_a_year_misspelt_between_the_years_is_named_at_its_own_cell(check):
+    """2020 | 2021 | 2O22 | 2023: the letter O was read as no year, and the sequence was
+    said to break at 2023 (F6), the cell after the one to fix."""
+    (f,) = check(book.effekt(years=[2020, 2021, "2O22", 2023, 2024])).errors
+    assert (f.rule, f.sheet, f.cells, f.value) == ("effekt.years_sequence", "Ark1", ("E6",), "2O22")
+    assert render(f).startswith("Årskolonnerne skal komme i rækkefølge uden huller; her står 2O22, men der "
+                                "skulle stå 2022.")
+
+
+def test_a_word_between_the_year_columns_breaks_them_at_its_own_cell(check):
+    for under in ([r[4] for r in book.EFFEKT_LINES], ["se note"] * len(book.EFFEKT_LINES)):
+        rows = book.effekt(years=[2020, 2021, "Note", 2023, 2024], total=False)
+        for row, value in enumerate(under, start=7):
+            rows[row - 1][4] = value
+        (f,) = check(rows).errors
+        assert (f.rule, f.cells, f.value) == ("effekt.years_sequence", ("E6",), "Note")
+        assert "her står Note, men der skulle stå 2022" in render(f)
+
+
 def test_effekt_needs_two_years(check):
     lines = [r[:3] for r in book.EFFEKT_LINES]
     v = check(book.effekt(years=[2020], lines=lines))
@@ -443,6 +464,37 @@ def test_a_quarter_without_its_afgang_says_so(check):
     assert "kvartal 3 mangler Afgang" in render(f)
 
 
+def test_an_unreadable_quarter_label_is_named_at_its_own_cell(check):
+    """'2. kvx 2016' between K1 and K3: the break was put at K3's label (G6), the cell after."""
+    v = check(book.tilgang(quarter_labels=["1. kv. 2016", "2. kvx 2016", "3. kv. 2016"]))
+    (f,) = v.errors
+    assert (f.rule, f.sheet, f.cells, f.value) == ("tilgang.quarters", "Ark1", ("E6",), "2. kvx 2016")
+    assert ("Kvartalerne skal være 1. til 4. i rækkefølge, hver med Tilgang og Afgang; «2. kvx 2016» kan ikke "
+            "læses, og her skulle kvartal 2 stå.") in render(f)
+
+
+def test_a_misspelt_afgang_under_a_quarter_is_named_at_its_own_cell(check):
+    """'Afgnag' under 3. kv.: the quarter's label (G6) was named, not the word to fix."""
+    rows = book.tilgang()
+    rows[6][7] = "Afgnag"
+    (f,) = check(rows).errors
+    assert (f.rule, f.cells, f.value) == ("tilgang.quarters", ("H7",), "Afgnag")
+    assert "kvartal 3 mangler Afgang, og «Afgnag» kan ikke læses som det" in render(f)
+
+
+def test_a_misspelt_flow_in_a_one_row_header_is_named_at_its_own_cell(check):
+    """'K2 Tilgnag' was named at K2 Afgang (F6), 'K1 Afgnag' at K1 Tilgang (C6): the neighbours."""
+    header = ["Tilbud", "Primo", "K1 Tilgang", "K1 Afgang", "K2 Tilgang", "K2 Afgang", "K3 Tilgang", "K3 Afgang",
+              "Ultimo"]
+    for at, typo, ref in ((4, "K2 Tilgnag", "E6"), (3, "K1 Afgnag", "D6")):
+        rows = book.tilgang()
+        rows[5] = header[:at] + [typo] + header[at + 1:]
+        rows[6:] = [list(r) for r in book.TILGANG_LINES]
+        (f,) = check(rows).errors
+        assert (f.rule, f.cells, f.value) == ("tilgang.quarters", (ref,), typo)
+        assert f"«{typo}» kan ikke læses" in render(f)
+
+
 def test_end_label_message_names_the_date_that_fits(check):
     (f,) = only(check(book.tilgang(end_label="Antal borgere 30/9 2015")).errors, "tilgang.end_label")
     assert f.cells == ("I6",)
@@ -510,6 +562,74 @@ def test_over_capacity_is_a_warning(check):
     assert v.accepted, v.errors
     (f,) = only(v.warnings, "tilgang.over_capacity")
     assert f.cells[0] == "J8"
+
+
+# --- a column no kind knows (WORKBOOKS.md §1 "No column is silently ignored") --------------
+
+@pytest.mark.parametrize("label", ["2025 (ny)", "2O25", 2101, 1999])
+def test_a_column_after_the_years_that_is_no_year_is_an_error_at_its_header(check, label):
+    """Its figures were dropped in silence and the workbook accepted."""
+    rows = book.add_column(book.effekt(total=False), 6, label, [r[-1] for r in book.EFFEKT_LINES])
+    v = check(rows)
+    assert not v.accepted and not v.reports
+    (f,) = v.errors
+    assert (f.rule, f.sheet, f.cells, f.value) == ("sheet.unknown_column", "Ark1", ("H6",), str(label))
+    assert render(f) == (f"Kolonnen «{label}» er ikke en af skemaets kolonner, men der står tal under den (fx i "
+                         "H7); de tal bliver ikke læst og ville gå tabt. Giv kolonnen en overskrift, skemaet kender "
+                         "(Spor, Tiltag, Status eller et årstal fra 2000 til 2100), eller flyt kolonnen ud af "
+                         "tabellen eller slet den.")
+
+
+def test_an_unknown_column_with_figures_is_an_error_in_every_kind(check):
+    lines = len(book.HANDLEPLAN_LINES) + 1  # and the total
+    (f,) = check(book.add_column(book.handleplan(), 8, "Budget 2016", [1.5] * lines)).errors
+    assert (f.rule, f.cells, f.value) == ("sheet.unknown_column", ("E8",), "Budget 2016")
+    assert "(Område, Mål, Realiseret eller Forventet)" in render(f)
+    tilgang = len(book.TILGANG_LINES)
+    rows = book.add_column(book.tilgang(capacity=[30, 30, 30, 60]), 6, "Venteliste", [0, 2, 1, 5], first=8)
+    (f,) = check(rows).errors  # a label in the upper header row, over a blank under it
+    assert (f.rule, f.sheet, f.cells) == ("sheet.unknown_column", "Ark1", ("K6",))
+    assert "Tilbud, Primo, Ultimo, Pladser eller Tilgang og Afgang under et kvartal som 1. kv." in render(f)
+    rows = book.add_column(book.tilgang(), 7, "Heraf §104", ["1"] * tilgang, first=8)
+    (f,) = check(rows).errors  # a label in the lower header row only
+    assert (f.rule, f.cells, f.value) == ("sheet.unknown_column", ("J7",), "Heraf §104")
+
+
+def test_a_misspelt_optional_column_with_figures_is_an_error_not_dropped(check):
+    rows = book.tilgang(capacity=[30, 30, 30, 60])
+    rows[5][9] = "Pladsr"
+    (f,) = check(rows).errors
+    assert (f.rule, f.cells, f.value) == ("sheet.unknown_column", ("J6",), "Pladsr")
+    assert render(f, "en").startswith("The column «Pladsr» is none of the form's columns, but there are figures "
+                                      "under it (e.g. in J8); they are not read and would be lost.")
+
+
+def test_a_notes_column_with_only_text_under_it_is_read_as_no_figure(check):
+    """Text, a dash, a date, a year in words: a person reads no figure there, none is lost."""
+    notes = ["Ny leverandør fra 2025", "-", dt.date(2016, 3, 1), None, "se note 2", "x"]
+    for rows, header_row in ((book.handleplan(), 8), (book.effekt(), 6), (book.tilgang(), 6)):
+        v = check(book.add_column(rows, header_row, "Bemærkning", notes))
+        assert v.accepted and not v.warnings, (header_row, v.errors, v.warnings)
+
+
+def test_a_share_column_beside_the_figures_is_no_figure_lost(check):
+    """'Belægning i %' (or shares in a percent format): derived from the counts, not a figure."""
+    shares = [0.73, 0.87, 0.9, 0.9]
+    rows = book.add_column(book.tilgang(), 6, "Belægning i %", shares, first=8)
+    assert check(rows).accepted
+    rows = book.add_column(book.tilgang(), 6, "Belægning", shares, first=8)
+    v = check(rows, formats={f"J{r}": "0%" for r in range(8, 12)})
+    assert v.accepted, v.errors
+
+
+def test_a_table_right_of_a_blank_column_is_judged_by_the_header_row_it_shares(check):
+    """WORKBOOKS.md §1 says "a non-empty header cell in the header row": a second table in the
+    same rows, past a blank column, would have its figures read as none of this report's."""
+    rows = book.add_column(book.handleplan(), 8, "Budget 2016", [1] * 11, col=6)
+    (f,) = check(rows).errors
+    assert (f.rule, f.cells) == ("sheet.unknown_column", ("F8",))
+    rows = book.add_column(book.handleplan(), 8, "Noter", ["ok"] * 11, col=6)
+    assert check(rows).accepted
 
 
 # --- sheets and workbooks -----------------------------------------------------------------
@@ -761,3 +881,58 @@ def test_header_found_below_a_long_title_block_and_blank_columns(check):
     v = check(rows)
     assert v.accepted, v.errors
     assert v.reports[0].figures[0].cell == "C15"  # B10 in the plain layout: one column, five rows on
+
+
+# --- a percentage where an amount or a count belongs (issue 13) ----------------------------
+
+def test_percent_typed_in_an_amount_column_is_an_error_not_a_hundredth(check):
+    rows = book.cell(book.handleplan(total=False), "C9", "360%")  # Realiseret of 'Støtte eget hjem'
+    v = check({"HP": rows})
+    (f,) = only(v.errors, "value.percent")
+    assert (f.sheet, f.cells, f.column, f.value) == ("HP", ("C9",), "Realiseret", "360%")
+    assert render(f) == ("«360%» i kolonnen Realiseret er en procentsats, men kolonnen indeholder beløb eller "
+                         "antal, ikke procenter. Skriv beløbet eller antallet uden %, og sæt cellens format til "
+                         "Tal (Hjem > Talformat); hører procenten til et andet tal, så skriv den i en kolonne "
+                         "for sig.")
+
+
+def test_number_formatted_as_percent_in_an_amount_column_is_an_error(check):
+    # typed '360%', Excel keeps 3.6 and formats the cell 0%: it shows 360%, not 3,6 mio. kr.
+    rows = book.cell(book.handleplan(total=False), "C9", 3.6)
+    v = check({"HP": rows}, formats={"C9": "0%"})
+    (f,) = only(v.errors, "value.percent")
+    assert (f.sheet, f.cells, f.value) == ("HP", ("C9",), "360%")
+    assert not v.reports
+
+
+def test_percent_in_a_count_column_is_an_error(check):
+    rows = book.tilgang()
+    rows[7][1] = 0.25  # Primo of the first day service, formatted 0% below: shows 25%
+    v = check({"TA": rows}, formats={"B8": "0%"})
+    (f,) = only(v.errors, "value.percent")
+    assert (f.sheet, f.cells, f.value) == ("TA", ("B8",), "25%")
+    assert "beløb eller antal, ikke procenter" in render(f)
+
+
+def test_a_percentage_column_of_percent_formatted_numbers_stays_unaffected(check):
+    # 'Opnået %' beside the amounts holds shares formatted as percent: not the amounts, no finding
+    lines = [[name, target, real / target, real, expected] for name, target, real, expected in book.HANDLEPLAN_LINES]
+    header = ["Område", "Mål", "Opnået %", "Realiseret 30.11 2015", "Forventet 2015"]
+    rows = book.handleplan(lines=lines, header=header, total=False)
+    v = check({"HP": rows}, formats={f"C{r}": "0%" for r in range(9, 19)})
+    assert v.accepted, [(f.rule, f.cells) for f in v.errors]
+    assert "value.percent" not in {f.rule for f in v.warnings}
+
+
+def test_formulas_never_calculated_are_one_finding_listing_every_cell(check):
+    # a generated file never opened in a spreadsheet program: each total formula has no value
+    rows = book.handleplan(total=["Total", "=SUM(B10:B19)", "=SUM(C10:C19)", "=SUM(D10:D19)"])
+    rows = book.cell(rows, "D12", "=C12+0.3")  # and one line's figure
+    v = check({"HP": rows, "HP 2": book.handleplan(total=["Total", "=SUM(B10:B19)", 16.7, 17.6])})
+    first, second = only(v.errors, "value.formula_no_cache")
+    assert (first.sheet, first.cells, first.column) == ("HP", ("B9", "C9", "D9", "D12"), "")
+    assert (second.sheet, second.cells, second.column) == ("HP 2", ("B9",), "Mål")
+    assert render(first) == ("Formlerne i 4 celle(r) er aldrig blevet beregnet, så de har ingen værdi at læse "
+                             "(filen er ikke åbnet og gemt i et regneark). Åbn projektmappen i Excel, så "
+                             "formlerne beregnes, og gem den igen.")
+    assert {f.rule for f in v.errors} == {"value.formula_no_cache"}  # no total mismatch from the empty D12
