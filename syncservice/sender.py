@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -31,6 +32,7 @@ FIRST_RETRY_SECONDS = 30.0
 MAX_RETRY_SECONDS = 3600.0
 REPORT_WAIT_SECONDS = 60.0  # a rejection waits this long for its report to be written, to attach it
 POLL_SECONDS = 0.5  # how often the thread looks at the outbox (and at whether the service stops)
+OPEN_RETRY_SECONDS = 60.0
 
 
 def retry_delay(attempts: int) -> float:
@@ -83,7 +85,9 @@ class Sender:
 
     def run(self, stopped: Callable[[], bool]) -> None:
         """Until stopped(): send what is due, queue each day's reminders. Faults are logged, never raised."""
-        store = Store.open(self.config.path("database"))
+        store = self._open(stopped)
+        if store is None:
+            return
         try:
             outbox = Outbox(store.db)
             if lost := outbox.recover(self.now()):
@@ -101,6 +105,20 @@ class Sender:
                 self.wake.clear()
         finally:
             store.close()
+
+    def _open(self, stopped: Callable[[], bool]) -> Store | None:
+        """The sender's own connection; a store that cannot be opened is tried again each minute
+        (the worker carries on, the messages wait in the store). None once stopped."""
+        while not stopped():
+            try:
+                return Store.open(self.config.path("database"))
+            except StoreError as exc:
+                logger.error("messages: {} (trying again in {:g}s)", exc, OPEN_RETRY_SECONDS)
+            deadline = time.monotonic() + OPEN_RETRY_SECONDS
+            while time.monotonic() < deadline and not stopped():
+                self.wake.wait(POLL_SECONDS)
+                self.wake.clear()
+        return None
 
     def step(self, notices: Notices, outbox: Outbox) -> int:
         """Queue the day's reminders (once a day), then send every message due; returns how many went."""

@@ -501,3 +501,20 @@ def test_a_message_shows_the_first_five_errors_and_counts_the_rest_in_either_lan
     assert subject == "Rejected: Tilgang 2016.xlsx (8 errors)"
     assert "The first errors:" in body and "… and 3 more errors: see the report." in body
     assert "To fix it: " in body and "/r/Tilgang 2016 - FEJL.xlsx" in body
+
+
+def test_a_sender_that_cannot_open_the_store_logs_it_and_stops_when_asked(tmp_path):
+    from loguru import logger
+
+    from syncservice.sender import Sender
+
+    (tmp_path / "state").write_text("a file where the store's folder should be", encoding="utf-8")
+    config = config_mod.defaults(tmp_path)
+    said: list[str] = []
+    sink = logger.add(lambda m: said.append(m.record["message"]), level="ERROR")
+    answers = iter([False, False, True])
+    try:
+        Sender(config).run(lambda: next(answers, True))  # returns: stopped while waiting to try again
+    finally:
+        logger.remove(sink)
+    assert len(said) == 1 and said[0].startswith("messages: cannot open the store")
