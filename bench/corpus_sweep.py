@@ -14,7 +14,7 @@ Every file ends as one of:
   died                  the worker process died (out of memory, a segfault…)
   timeout               the file took longer than --timeout seconds
 plus, per file, whether openpyxl (or anything) emitted a Python warning, and whether
-an error's rule has no text in messages.CATALOGUE. Exit status 1 when any file crashed,
+an error's rule has no text (the engine's catalogue or its kind's). Exit status 1 when any file crashed,
 died, timed out, warned or has an uncatalogued rule.
 """
 
@@ -84,9 +84,9 @@ def worker(memory_mb: int) -> None:
                 result.setdefault("outcome", f"rejected:{rules[0]}" if rules else "accepted")
                 result["rules"] = rules
                 result["params"] = verdict.errors[0].params if rules else {}
-                result["uncatalogued"] = sorted({r for r in rules if r not in messages.CATALOGUE}
-                                                | {f.rule for f in verdict.warnings
-                                                   if f.rule not in messages.CATALOGUE})
+                # the engine's catalogue, or the kind's own texts for its rules
+                result["uncatalogued"] = sorted({f.rule for f in (*verdict.errors, *verdict.warnings)
+                                                 if messages.texts(f.rule) is None})
                 result["sheets"] = [s.sheet for s in verdict.sheets]
         result["seconds"] = round(time.perf_counter() - started, 3)
         result["warnings"] = sorted({f"{w.category.__name__}: {w.message}"[:160] for w in caught})

@@ -1,6 +1,8 @@
 """Archive: keep every file received, read-only, under a name that is never reused.
 
-StagedFile → archive/{accepted|rejected}/YYYY/MM/YYYYMMDDTHHMMSSZ_<sha256[:12]>_<safe name>.
+StagedFile → archive/{accepted|rejected}/YYYY/MM/YYYYMMDDTHHMMSSZ_<sha256[:12]>_<safe name>,
+and beside it '<that name>.json': where it was saved, its save and receive times, its verdict
+(archive_index.py), so the store can be rebuilt from the archive alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from syncservice import archive_index
 from syncservice.durable import ensure_dir, fsync_dir, remove_quietly
 from syncservice.errors import DiskError
 from syncservice.models import StagedFile
@@ -47,7 +50,8 @@ def archive_name(staged: StagedFile, now: dt.datetime) -> str:
 
 
 def archive(staged: StagedFile, archive_dir: Path, accepted: bool, now: dt.datetime) -> Path:
-    """Copy the staged copy into the archive with O_EXCL, fsync it and its folder, make it read-only.
+    """Copy the staged copy into the archive with O_EXCL, fsync it, write its sidecar, fsync
+    the folder, make it read-only.
 
     Returns the new path. Raises DiskError if it cannot be written; no partial file is left.
     """
@@ -67,10 +71,11 @@ def archive(staged: StagedFile, archive_dir: Path, accepted: bool, now: dt.datet
             raise DiskError(f"cannot archive {staged.name} to {target}: {exc.strerror or exc}") from exc
         raise
     try:
+        archive_index.write(target, staged, accepted, utc)
         fsync_dir(folder)
         os.chmod(target, 0o444)
     except OSError as exc:
-        remove_quietly(target)
+        discard(target)
         raise DiskError(f"cannot archive {staged.name} to {target}: {exc.strerror or exc}") from exc
     return target
 
@@ -100,3 +105,9 @@ def _copy_verified(staged: StagedFile, fd: int) -> None:
         os.fsync(out.fileno())
     if digest.hexdigest() != staged.sha256:
         raise DiskError(f"the staging copy of {staged.name} changed before it was archived")
+
+
+def discard(copy: Path) -> None:
+    """Take back an archived copy nothing in the store points at, with its sidecar."""
+    remove_quietly(copy)
+    remove_quietly(archive_index.sidecar(copy))

@@ -190,6 +190,13 @@ def ingest(config_path: Path | None) -> None:
         lock.acquire()
     except Held as held:
         raise already_running(held.holder, lock.path, config.language) from None
+    try:
+        from syncservice.store_backup import ensure_sound
+
+        ensure_sound(config.path("database"), config.language)  # a damaged store is never written to
+    except ServiceError:
+        lock.release()
+        raise
     store, pipeline = _open(config)
     language = config.language
     try:
@@ -349,6 +356,11 @@ main.add_command(missing)
 from syncservice.cli_web import serve  # noqa: E402
 
 main.add_command(serve)
+
+from syncservice.cli_backup import backup, rebuild  # noqa: E402
+
+main.add_command(backup)
+main.add_command(rebuild)
 
 from syncservice.cli_notify import notify  # noqa: E402
 

@@ -127,7 +127,9 @@ def _store_facts(config: config_mod.Config, *, count_pending: bool) -> dict[str,
     """Counts from the store; with the service stopped, also the files a start would catch up on."""
     from syncservice.pipeline import Pipeline
     from syncservice.store import Store
+    from syncservice.store_backup import ensure_sound
 
+    ensure_sound(config.path("database"), config.language)  # PRAGMA quick_check: a damaged store says so, exit 7
     if not config.path("database").exists():
         return {"current": 0, "accepted": 0, "rejected": 0, "rejected_now": 0,
                 "pending_now": None, "unreadable": []}

@@ -25,3 +25,10 @@ class DiskError(ServiceError):
 
 class AlreadyRunning(ServiceError):
     exit_code = 6
+
+
+class StoreDamaged(StoreError):
+    """The store fails SQLite's quick_check (or is no database at all): it is never written to;
+    `syncservice rebuild` makes a new one from the archive."""
+
+    exit_code = 7

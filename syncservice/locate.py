@@ -112,6 +112,10 @@ def locate(sheet: str, rows: Iterator[Row], kinds: Iterable[Kind], max_rows: int
     header = _find_header(head, list(kinds))
     meta, meta_empty = _metadata(head, header.row if header else HEADER_SCAN_ROWS + 1,
                                  header.kind.required_meta if header else frozenset())
+    if header is not None and not meta and _years_alone(header):
+        # years under a blank corner, with no metadata above: any pivot table by year looks so
+        # (a corpus file's 'Row Labels | 2005 | 2006'); not a kind's header until a label says so
+        header = None
     if header is None:
         if meta:
             near = _near_miss(sheet, head, list(kinds), max(c.row for c in meta.values()))
@@ -476,6 +480,12 @@ def _match(kind: Kind, row_no: int, upper: dict[int, Cell], lower: dict[int, Cel
                   quarters=tuple(sorted({int(k.split("_")[1]) for k in quarter_cols})),
                   quarter_cells=quarter_cells, quarter_flows=tuple(quarter_flows),
                   unclaimed=tuple(Unclaimed(ref, label, tuple(cols)) for ref, label, cols in unclaimed))
+
+
+def _years_alone(header: Header) -> bool:
+    """Whether the header's only labels are years: every other column it found is a blank
+    first column (no corner text, no label of the kind's)."""
+    return bool(header.years) and all(key.startswith("y") or not header.labels.get(key) for key in header.columns)
 
 
 def _blank_or_unit(text: str) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from loguru import logger
 
 from schemas import KINDS
-from syncservice import archive, changes, durable, feedback, messages, missing, reporting, units
+from syncservice import archive, changes, durable, feedback, messages, missing, reporting, store_backup, units
 from syncservice.check import check_workbook
 from syncservice.config import Config
 from syncservice.errors import DiskError, StoreError
@@ -172,6 +172,8 @@ class Pipeline:
             self._readable(rel)  # judged as any file is from here
             return self._judge(staged, started, known)
         except (DiskError, StoreError) as exc:
+            if damage := store_backup.as_damage(exc, self.config.path("database"), self.config.language):
+                raise damage from exc  # never retried: nothing more is written to a damaged store
             # Nothing half-recorded: the store's transaction rolled back; the next pass retries.
             logger.error("{}: {} (will retry)", rel, exc)
             return Outcome(rel, RETRY, time.monotonic() - started, reason=str(exc))
@@ -184,9 +186,7 @@ class Pipeline:
         if seen is not None and seen.sha256 == staged.sha256:
             self.store.record_unchanged(staged, now)
             return self._log(Outcome(staged.rel, UNCHANGED, time.monotonic() - started), now)
-        verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
-        if verdict.accepted:
-            verdict = self._with_history_warnings(verdict)
+        verdict = self._verdict(staged)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
         try:
             with self.notices.recording():  # the verdict and the messages it owes people: both, or neither
@@ -195,7 +195,7 @@ class Pipeline:
         except StoreError:
             # Nothing in the store points at this copy: take it back, or each retry of a
             # store that cannot record (a full disk) would leave one more copy in the archive.
-            durable.remove_quietly(kept)
+            archive.discard(kept)  # and its sidecar
             raise
         self._feedback(staged, verdict, now)
         status = ACCEPTED if verdict.accepted else REJECTED
@@ -489,3 +489,27 @@ class Pipeline:
             raise DiskError(f"cannot write the consolidated workbook {target}: {exc.strerror or exc}") from exc
         logger.info("consolidated workbook rewritten: {}", target)
         return target
+
+    # --- the store rebuilt from the archive (syncservice/rebuild.py) ----------------------------
+
+    def replay(self, staged: StagedFile, archive_path: Path, received: dt.datetime) -> Outcome:
+        """An archived file judged again as _judge judged it when it came: the same validation
+        and change warnings against the versions then in force, recorded as received at
+        `received`. `staged.staged` is the archived copy, read only: nothing is staged,
+        archived, reported or logged again, and no report is owed: the feedback folder shows
+        what became of each when it came."""
+        started = time.monotonic()
+        verdict = self._verdict(staged)
+        result = self.store.record(staged, verdict, self._display(archive_path), self.message, received)
+        self.store.feedback_done(staged.rel)
+        return Outcome(staged.rel, ACCEPTED if verdict.accepted else REJECTED, time.monotonic() - started,
+                       tuple(result.new_versions), verdict)
+
+    def _verdict(self, staged: StagedFile) -> Verdict:
+        """A staged file's verdict as the store will record it: checked, units spelt as stored,
+        and if accepted what changed since the versions in force. One place for _judge and
+        replay, so a rebuild judges exactly as the file was judged when it came."""
+        verdict = self._spelt_as_stored(_check(staged, self.config, self.kinds))
+        if verdict.accepted:
+            verdict = self._with_history_warnings(verdict)
+        return verdict

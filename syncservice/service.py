@@ -24,6 +24,7 @@ from typing import Any
 from loguru import logger
 
 from syncservice import status as status_mod
+from syncservice import store_backup
 from syncservice.config import Config
 from syncservice.errors import AlreadyRunning, ConfigError, ServiceError
 from syncservice.jobs import MAX_WAIT, Job, Jobs
@@ -89,6 +90,7 @@ class Service:
         self.processed = 0
 
         self._stop_requested = False  # a plain flag: the only thing a signal handler touches
+        self._fatal: ServiceError | None = None  # the worker found the store damaged: run() raises it
         self._jobs = Jobs(Settler(self.settle_seconds, clock=clock), clock)
 
         # the worker's own
@@ -133,6 +135,7 @@ class Service:
 
     def _run(self, holder: Holder, started: Callable[[], None] | None) -> None:
         watched = self.config.path("watched")
+        store_backup.ensure_sound(self.config.path("database"), self.config.language)  # never write a damaged one
         store = Store.open(self.config.path("database"))  # used by the worker thread only
         pipeline = (Pipeline(self.config, store) if self.wall_clock is None
                     else Pipeline(self.config, store, clock=self.wall_clock))
@@ -178,7 +181,7 @@ class Service:
         while not self._stop_requested:
             time.sleep(TICK)
             if not worker.is_alive():
-                raise ServiceError("the worker thread stopped unexpectedly; see the log")
+                raise self._fatal or ServiceError("the worker thread stopped unexpectedly; see the log")
             now = self.clock()
             if now >= next_rescan:
                 next_rescan = now + self.rescan_seconds
@@ -187,6 +190,8 @@ class Service:
                 next_health = now + HEALTH_SECONDS
                 self._check_observer(watcher)
             self._write_status()
+        if self._fatal is not None:
+            raise self._fatal
 
     def _check_observer(self, watcher: Watcher) -> None:
         if watcher.alive():
@@ -224,7 +229,12 @@ class Service:
                     self._do(pipeline, job)
                 elif self._pass_open and self._pass_due():
                     self._end_pass(pipeline)
-            except Exception:  # a fault of ours must not end the service
+            except Exception as exc:  # a fault of ours must not end the service
+                if damage := store_backup.as_damage(exc, self.config.path("database"), self.config.language):
+                    logger.error("{}", damage)  # the store, damaged while in use: the service stops (exit 7)
+                    self._fatal = damage
+                    self.stop()
+                    return
                 logger.exception("the worker's job failed")
         if self._pass_open:  # stopping: the consolidated workbook shows what was done
             try:

@@ -138,3 +138,69 @@ def test_fsync_dir_tolerates_file_systems_that_refuse_it(tmp_path, monkeypatch):
 
     monkeypatch.setattr(durable.os, "fsync", refuses)
     durable.fsync_dir(tmp_path)  # no exception
+
+
+# --- what the archive keeps beside each copy, so the store can be rebuilt from it (issue 17) ----
+
+def test_each_copy_has_a_read_only_sidecar_with_what_a_rebuild_needs(tmp_path):
+    import json
+
+    staged = StagedFile(source=tmp_path / "watched" / "Ballerup" / "Tilgang.xlsx", rel="Ballerup/Tilgang.xlsx",
+                        staged=make_staged(tmp_path).staged, sha256=hashlib.sha256(b"workbook bytes").hexdigest(),
+                        size=14, mtime_ns=1_475_496_000_123_456_789)
+    copy = archive(staged, tmp_path / "archive", False, NOW.replace(microsecond=250))
+    side = copy.with_name(copy.name + ".json")
+    meta = json.loads(side.read_text(encoding="utf-8"))
+    assert {k: meta[k] for k in ("rel", "name", "sha256", "size", "mtime_ns", "received_at", "verdict")} == {
+        "rel": "Ballerup/Tilgang.xlsx", "name": "Tilgang.xlsx", "sha256": staged.sha256, "size": 14,
+        "mtime_ns": 1_475_496_000_123_456_789, "received_at": "2016-10-03T14:05:09.000250+00:00",
+        "verdict": "rejected"}
+    assert not side.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name, side.name]  # no temporary file left
+
+
+def test_a_copy_taken_back_goes_with_its_sidecar(tmp_path):
+    copy = archive(make_staged(tmp_path), tmp_path / "archive", True, NOW)
+    archive_mod.discard(copy)
+    assert list(copy.parent.iterdir()) == []
+
+
+def test_the_archive_lists_its_files_in_the_order_received_and_passes_over_what_is_not_one(tmp_path):
+    from syncservice import archive_index
+
+    root = tmp_path / "archive"
+    later = archive(make_staged(tmp_path, data=b"second"), root, True, NOW + dt.timedelta(seconds=1))
+    first = archive(make_staged(tmp_path, data=b"first"), root, False, NOW)
+    same_second = archive(make_staged(tmp_path, data=b"third"), root, True, NOW + dt.timedelta(seconds=1))
+    (root / "feedback" / "2016" / "10").mkdir(parents=True)
+    (root / "feedback" / "2016" / "10" / "20161003T140509Z_Tilgang - FEJL.txt").write_text("a cleared report")
+    torn = root / "accepted" / "2016" / "10" / f"20161003T140509Z_{hashlib.sha256(b'whole').hexdigest()[:12]}_x.xlsx"
+    torn.write_bytes(b"wh")  # a run killed mid-copy
+    entries, skipped = archive_index.received(root)
+    assert [e.path for e in entries] == [first, later, same_second]  # within a second, the order archived
+    assert [(e.rel, e.verdict, e.legacy) for e in entries] == [("Tilgang og afgang.xlsx", "rejected", False),
+                                                                ("Tilgang og afgang.xlsx", "accepted", False),
+                                                                ("Tilgang og afgang.xlsx", "accepted", False)]
+    assert skipped == [(torn, "its bytes are not the ones it was archived with")]
+
+
+def test_a_copy_archived_before_sidecars_is_read_from_its_name(tmp_path):
+    from syncservice import archive_index
+
+    copy = archive(make_staged(tmp_path), tmp_path / "archive", True, NOW)
+    archive_index.sidecar(copy).unlink()
+    (entry,), _ = archive_index.received(tmp_path / "archive")
+    assert (entry.rel, entry.received, entry.size, entry.legacy) == ("Tilgang og afgang.xlsx", NOW, 14, True)
+    assert entry.mtime_ns == int(NOW.timestamp()) * 10**9  # the save time is unknown: the received time stands in
+
+
+def test_a_copy_archived_before_sidecars_under_a_counted_name_keeps_the_file_name(tmp_path):
+    from syncservice import archive_index
+
+    staged = make_staged(tmp_path)
+    first, second = (archive(staged, tmp_path / "archive", True, NOW) for _ in range(2))
+    assert second.name.endswith("_Tilgang og afgang-2.xlsx")
+    for copy in (first, second):
+        archive_index.sidecar(copy).unlink()
+    entries, _ = archive_index.received(tmp_path / "archive")
+    assert [(e.path, e.rel) for e in entries] == [(first, "Tilgang og afgang.xlsx"), (second, "Tilgang og afgang.xlsx")]

@@ -127,3 +127,22 @@ def test_a_follow_ups_estimate_changed_in_a_later_version_is_a_change_warning_a_
     assert (change.rule, change.cells, change.params["line"], change.params["period"]) == (
         "change.figure", ("D7",), "2. opfølgning 2016", "2016")
     assert render(change).startswith("Bruttobesparelse 2016 for 2. opfølgning 2016 var 12.500.000")
+
+
+def test_a_table_of_years_under_a_blank_corner_with_no_metadata_is_no_report(check):
+    """A pivot table by year ('Row Labels | 2005 | 2006', as in the wild corpus) has the shape
+    of follow-ups by year; without a metadata block or a corner naming the amount unit it is
+    a sheet skipped, not a bruttobesparelse full of errors."""
+    pivot = [["Row Labels", None, None], [None, 2005, 2006], ["Sum of Cost", 10, 12], ["Total", 10, 12]]
+    verdict = check({"Pivot": [[None, 2005, 2006, 2007], ["Sum of Cost", 1, 2, 3], ["Grand Total", 1, 2, 3]],
+                     "Pivot2": pivot})
+    assert [f.rule for f in verdict.errors] == ["file.no_report_sheet"]
+    assert {f.sheet for f in verdict.warnings if f.rule == "sheet.skipped"} == {"Pivot", "Pivot2"}
+
+
+def test_follow_ups_under_a_blank_corner_are_read_where_the_metadata_names_the_amount_unit(check):
+    rows = book.bruttobesparelse(corner=None, meta=[["Beløb i:", "mio. kr."]])
+    verdict = check({"Bruttobesparelse": rows})
+    assert verdict.errors == ()
+    [report] = verdict.reports
+    assert report.kind == "bruttobesparelse" and report.amount_unit == "mio. kr."

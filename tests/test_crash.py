@@ -216,7 +216,9 @@ def recorded(base: Path) -> int | None:
 
 
 def archived_count(base: Path) -> int:
-    return sum(len(files) for _, _, files in os.walk(base / "archive" / "accepted"))
+    """Archived copies: not their sidecars ('<copy>.json') nor a sidecar's hidden temporary file."""
+    return sum(1 for _, _, files in os.walk(base / "archive" / "accepted") for name in files
+               if not name.endswith(".json") and not name.startswith("."))
 
 
 def staging_now(base: Path) -> bool:
@@ -441,7 +443,9 @@ def test_disk_fault_mid_run_is_logged_and_retried_never_half_recorded(pipe, erro
 
 
 def archived(pipe: Pipeline) -> dict[Path, str]:
-    return {p: sha256(p) for p in pipe.config.path("archive").rglob("*") if p.is_file()}
+    """The archived copies (their sidecars, '<copy>.json', left out)."""
+    return {p: sha256(p) for p in pipe.config.path("archive").rglob("*")
+            if p.is_file() and not (p.suffix == ".json" and p.with_suffix("").is_file())}
 
 
 def test_disk_full_while_rewriting_the_consolidated_workbook_keeps_the_old_one_and_retries(pipe, errors, monkeypatch):
