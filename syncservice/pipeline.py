@@ -42,6 +42,7 @@ from syncservice.intake.stage import (
 )
 from syncservice.outputs import missing
 from syncservice.outputs.feedback import report as feedback
+from syncservice.outputs.notify.notices import Notices
 from syncservice.rules import changes, messages
 from syncservice.rules.check import check_workbook
 from syncservice.store import backup as store_backup
@@ -160,6 +161,7 @@ class Pipeline:
         self._held_back: set[str] | None = None  # the paths a mass vanishing last held back (logged once)
         self.gone_due = False  # a file may have gone: reconcile() at the end of the pass
         self._respell_listed_units()
+        self.notices = Notices(config, store)  # what a verdict tells people ([notify]), queued with it
 
     def _respell_listed_units(self) -> None:
         """reporting.units' spelling is the one stored and shown (WORKBOOKS.md §1), also for
@@ -223,7 +225,9 @@ class Pipeline:
             return self._not_a_report(staged, started, now)
         kept = archive.archive(staged, self.config.path("archive"), verdict.accepted, now)
         try:
-            result = self.store.record(staged, verdict, self._display(kept), self.message, now, moved_from=moved)
+            with self.notices.recording():  # the verdict and the messages it owes people: both, or neither
+                result = self.store.record(staged, verdict, self._display(kept), self.message, now, moved_from=moved)
+                self.notices.on_verdict(staged.rel, verdict, result.file_id, now)
         except StoreError:
             # Nothing in the store points at this copy: take it back, or each retry of a
             # store that cannot record (a full disk) would leave one more copy in the archive.

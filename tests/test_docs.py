@@ -82,6 +82,12 @@ def test_the_readme_command_table_lists_every_command_and_option():
     rows = _command_rows()
     assert set(rows) == set(main.commands), "the README's command table and the CLI differ"
     for name, command in main.commands.items():
-        for param in command.params:
-            if isinstance(param, click.Option) and param.name not in ("config_path", "help"):
-                assert any(opt in rows[name] for opt in param.opts), f"{name} {param.opts[0]} is not in the README"
+        # a group's row names each of its subcommands ('notify test'), with their options
+        commands = ({f"{name} {sub}": c for sub, c in command.commands.items()}
+                    if isinstance(command, click.Group) else {name: command})
+        for shown, each in commands.items():
+            assert f"`syncservice {shown}" in rows[name], f"{shown} is not in the README"
+            for param in each.params:
+                if isinstance(param, click.Option) and param.name not in ("config_path", "help"):
+                    assert any(opt in rows[name] for opt in param.opts), \
+                        f"{shown} {param.opts[0]} is not in the README"

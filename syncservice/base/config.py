@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syncservice.base import localtime, reporting
+from syncservice.base import localtime, notify_targets, reporting
 from syncservice.base.errors import ConfigError
 
 
@@ -120,6 +120,28 @@ SETTINGS: tuple[Setting, ...] = (
             "so a K4 deadline in January is in the next year. A kind with no deadlines is not chased.",
             parse=reporting.parse_deadlines,
             example=_deadlines_example),
+    # --- messages to people (syncservice/notify.py, sender.py) ---------------------------------
+    Setting("notify", "finance", (),
+            "Apprise URLs (one per target: mailto:// for e-mail over SMTP, workflows:// for a Teams "
+            "channel, …) that get the digest the day after each deadline: who is mangler, afvist, "
+            "forældet or for sent. A secret is written ${ENV_NAME} and read from the environment when "
+            "sending. Empty: no digest.", parse=notify_targets.parse_targets,
+            example=('finance = ["mailto://relay.example.dk:25?from=syncservice@example.dk'
+                     '&to=oekonomi@example.dk"]',)),
+    Setting("notify", "remind_days_before", 3,
+            "Days before a deadline that each unit in reporting.units that has not reported the "
+            "period gets a reminder (once per unit and period).", parse=notify_targets.parse_remind_days),
+    # a table, so it comes last in its section
+    Setting("notify", "units", {},
+            "Per unit, as written in its workbooks' Enhed (matched however it is spelt), the Apprise "
+            "URLs told when one of its workbooks is rejected (the report attached where the target "
+            "takes files), when the fix is accepted, and before its deadlines. A unit not here is "
+            "told nothing.", parse=notify_targets.parse_units,
+            example=('"Dagtilbud Vest" = ["mailto://relay.example.dk:25?from=syncservice@example.dk'
+                     '&to=leder.vest@example.dk"]',
+                     '"Dagtilbud Øst" = ["mailto://${SMTP_USER}:${SMTP_PASSWORD}@smtp.example.dk:587'
+                     '?from=syncservice@example.dk&to=leder.oest@example.dk", '
+                     '"workflows://prod-01.westeurope.logic.azure.com/WORKFLOW/${TEAMS_SIGNATURE}"]')),
 )
 
 _BY_KEY = {(s.section, s.name): s for s in SETTINGS}

@@ -390,3 +390,7 @@ from syncservice.cli.backup import backup, rebuild  # noqa: E402
 
 main.add_command(backup)
 main.add_command(rebuild)
+
+from syncservice.cli.notify import notify  # noqa: E402
+
+main.add_command(notify)

@@ -98,12 +98,17 @@ def status(as_json: bool, config_path: Path | None) -> None:
     from syncservice.cli.reporting import status_counts, status_line  # who has not reported ([reporting])
 
     info["reporting"] = status_counts(config)  # {status: count}, None when nobody must report
+    from syncservice.cli.notify import status_info, status_lines  # messages to people ([notify])
+
+    info["notify"] = status_info(config)  # targets with secrets masked, the outbox's counts
     if as_json:
         click.echo(json_text(info, indent=2))
     else:
         click.echo(_status_text(info, last, config.language))
         if info["reporting"] is not None:
             click.echo(status_line(info["reporting"], config.language))
+        for line in status_lines(info["notify"], config.language):
+            click.echo(line)
     sys.exit(0 if running else NOT_RUNNING_EXIT)
 
 

@@ -2,6 +2,7 @@
 
     Watcher ─saved─▶ Jobs (settle thread) ─take─▶ worker ─▶ Pipeline.process
                                                   burst over ─▶ Pipeline.write_summary() once
+    store's outbox ─▶ sender thread ─▶ Apprise (messages to people, sender.py)
 
 One worker owns the store, so validation never runs twice at once and events never wait
 on it. When a burst is over (jobs.py: nothing queued, nothing settling) the consolidated
@@ -28,6 +29,7 @@ from syncservice.pipeline import RETRY, Outcome, Pipeline
 from syncservice.service import status as status_mod
 from syncservice.service.jobs import MAX_WAIT, RECONCILE, Job, Jobs
 from syncservice.service.lock import Held, Holder, InstanceLock
+from syncservice.service.sender import Sender
 from syncservice.service.settle import Settler, backoff
 from syncservice.service.status import Status
 from syncservice.service.watch import Watcher
@@ -72,6 +74,8 @@ class Service:
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], dt.datetime] | None = None) -> None:
         self.config = config
+        # messages to people ([notify]), from a thread of its own, on the pipeline's wall clock
+        self.sender = Sender(config) if wall_clock is None else Sender(config, now=wall_clock)
         self.mode = config.get("watch", "observer")
         self.poll_seconds = float(config.get("watch", "poll_seconds"))
         self.settle_seconds = float(config.get("watch", "settle_seconds"))
@@ -141,7 +145,9 @@ class Service:
                                           poll_seconds=self.poll_seconds, gone=self._jobs.gone)
         threads = [threading.Thread(target=self._settle_loop, name="syncservice-settle", daemon=True),
                    threading.Thread(target=self._work_loop, args=(pipeline,), name="syncservice-worker",
-                                    daemon=True)]
+                                    daemon=True),
+                   threading.Thread(target=self.sender.run, args=(lambda: self._jobs.closed,),
+                                    name="syncservice-sender", daemon=True)]
         self._status = Status(holder.pid, holder.host, holder.started, self.mode, str(watched))
         errors = logger.add(self._remember_error, level="ERROR", format="{message}",
                             filter=lambda r: "validation" not in r["extra"])
@@ -265,6 +271,7 @@ class Service:
             return
         assert isinstance(job, Path)
         outcome = pipeline.process(job)
+        self.sender.wake.set()  # a verdict may have queued a message: the sender looks now, not in a while
         self.processed += 1
         self._pass_files += 1
         if outcome.status == RETRY:

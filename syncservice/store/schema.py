@@ -189,3 +189,27 @@ def add_not_reports(db: Database) -> None:
 
 def apply(db: Database) -> None:
     migrations.apply(db)
+
+
+@migrations()
+def add_outbox(db: Database) -> None:
+    # Messages to people (syncservice/notify.py): one row per message and target, queued in the
+    # transaction that records the verdict, sent by the sender thread (sender.py). state:
+    # queued → sending (committed before Apprise is called) → sent; a row still 'sending' at
+    # start was cut off by a crash and becomes 'uncertain', never sent twice. (event, target)
+    # is unique, so a reminder or digest is queued once per unit and period across restarts.
+    # target is the URL as config.toml writes it: a ${SECRET} is read from the environment
+    # only when sending, never stored.
+    db["outbox"].create(
+        {"id": int, "event": str, "target": str, "path": str, "file_id": int, "subject": str, "body": str,
+         "attach": str, "report": str, "state": str, "attempts": int, "queued_at": str, "next_at": str,
+         "sent_at": str, "last_error": str},
+        pk="id", not_null={"event", "target", "state"}, defaults={"attempts": 0, "state": "queued"},
+    )
+    db.execute("CREATE UNIQUE INDEX idx_outbox_event_target ON outbox (event, target)")
+    db.execute("CREATE INDEX idx_outbox_queued ON outbox (next_at) WHERE state = 'queued'")
+    db.execute("CREATE INDEX idx_outbox_path ON outbox (path)")
+    # Per path, the errors its person was last told about (a fingerprint), so a re-save with the
+    # same errors sends nothing and the accepted fix sends the all-clear; gone once it is queued.
+    db["notice_state"].create({"path": str, "fingerprint": str, "units": str, "file_id": int}, pk="path",
+                              not_null={"fingerprint"})

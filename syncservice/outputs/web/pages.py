@@ -188,7 +188,18 @@ TABLES: dict[str, dict[str, Any]] = {
         "title": "Gældende versioner",
         "description": "Den version, der gælder nu, for hver indberetning: den, den samlede oversigt viser.",
     },
+    "outbox": {  # syncservice/notify.py, sender.py
+        "title": "Beskeder",
+        "description": "Hver besked til en person (afvisning, godkendt igen, påmindelse, status til økonomi), "
+                       "én række pr. modtager, og om den er sendt: queued (i kø), sending, sent, uncertain "
+                       "(afbrudt under afsendelse; sendes ikke igen) eller cancelled.",
+        "columns": {"event": "Hvad beskeden handler om", "target": "Modtageren, som config.toml skriver den",
+                    "path": "Filen", "subject": "Emnet", "body": "Teksten", "state": "Tilstanden",
+                    "attempts": "Forsøg", "queued_at": "Lagt i kø (UTC)", "next_at": "Næste forsøg (UTC)",
+                    "sent_at": "Sendt (UTC)", "last_error": "Seneste fejl ved afsendelse"},
+    },
     # the store's own bookkeeping, not for reading
+    "notice_state": {"hidden": True},
     "latest_judged": {"hidden": True},
     "file_reports": {"hidden": True},
     "_sqlite_migrations": {"hidden": True},
