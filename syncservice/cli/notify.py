@@ -1,7 +1,6 @@
 """`syncservice notify test [--unit U]`, and what `syncservice status` says about messages.
 
-Registered on the main group at the end of cli.py. Like cli_service.py, this module does
-not import syncservice.cli at import time (cli.py imports it at its end: a cycle).
+Registered on the main group in syncservice/cli/__init__.py; shares cli/options.py.
 """
 
 from __future__ import annotations
@@ -13,11 +12,7 @@ from typing import Any
 import click
 
 from syncservice.base import config as config_mod
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Config file (default ./config.toml; the embedded defaults when absent). "
-         "Paths in it are relative to it.")
+from syncservice.cli.options import config_option, load_config, safe
 
 TEXT = {
     "da": {"sent": "sendt", "failed": "IKKE sendt",
@@ -36,12 +31,6 @@ TEXT = {
 }
 
 
-def _config(path: Path | None) -> config_mod.Config:
-    if path is None:
-        return config_mod.load(Path("config.toml"))
-    return config_mod.load(path, required=True)
-
-
 @click.group()
 def notify() -> None:
     """Messages to people ([notify] in config.toml)."""
@@ -54,11 +43,10 @@ def test_command(unit: str | None, config_path: Path | None) -> None:
     """Send a test message now, straight to each target, and say what happened to each.
     Exit 0 when every target took it, 1 when one did not, 2 when there is no target."""
     from syncservice.base.notify_targets import configured_unit, masked
-    from syncservice.cli import safe
     from syncservice.outputs.notify import text as notify_text
     from syncservice.service.sender import deliver
 
-    config = _config(config_path)
+    config = load_config(config_path)
     w = TEXT.get(config.language, TEXT["da"])
     units = config.get("notify", "units")
     if unit is not None:
@@ -108,7 +96,6 @@ def status_info(config: config_mod.Config) -> dict[str, Any]:
 
 def status_lines(info: dict[str, Any], language: str) -> list[str]:
     """'Modtagere: …', 'Beskeder: 3 sendt · 1 i kø (1 fejler)', the last failure: for `status`."""
-    from syncservice.cli import safe
 
     w = TEXT.get(language, TEXT["da"])
     if not info["finance"] and not info["units"]:
