@@ -210,3 +210,35 @@ def test_ingest_names_the_files_left_to_retry_and_exits_4(site, monkeypatch):
     as_json = json.loads(status(site, "--json").output)
     assert [(u["path"], u["rejected"]) for u in as_json["unreadable"]] == [("låst.xlsx", True)]
     assert ingest(site).exit_code == 0  # rejected once; no longer left to retry
+
+
+def test_status_after_ingest_shows_that_pass_and_says_it_was_ingest(site):
+    import datetime as dt
+
+    from syncservice.service import status as status_mod
+    from syncservice.service.run import status_path
+
+    # a run long gone: its last pass a day ago
+    status_mod.write(status_path(defaults_for(site)), status_mod.Status(
+        1, "host", "2026-01-01T08:00:00+01:00", "native", str(site / "watched"), state=status_mod.STOPPED,
+        stopped="2026-01-01T09:00:00+01:00", last_pass="2026-01-01T08:30:00+01:00", last_pass_files=7))
+    book.save(site / "watched" / "hp.xlsx", {"HP": book.handleplan()})
+    book.save(site / "watched" / "ta.xlsx", {"TA": book.tilgang()})
+    assert ingest(site).exit_code == 0
+    shown = status(site)
+    (line,) = [li for li in shown.output.splitlines() if li.startswith("Seneste gennemløb:")]
+    assert line.endswith("(2 filer, af syncservice ingest)"), line
+    assert dt.date.today().isoformat() in line or (dt.date.today() - dt.timedelta(days=1)).isoformat() in line
+    latest = json.loads(status(site, "--json").output)["last_pass"]
+    assert (latest["by"], latest["files"]) == ("ingest", 2)
+    # a later pass of run is shown as run's
+    status_mod.write(status_path(defaults_for(site)), status_mod.Status(
+        1, "host", "2030-01-01T08:00:00+01:00", "native", str(site / "watched"), state=status_mod.STOPPED,
+        stopped="2030-01-01T09:00:00+01:00", last_pass="2030-01-01T08:30:00+01:00", last_pass_files=3))
+    assert "Seneste gennemløb: 2030-01-01 08:30:00 (3 filer, af syncservice run)" in status(site).output
+
+
+def defaults_for(site: Path):
+    from syncservice.base.config import load
+
+    return load(site / "config.toml")

@@ -203,6 +203,7 @@ def ingest(config_path: Path | None) -> None:
                 click.echo(f"{'prøves igen' if language == 'da' else 'to retry'}: {safe(outcome.rel)}"
                            f" ({safe(outcome.reason)})")
         click.echo(tally.line(language))
+        _note_ingest(config, len(tally.outcomes), tally.line(language))
         if tally.summary_error:  # already on stderr through the log; the files are recorded
             sys.exit(DiskError.exit_code)
         if tally.count("retry"):
@@ -210,6 +211,18 @@ def ingest(config_path: Path | None) -> None:
     finally:
         store.close()
         lock.release()
+
+
+def _note_ingest(config: config_mod.Config, files: int, tally: str) -> None:
+    """What this pass did, for `status` (which shows the later of this and run's last pass)."""
+    from syncservice.base import localtime
+    from syncservice.service import status as status_mod
+    from syncservice.service.run import ingest_status_path
+
+    try:
+        status_mod.write_ingest(ingest_status_path(config), status_mod.IngestPass(localtime.now_text(), files, tally))
+    except OSError as exc:  # the pass itself is recorded; only status would not know of it
+        logger.warning("could not note the pass for status: {}", exc)
 
 
 @main.command()

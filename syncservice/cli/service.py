@@ -86,14 +86,17 @@ def status(as_json: bool, config_path: Path | None) -> None:
     accepted and rejected files, files that cannot be read, and the last error. Exit 0
     when running, 3 when not."""
     from syncservice.service.lock import is_held, read_holder
-    from syncservice.service.run import lock_path, status_path
+    from syncservice.service.run import ingest_status_path, lock_path, status_path
 
     config = load_config(config_path)
     running = is_held(lock_path(config))
     last = status_mod.read(status_path(config))
+    latest = status_mod.latest_pass(last, status_mod.read_ingest(ingest_status_path(config)))
     holder = read_holder(lock_path(config)) if running else None
     info: dict[str, Any] = {"running": running, "status": asdict(last) if last else None,
-                            "pid": holder.pid if holder else None}
+                            "pid": holder.pid if holder else None,
+                            # the later of run's last pass and the last `ingest`, and which it was
+                            "last_pass": dict(zip(("ended", "files", "by"), latest)) if latest else None}
     info.update(_store_facts(config, count_pending=not running))
     from syncservice.cli.reporting import status_counts, status_line  # who has not reported ([reporting])
 
@@ -143,6 +146,7 @@ TEXT = {
            "crashed": "sidst set kørende {when} (pid {pid}); den blev ikke stoppet pænt",
            "never": "har ikke kørt med denne konfiguration",
            "last_pass": "Seneste gennemløb", "files": "filer", "none": "intet endnu",
+           "by_run": "af syncservice run", "by_ingest": "af syncservice ingest",
            "pending": "Filer i kø", "pending_stopped": "Filer nye eller ændrede siden sidste kørsel",
            "reports": "Gældende rapporter", "accepted": "Godkendte filer", "rejected": "Afviste filer",
            "rejected_now": "heraf afvist nu", "last_error": "Seneste fejl", "no_error": "ingen",
@@ -157,6 +161,7 @@ TEXT = {
            "crashed": "last seen running {when} (pid {pid}); it did not stop cleanly",
            "never": "it has not run with this configuration",
            "last_pass": "Last pass", "files": "files", "none": "none yet",
+           "by_run": "by syncservice run", "by_ingest": "by syncservice ingest",
            "pending": "Files pending", "pending_stopped": "Files new or changed since the last run",
            "reports": "Reports current", "accepted": "Accepted files", "rejected": "Rejected files",
            "rejected_now": "rejected now", "last_error": "Last error", "no_error": "none",
@@ -199,8 +204,10 @@ def _status_text(info: dict[str, Any], last: status_mod.Status | None, language:
         else:
             why = w["crashed"].format(when=_when(last.updated or last.started), pid=last.pid)
         lines.append(click.style(f"{w['not_running']} ({why})", fg="red", bold=True))
-    if last is not None and last.last_pass:
-        lines.append(f"{w['last_pass']}: {_when(last.last_pass)} ({last.last_pass_files} {w['files']})")
+    if info.get("last_pass"):
+        latest = info["last_pass"]
+        by = w["by_ingest"] if latest["by"] == "ingest" else w["by_run"]
+        lines.append(f"{w['last_pass']}: {_when(latest['ended'])} ({latest['files']} {w['files']}, {by})")
     else:
         lines.append(f"{w['last_pass']}: {w['none']}")
     if info["running"]:

@@ -57,6 +57,11 @@ def status_path(config: Config) -> Path:
     return config.path("state") / "status.json"
 
 
+def ingest_status_path(config: Config) -> Path:
+    """What the last `syncservice ingest` did (status.IngestPass)."""
+    return config.path("state") / "ingest.json"
+
+
 def already_running(holder: Holder | None, lock: Path, language: str) -> AlreadyRunning:
     if language == "da":
         who = f"pid {holder.pid} på {holder.host}, startet {holder.started}" if holder else "ukendt proces"

@@ -64,3 +64,38 @@ def read(path: Path) -> Status | None:
         return Status(**{k: v for k, v in data.items() if k in known})
     except TypeError:  # a field missing: written by another version
         return None
+
+
+@dataclass(frozen=True)
+class IngestPass:
+    """What the last `syncservice ingest` did, for `status` to show beside run's last pass."""
+
+    ended: str  # output.timezone, with its offset
+    files: int
+    tally: str  # '2 godkendt, 1 afvist, …' as ingest printed it
+
+
+def write_ingest(path: Path, done: IngestPass) -> None:
+    text = json.dumps(asdict(done), ensure_ascii=False, indent=1)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_ingest(path: Path) -> IngestPass | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return IngestPass(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def latest_pass(last: Status | None, ingest: IngestPass | None) -> tuple[str, int, str] | None:
+    """(when, files, by whom: 'run' or 'ingest') of the later of run's last pass and the last
+    ingest; None when neither has been. Times in one zone compare as their moments."""
+    import datetime as dt
+
+    found = []
+    if last is not None and last.last_pass:
+        found.append((last.last_pass, last.last_pass_files, "run"))
+    if ingest is not None and ingest.ended:
+        found.append((ingest.ended, ingest.files, "ingest"))
+    return max(found, key=lambda f: dt.datetime.fromisoformat(f[0])) if found else None
