@@ -192,3 +192,31 @@ def test_every_service_fault_has_an_exit_code_of_its_own_and_none_is_ingests_ret
     codes = [c.exit_code for c in faults]
     assert len(codes) == len(set(codes)), {c.__name__: c.exit_code for c in faults}
     assert RETRY_LEFT_EXIT not in codes
+
+
+def test_versions_are_numbered_per_report_where_people_read_them(tmp_path):
+    """A report's first version is version 1, whatever came before it from other reports;
+    the store's id stays in Data's Version column and Kilder's Id, for machines."""
+    import openpyxl
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("", encoding="utf-8")
+    (tmp_path / "watched").mkdir()
+    shutil.copy(EXAMPLES / "Handleplan Fredensborg 2015.xlsx", tmp_path / "watched")
+    assert run("ingest", "--config", str(cfg)).exit_code == 0  # handleplan: version 1, id 1
+    shutil.copy(EXAMPLES / "Tilgang og afgang Ballerup 2016.xlsx", tmp_path / "watched")
+    assert run("ingest", "--config", str(cfg)).exit_code == 0  # tilgang_afgang: version 1, id 2
+    lines = [list(r) for r in book.TILGANG_LINES]
+    lines[0][6] += 1
+    lines[0][8] += 1
+    book.save(tmp_path / "watched" / "Tilgang og afgang Ballerup 2016.xlsx", {"TA": book.tilgang(lines=lines)})
+    assert run("ingest", "--config", str(cfg)).exit_code == 0  # tilgang_afgang: version 2, id 3
+    history = run("history", "--kind", "tilgang_afgang", "--config", str(cfg)).output.splitlines()
+    assert [line.split()[0] for line in history[1:]] == ["v2", "v1"]
+    wb = openpyxl.load_workbook(tmp_path / "output" / "Samlet oversigt.xlsx")
+    kilder = {r[1]: (r[6], r[10]) for r in wb["Kilder"].iter_rows(min_row=5, values_only=True)}
+    assert kilder == {"handleplan": (1, 1), "tilgang_afgang": (2, 3)}
+    assert {r[8] for r in wb["Data"].iter_rows(min_row=2, values_only=True) if r[2] == "tilgang_afgang"} == {3}
+    overview = [c for row in wb["Tilgang og afgang"].iter_rows(values_only=True) for c in row
+                if isinstance(c, str) and c.startswith("Kilde:")]
+    assert overview and all(", version 2" in c for c in overview)

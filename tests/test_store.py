@@ -281,7 +281,7 @@ def test_open_creates_the_folder_uses_wal_and_migrates_once(tmp_path):
         assert names == ["create_tables", "add_sheets_to_files", "add_extra_to_versions",
                          "index_what_the_summary_reads", "add_numeric_to_findings", "add_feedback_due_to_files",
                          "add_unit_names_and_superseded", "add_unreadable", "add_gone_retired_and_path_events",
-                         "add_not_reports", "add_outbox"]
+                         "add_not_reports", "add_outbox", "add_version_numbers"]
         assert s.integrity_ok()
 
 

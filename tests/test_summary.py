@@ -470,15 +470,15 @@ def test_no_changes_says_so_in_the_chosen_language(tmp_path):
 def test_sources_list_every_current_version(book):
     ws = book["Kilder"]
     assert [c.value for c in ws[4]] == ["Enhed", "Skema", "År", "Fil", "Gemt", "Godkendt", "Version", "sha256",
-                                        "Arkiv", "Fil slettet"]
+                                        "Arkiv", "Fil slettet", "Id"]
 
     def local(iso: str) -> dt.datetime:  # output.timezone's wall clock (default Europe/Copenhagen)
         return dt.datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Copenhagen")).replace(tzinfo=None)
 
     assert rows_of(ws)[4:] == [[v.unit, v.kind, v.year, v.path, local(v.saved_at), local(v.accepted_at),
-                                v.version_id, v.sha256, v.archive_path, None] for v in VERSIONS]
+                                v.shown, v.sha256, v.archive_path, None, v.version_id] for v in VERSIONS]
     assert ws["E5"].is_date and ws["E5"].number_format == ws["F5"].number_format == "dd.mm.yyyy hh:mm"
-    assert ws.freeze_panes == "A5" and ws.auto_filter.ref == f"A4:J{4 + len(VERSIONS)}"
+    assert ws.freeze_panes == "A5" and ws.auto_filter.ref == f"A4:K{4 + len(VERSIONS)}"
     assert ws.column_dimensions["A"].width >= len(FREDENSBORG) and ws.column_dimensions["D"].width >= 30
 
 

@@ -278,6 +278,13 @@ class StoredVersion:
     saved_ns: int = 0  # the file's mtime in ns: which of two files was saved last
     superseded_by: int | None = None  # accepted from a file saved before this version in force: never in force
     deleted_at: str = ""  # ISO time its file was found gone from the watched folder (WORKBOOKS.md §9); '' while there
+    # its number among the versions of its report, 1, 2, 3…: what a person reads ('version 2');
+    # version_id is the store's id across all reports, what Data's Version column and machines use
+    number: int = 0
+
+    @property
+    def shown(self) -> int:
+        return self.number or self.version_id
 
 
 @dataclass(frozen=True)

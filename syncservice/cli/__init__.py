@@ -258,6 +258,7 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
         click.echo("Ingen versioner." if da else "No versions.")
         _suggest_unit(unit, known, da)
         return
+    numbers = {v.version_id: v.shown for v in versions}  # what a person reads: 1, 2, 3… per report
     last = None
     for v in versions:
         if (v.kind, v.unit, v.year) != last:
@@ -269,9 +270,9 @@ def history(unit: str | None, kind: str | None, config_path: Path | None) -> Non
         if (v.kind, v.unit, v.year) in retired and retired[(v.kind, v.unit, v.year)][0] == v.version_id:
             mark = "gældende til den blev udtaget" if da else "current until retired"
         if v.superseded_by:  # from a file saved before the one in force (WORKBOOKS.md §1): never in force
-            mark = (f"gemt før v{v.superseded_by}, aldrig gældende" if da
-                    else f"saved before v{v.superseded_by}, never current")
-        click.echo(f"  v{v.version_id:<5} {localtime.shown(v.accepted_at):<24} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
+            before = numbers.get(v.superseded_by, v.superseded_by)
+            mark = (f"gemt før v{before}, aldrig gældende" if da else f"saved before v{before}, never current")
+        click.echo(f"  v{v.shown:<5} {localtime.shown(v.accepted_at):<24} {safe(v.path)} ({v.sheet}) {mark}".rstrip())
 
 
 @main.command()
@@ -309,7 +310,7 @@ def retire(kind: str, unit: str, year: int, config_path: Path | None) -> None:
     finally:
         store.close()
     click.echo(f"{'Udtaget' if da else 'Retired'}: {kind} · {safe(key[1])} · {year}, "
-               f"{'version' if da else 'version'} {version.version_id} ({safe(version.path)})")
+               f"version {version.shown} ({safe(version.path)})")
 
 
 def _suggest_unit(unit: str | None, known: list[str], da: bool) -> None:

@@ -84,7 +84,7 @@ def template(kind: str | None, unit: str | None, year: int | None, through: int 
     if made.source is not None:
         s = made.source
         click.echo(f"  {'forudfyldt fra' if da else 'pre-filled from'} {s.kind} · {safe(s.unit)} · {s.year}, "
-                   f"version {s.version_id} ({safe(s.path)}) {'i' if da else 'in'} {safe(database)}")
+                   f"version {s.shown} ({safe(s.path)}) {'i' if da else 'in'} {safe(database)}")
     elif database.exists():
         click.echo(f"  {'intet at forudfylde fra i' if da else 'nothing to pre-fill from in'} {safe(database)}")
     else:

@@ -197,7 +197,7 @@ def _iso_ns(mtime_ns: int) -> str:
 _VERSION_SELECT = """
 SELECT v.id, v.kind, v.unit, v.year, v.file_id, f.path, f.file_name, v.sheet, v.sha256, v.saved_at,
        v.accepted_at, v.archive_path, v.amount_unit, v.as_of, v.through, v.extra, f.mtime_ns, v.superseded_by,
-       gone_.gone_at
+       gone_.gone_at, v.number
 FROM versions v JOIN files f ON f.id = v.file_id LEFT JOIN gone gone_ ON gone_.path = f.path
 """
 _FINDING_COLUMNS = 'file_id, severity, rule, sheet, cells, "column", value, message, params, numeric'
@@ -262,10 +262,10 @@ def _as_columns(rows: Iterable[tuple]) -> Figures | None:
                    tracks=tracks, by_line=True)
 
 def _version(row: tuple) -> StoredVersion:
-    *head, amount_unit, as_of, through, extra, saved_ns, superseded_by, deleted_at = row
+    *head, amount_unit, as_of, through, extra, saved_ns, superseded_by, deleted_at, number = row
     return StoredVersion(*head, amount_unit=amount_unit or "", as_of=as_of or "", through=through,
                          extra=json.loads(extra or "{}"), saved_ns=saved_ns or 0, superseded_by=superseded_by,
-                         deleted_at=deleted_at or "")
+                         deleted_at=deleted_at or "", number=number or 0)
 
 
 def _finding(rule: str, severity: Severity, sheet: str | None, cells: str | None, column: str | None,
@@ -534,11 +534,13 @@ class Store:
         older = current is not None and saved_before(staged.mtime_ns, staged.rel, current[3] or 0, current[2])
         version_id = self.db.execute(
             "INSERT INTO versions (kind, unit, year, file_id, sheet, sha256, saved_at, accepted_at, archive_path,"
-            " amount_unit, as_of, through, content_hash, extra, superseded_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " amount_unit, as_of, through, content_hash, extra, superseded_by, number)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " (SELECT COUNT(*) + 1 FROM versions WHERE kind = ? AND unit = ? AND year = ?))",
             [*key, file_id, report.sheet, staged.sha256, _iso_ns(staged.mtime_ns), now, archive_path,
              report.amount_unit, report.as_of.isoformat() if report.as_of else "", report.through,
-             digest, json.dumps(_extra(report), ensure_ascii=False), current[0] if older else None]).lastrowid
+             digest, json.dumps(_extra(report), ensure_ascii=False), current[0] if older else None,
+             *key]).lastrowid
         self.db.conn.executemany(_FIGURE_INSERT, _figure_rows(version_id, report))
         self.db.execute("INSERT OR IGNORE INTO unit_names (folded, unit) VALUES (?, ?)",
                         [fold(report.unit), report.unit])

@@ -145,6 +145,17 @@ def respell_unit(db: Database, old: str, new: str) -> None:
     db.execute("UPDATE versions SET unit = ? WHERE unit = ?", [new, old])
     db.execute("UPDATE OR IGNORE file_reports SET unit = ? WHERE unit = ?", [new, old])
     db.execute("DELETE FROM file_reports WHERE unit = ?", [old])
+    if "number" in db["versions"].columns_dict:  # its reports' versions, one list now: numbered anew
+        number_versions(db, "unit = ?", [new])
+
+
+NUMBER_VERSIONS = ("UPDATE versions SET number = (SELECT COUNT(*) FROM versions n WHERE n.kind = versions.kind"
+                   " AND n.unit = versions.unit AND n.year = versions.year AND n.id <= versions.id)")
+
+
+def number_versions(db: Database, where: str = "1", params: list | None = None) -> None:
+    """Each version's number among its report's versions, 1, 2, 3… in the order accepted."""
+    db.execute(f"{NUMBER_VERSIONS} WHERE {where}", params or [])
 
 
 @migrations()
@@ -213,3 +224,11 @@ def add_outbox(db: Database) -> None:
     # same errors sends nothing and the accepted fix sends the all-clear; gone once it is queued.
     db["notice_state"].create({"path": str, "fingerprint": str, "units": str, "file_id": int}, pk="path",
                               not_null={"fingerprint"})
+
+
+@migrations()
+def add_version_numbers(db: Database) -> None:
+    # What a person reads is a report's own count of versions (1, 2, 3…), not the store's id
+    # across all reports, which showed a report's first version as 'version 2' (issue 20).
+    db["versions"].add_column("number", int)
+    number_versions(db)

@@ -248,7 +248,7 @@ class Overview:
         v = self.versions.get(r.version_id)
         if v is None:
             return f"Kilde: {r.source}, version {r.version_id}"
-        parts = [f"Kilde: {v.file_name}", f"gemt {local_time(v.saved_at)}", f"version {v.version_id}"]
+        parts = [f"Kilde: {v.file_name}", f"gemt {local_time(v.saved_at)}", f"version {v.shown}"]
         if v.as_of:
             parts.append(f"opgjort pr. {_date(v.as_of)}")
         if v.through and self.kind.through is not None:  # its own words: 'til og med K3'

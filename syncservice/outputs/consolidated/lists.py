@@ -78,12 +78,13 @@ def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str,
     columns = [("Enhed", longest([v.unit for v in versions], 14, 40)), ("Skema", 14), ("År", 7),
                ("Fil", longest([v.path for v in versions], 20, 50)), ("Gemt", 16), ("Godkendt", 16),
                ("Version", 9), ("sha256", 34), ("Arkiv", longest([v.archive_path for v in versions], 20, 60)),
-               ("Fil slettet", 16)]
+               ("Fil slettet", 16), ("Id", 8)]
     ws = _frame(wb, "Kilder", columns, "Kilder: de gældende versioner",
                 "Den gældende version af hver indberetning: filen tallene kommer fra, hvornår den blev gemt og "
                 f"godkendt, dens sha256 og kopien i arkivet. Opdateret {local_time(now.isoformat())}.",
                 "Fil slettet: filen er ikke længere i mappen, og ingen anden fil har en version af indberetningen; "
-                "tallene er fra kopien i arkivet.")
+                "tallene er fra kopien i arkivet. Version: nummeret blandt indberetningens versioner; Id: det, "
+                "kolonnen Version på arket Data viser.")
     if not versions:
         ws.append([text(ws, _said(_NO_SOURCES, language))])
         return
@@ -94,8 +95,9 @@ def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str,
         _fit(ws, row, [v.unit, v.path, v.sha256, v.archive_path], [columns[i][1] for i in (0, 3, 7, 8)])
         ws.append([text(ws, v.unit, WRAP), text(ws, v.kind, WRAP), number(ws, v.year, YEAR_FORMAT, centred(WRAP)),
                    text(ws, v.path, WRAP), moment(ws, v.saved_at, WRAP), moment(ws, v.accepted_at, WRAP),
-                   number(ws, v.version_id, "0", centred(WRAP)), text(ws, v.sha256, WRAP),
-                   text(ws, v.archive_path, WRAP), moment(ws, v.deleted_at, WRAP)])
+                   number(ws, v.shown, "0", centred(WRAP)), text(ws, v.sha256, WRAP),
+                   text(ws, v.archive_path, WRAP), moment(ws, v.deleted_at, WRAP),
+                   number(ws, v.version_id, "0", centred(WRAP))])
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
 
 
