@@ -53,8 +53,8 @@ import pandera.pandas as pa  # noqa: E402
 from syncservice.base.config import defaults  # noqa: E402
 from syncservice.pipeline import check_path  # noqa: E402
 
-import book  # noqa: E402
 import workbooks  # noqa: E402  (puts tests/ on the path for book)
+import book  # noqa: E402
 
 try:
     import frictionless

@@ -44,8 +44,8 @@ from syncservice.pipeline import Pipeline  # noqa: E402
 from syncservice.rules.check import check_workbook  # noqa: E402
 from syncservice.store.db import Store  # noqa: E402
 
-import book  # noqa: E402
 import workbooks  # noqa: E402,F401  (puts tests/ on the path for book)
+import book  # noqa: E402
 
 GOAL = 1.2
 START = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
