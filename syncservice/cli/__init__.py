@@ -220,7 +220,7 @@ def _note_ingest(config: config_mod.Config, files: int, tally: str) -> None:
     from syncservice.service.run import ingest_status_path
 
     try:
-        status_mod.write_ingest(ingest_status_path(config), status_mod.IngestPass(localtime.now_text(), files, tally))
+        status_mod.write(ingest_status_path(config), status_mod.IngestPass(localtime.now_text(), files, tally))
     except OSError as exc:  # the pass itself is recorded; only status would not know of it
         logger.warning("could not note the pass for status: {}", exc)
 

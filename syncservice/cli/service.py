@@ -91,7 +91,7 @@ def status(as_json: bool, config_path: Path | None) -> None:
     config = load_config(config_path)
     running = is_held(lock_path(config))
     last = status_mod.read(status_path(config))
-    latest = status_mod.latest_pass(last, status_mod.read_ingest(ingest_status_path(config)))
+    latest = status_mod.latest_pass(last, status_mod.read(ingest_status_path(config), status_mod.IngestPass))
     holder = read_holder(lock_path(config)) if running else None
     info: dict[str, Any] = {"running": running, "status": asdict(last) if last else None,
                             "pid": holder.pid if holder else None,

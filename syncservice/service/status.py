@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import TypeVar
 
 from syncservice.base import localtime
 from syncservice.base.durable import atomic_write
 
 RUNNING, STOPPED = "running", "stopped"
+T = TypeVar("T")
 
 
 def now_text() -> str:
@@ -46,24 +48,6 @@ class Status:
     observer_why: str = ""
 
 
-def write(path: Path, status: Status) -> None:
-    text = json.dumps(asdict(status), ensure_ascii=False, indent=1)
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def read(path: Path) -> Status | None:
-    """The last status written, or None when there is none (never run, or unreadable)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    known = {f.name for f in fields(Status)}
-    try:
-        return Status(**{k: v for k, v in data.items() if k in known})
-    except TypeError:  # a field missing: written by another version
-        return None
 
 
 @dataclass(frozen=True)
@@ -75,16 +59,25 @@ class IngestPass:
     tally: str  # '2 godkendt, 1 afvist, …' as ingest printed it
 
 
-def write_ingest(path: Path, done: IngestPass) -> None:
-    text = json.dumps(asdict(done), ensure_ascii=False, indent=1)
+def write(path: Path, status: Status | IngestPass) -> None:
+    text = json.dumps(asdict(status), ensure_ascii=False, indent=1)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def read_ingest(path: Path) -> IngestPass | None:
+def read(path: Path, of: type[T] | None = None) -> T | None:
+    """The last `of` (a Status by default) written at `path`, or None when there is none
+    (never run, or unreadable)."""
+    kind: type = of or Status
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return IngestPass(**data)
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    known = {f.name for f in fields(kind)}
+    try:
+        return kind(**{k: v for k, v in data.items() if k in known})
+    except TypeError:  # a field missing: written by another version
         return None
 
 
