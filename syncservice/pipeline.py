@@ -438,11 +438,22 @@ class Pipeline:
     def _log(self, outcome: Outcome, now: dt.datetime) -> Outcome:
         """The outcome in the human log and, with its verdict, in the JSON log, timed `now`: the
         time the verdict was recorded with, so the JSON log, the store and the report agree."""
-        versions = ",".join(map(str, outcome.versions)) or "-"
+        versions = self._versions_text(outcome.versions)
         logger.info("{} | {} | {:.2f}s | version {}", outcome.rel, outcome.status, outcome.seconds, versions)
         if outcome.verdict is not None:
             logger.bind(validation=True).info(json_text(self._log_record(outcome, now)))
         return outcome
+
+    def _versions_text(self, ids: tuple[int, ...]) -> str:
+        """'2 (id 7)': each new version as a person counts it among its report's versions, with
+        the store's id (Data's Version column, the JSON log) beside it; '-' for none."""
+        if not ids:
+            return "-"
+        try:
+            numbers = self.store.version_numbers(ids)
+        except StoreError:  # the log line still says which ids were recorded
+            numbers = {}
+        return ", ".join(f"{numbers[i]} (id {i})" if i in numbers else f"id {i}" for i in ids)
 
     def _log_record(self, outcome: Outcome, now: dt.datetime) -> dict:
         verdict = outcome.verdict

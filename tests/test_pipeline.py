@@ -620,3 +620,17 @@ def test_an_unreadable_file_that_is_deleted_is_no_longer_one_to_retry(service, m
     assert service.process(path).status == RETRY  # the worker's retry finds it gone
     assert service.store.unreadable() == []
     assert service.ingest().outcomes == [] and service.store.unreadable() == []
+
+
+def test_the_human_log_counts_versions_per_report_with_the_store_id_beside(service):
+    from loguru import logger
+
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}", level="INFO")
+    try:
+        service.process(save(service, "hp.xlsx", {"HP": book.handleplan()}))  # id 1
+        service.process(save(service, "ta.xlsx", {"TA": book.tilgang()}))  # tilgang_afgang's first: id 2
+    finally:
+        logger.remove(sink)
+    (line,) = [li for li in lines if li.startswith("ta.xlsx | accepted")]
+    assert line.rstrip().endswith("| version 1 (id 2)"), line

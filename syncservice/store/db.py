@@ -709,6 +709,14 @@ class Store:
             rows = self.db.execute(sql).fetchall()
         return [VersionChange(*row[:5], _finding(*row[5:])) for row in rows]
 
+    def version_numbers(self, ids: Iterable[int]) -> dict[int, int]:
+        """version id → its number among its report's versions (1, 2, 3…)."""
+        ids = list(ids)
+        with self._guard("read version numbers"):
+            rows = self.db.execute(f"SELECT id, number FROM versions WHERE id IN ({','.join('?' * len(ids))})",
+                                   ids).fetchall()
+        return {i: n for i, n in rows if n}
+
     def version_figures(self, version_id: int) -> Sequence[Figure]:
         """A version's figures, line by line: as Figures (columns) where they form a table, as
         a sheet's do, so a 50,000-line version is not half a million objects; else a list."""
