@@ -62,6 +62,16 @@ def build(path: Path, n_versions: int, n_findings: int) -> dict[str, int]:
     file_id = version_id = 0
     rejected_share = 5  # one file in five
     errors_each = 8
+
+    def rejected(file_id: int, path_rel: str, kind: str, when: int, stamp: str, sheets: str) -> None:
+        """A rejected file's row and its errors."""
+        files.append((file_id, path_rel, path_rel.split("/")[1], f"{file_id:064x}", 10_000, when * 10**9, stamp,
+                      stamp, "rejected", f"archive/rejected/{file_id}.xlsx", errors_each, 0, sheets))
+        for e in range(errors_each):
+            rule = RULES[rng.randrange(len(RULES))]
+            findings.append((file_id, "error", rule, kind, json.dumps([f"C{8 + e}"]), "Realiseret", "ca. 5",
+                             f"«ca. 5» i kolonnen Realiseret er ikke et tal ({rule}).", "{}", 0))
+
     while version_id < n_versions:
         report = reports[version_id % len(reports)]
         kind, unit, year = report
@@ -71,12 +81,7 @@ def build(path: Path, n_versions: int, n_findings: int) -> dict[str, int]:
         when += 60
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(when))
         if file_id % rejected_share == 0:
-            files.append((file_id, path_rel, path_rel.split("/")[1], f"{file_id:064x}", 10_000, when * 10**9, stamp,
-                          stamp, "rejected", f"archive/rejected/{file_id}.xlsx", errors_each, 0, sheets))
-            for e in range(errors_each):
-                rule = RULES[rng.randrange(len(RULES))]
-                findings.append((file_id, "error", rule, kind, json.dumps([f"C{8 + e}"]), "Realiseret", "ca. 5",
-                                 f"«ca. 5» i kolonnen Realiseret er ikke et tal ({rule}).", "{}", 0))
+            rejected(file_id, path_rel, kind, when, stamp, sheets)
         else:
             version_id += 1
             files.append((file_id, path_rel, path_rel.split("/")[1], f"{file_id:064x}", 10_000, when * 10**9, stamp,
@@ -99,12 +104,7 @@ def build(path: Path, n_versions: int, n_findings: int) -> dict[str, int]:
         when += 60
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(when))
         sheets = json.dumps([{"sheet": kind, "kind": kind, "unit": unit, "year": year}], ensure_ascii=False)
-        files.append((file_id, path_rel, path_rel.split("/")[1], f"{file_id:064x}", 10_000, when * 10**9, stamp,
-                      stamp, "rejected", f"archive/rejected/{file_id}.xlsx", errors_each, 0, sheets))
-        for e in range(errors_each):
-            rule = RULES[rng.randrange(len(RULES))]
-            findings.append((file_id, "error", rule, kind, json.dumps([f"C{8 + e}"]), "Realiseret", "ca. 5",
-                             f"«ca. 5» i kolonnen Realiseret er ikke et tal ({rule}).", "{}", 0))
+        rejected(file_id, path_rel, kind, when, stamp, sheets)
         judged[path_rel] = file_id
         file_reports.append((kind, unit, year, file_id))
     accepted_ids = [f[0] for f in files if f[8] == "accepted"]
