@@ -162,6 +162,7 @@ class Pipeline:
         self.gone_due = False  # a file may have gone: reconcile() at the end of the pass
         self._respell_listed_units()
         self.notices = Notices(config, store)  # what a verdict tells people ([notify]), queued with it
+        self._fragments = None  # each version's rows in the consolidated workbook, kept between rewrites
 
     def _respell_listed_units(self) -> None:
         """reporting.units' spelling is the one stored and shown (WORKBOOKS.md §1), also for
@@ -622,21 +623,32 @@ class Pipeline:
         return stamp
 
     def write_summary(self) -> Path:
+        from syncservice.outputs.consolidated import overflow
+        from syncservice.outputs.consolidated.fragments import Fragments
         from syncservice.outputs.consolidated.workbook import write_consolidated
 
         target = self.config.path("consolidated")
         stamp = self._store_stamp()
         now = self.clock()
+        started = time.monotonic()
         try:
-            write_consolidated(target, self.store.current_versions(), self.store.current_data_rows,
-                               self.store.rejected_files(), changes=self.store.current_changes(),
-                               amount_unit=self.config.get("output", "amount_unit"),
-                               language=self.config.language, message=self.message, now=now,
-                               missing=missing.for_summary(self.config, self.store, now))
+            if self._fragments is None:
+                self._fragments = Fragments(self.config.path("state"))
+            figures = write_consolidated(
+                target, self.store.current_versions(), self.store.current_data_rows, self.store.rejected_files(),
+                changes=self.store.current_changes(), amount_unit=self.config.get("output", "amount_unit"),
+                language=self.config.language, message=self.message, now=now,
+                missing=missing.for_summary(self.config, self.store, now), fragments=self._fragments,
+                rows_of=lambda ids: self.store.current_data_rows(only=ids), shapes_of=self.store.figure_shapes)
             durable.atomic_write(self._stamp(), lambda tmp: tmp.write_text(json.dumps(stamp), encoding="utf-8"))
         except OSError as exc:  # a full disk, or (Windows) the workbook open in Excel
             raise DiskError(f"cannot write the consolidated workbook {target}: {exc.strerror or exc}") from exc
-        logger.info("consolidated workbook rewritten: {}", target)
+        if figures > overflow.SHEET_ROWS:
+            logger.warning("the consolidated workbook holds {} figures, more than one Excel sheet's {} rows: sheet "
+                           "Data goes on on {} sheets, and every figure is in {} beside it", figures,
+                           overflow.EXCEL_ROWS, overflow.sheets_for(figures), overflow.csv_path(target).name)
+        logger.info("consolidated workbook rewritten in {:.2f} s: {} ({} figures)", time.monotonic() - started,
+                    target, figures)
         return target
 
     # --- the store rebuilt from the archive (syncservice/rebuild.py) ----------------------------

@@ -305,6 +305,17 @@ class DataRow:
 
 
 @dataclass(frozen=True)
+class FigureShape:
+    """What a version's figures need of the consolidated workbook's columns, without the figures."""
+
+    count: int
+    line_len: int  # the longest line name, in characters
+    named_lines: bool  # some line has a name
+    tracks: bool  # some line has a track (effekt's Spor)
+    figures: tuple[tuple[str, str], ...]  # (metric, period) pairs in the order they first come
+
+
+@dataclass(frozen=True)
 class VersionChange:
     """A cross-version warning (WORKBOOKS.md §5, rules 'change.*') recorded when a current version was accepted."""
 

@@ -21,6 +21,10 @@ from pathlib import Path
 from syncservice.service.settle import Settler
 
 Job = Path | str  # a file to process, or a word for the worker ("rescan", RECONCILE)
+# A workbook this big holds tens of thousands of lines and takes seconds to read: the small
+# ones queued with it go first, so a unit's ordinary report is not made to wait for it.
+LARGE_BYTES = 1 << 20
+LOOK_AHEAD = 64  # queued jobs looked through for a small one
 RECONCILE = "reconcile"  # a file left the folder: at the end of the pass, see what is gone (WORKBOOKS.md §9)
 MAX_WAIT = 0.5  # the settle thread looks at least this often, and the worker checks its timers
 
@@ -137,13 +141,23 @@ class Jobs:
             if not self._queue and not self._closed:
                 self._cond.wait(timeout)
             while self._queue and not self._closed:
-                job = self._queue.popleft()
+                job = self._pop()
                 self._queued.discard(job)
                 if isinstance(job, Path) and self._saved_again(job):
                     continue
                 self._in_hand = True
                 return job
             return None
+
+    def _pop(self) -> Job:
+        """The first queued job, unless it is a large file and a small one is queued behind it."""
+        for i, job in enumerate(self._queue):
+            if i >= LOOK_AHEAD:
+                break
+            if not large(job):
+                del self._queue[i]
+                return job
+        return self._queue.popleft()
 
     def _saved_again(self, path: Path) -> bool:
         while self._inbox:  # events not yet seen by the settle thread count too
@@ -161,3 +175,13 @@ class Jobs:
         if job not in self._queued:
             self._queued.add(job)
             self._queue.append(job)
+
+
+def large(job: Job) -> bool:
+    """A file of at least LARGE_BYTES (one that cannot be looked at is not)."""
+    if not isinstance(job, Path):
+        return False
+    try:
+        return job.stat().st_size >= LARGE_BYTES
+    except OSError:
+        return False

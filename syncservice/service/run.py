@@ -27,7 +27,7 @@ from syncservice.base.config import Config, check_places, require_watched
 from syncservice.base.errors import AlreadyRunning, ConfigError, ServiceError
 from syncservice.pipeline import RETRY, Outcome, Pipeline
 from syncservice.service import status as status_mod
-from syncservice.service.jobs import MAX_WAIT, RECONCILE, Job, Jobs
+from syncservice.service.jobs import MAX_WAIT, RECONCILE, Job, Jobs, large
 from syncservice.service.lock import Held, Holder, InstanceLock
 from syncservice.service.sender import Sender
 from syncservice.service.settle import Settler, backoff
@@ -265,6 +265,9 @@ class Service:
             or now - self._pass_started >= max(MAX_PASS_SECONDS, SUMMARY_SHARE * self._summary_seconds))
 
     def _do(self, pipeline: Pipeline, job: Job) -> None:
+        if self._pass_open and self._pass_files and large(job) and pipeline.summary_stale():
+            # The reports taken so far are shown before a large file holds the worker for seconds.
+            self._end_pass(pipeline)
         if not self._pass_open:
             self._pass_open, self._pass_started, self._pass_files = True, self.clock(), 0
         if job == RESCAN:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, repeat
@@ -26,6 +26,7 @@ from syncservice.base.models import (
     DataRow,
     Figure,
     FigureColumn,
+    FigureShape,
     Figures,
     Finding,
     RejectedFile,
@@ -687,15 +688,36 @@ class Store:
                                    " ORDER BY c.kind, c.unit, c.year").fetchall()
         return [_version(r) for r in rows]
 
-    def current_data_rows(self) -> Iterator[DataRow]:
-        """Every figure of every current version, streamed, in kind, unit, year, line, figure order."""
+    def current_data_rows(self, only: Collection[int] | None = None) -> Iterator[DataRow]:
+        """Every figure of every current version (of those with ids `only`), streamed, in kind,
+        unit, year, line, figure order."""
+        where, params = ("", []) if only is None else (" WHERE c.version_id IN (SELECT value FROM json_each(?))",
+                                                        [json.dumps(sorted(only))])
         sql = ("SELECT c.unit, c.year, c.kind, g.line, g.metric, g.period, g.value, f.file_name, g.version_id,"
                " g.line_no, g.track FROM current c JOIN versions v ON v.id = c.version_id"
                " JOIN files f ON f.id = v.file_id JOIN figures g ON g.version_id = c.version_id"
-               " ORDER BY c.kind, c.unit, c.year, g.line_no, g.seq")
+               f"{where} ORDER BY c.kind, c.unit, c.year, g.line_no, g.seq")
         with self._guard("read the current figures"):
-            for row in self.db.conn.execute(sql):
+            for row in self.db.conn.execute(sql, params):
                 yield DataRow(*row[:3], row[3], row[4], row[5] or "", row[6], row[7], row[8], row[9], row[10] or "")
+
+    def figure_shapes(self, ids: Collection[int]) -> dict[int, FigureShape]:
+        """version id → what its figures need of the consolidated workbook's columns, counted
+        by SQLite (a 50,000-line version is not half a million rows read)."""
+        each = "version_id IN (SELECT value FROM json_each(?))"
+        params = [json.dumps(sorted(ids))]
+        with self._guard("read the shape of the figures"):
+            totals = self.db.conn.execute(
+                "SELECT version_id, COUNT(*), MAX(LENGTH(line)), MAX(line <> ''), MAX(COALESCE(track, '') <> '')"
+                f" FROM figures WHERE {each} GROUP BY version_id", params).fetchall()
+            pairs: dict[int, list[tuple[str, str]]] = {}
+            for version_id, metric, period in self.db.conn.execute(
+                    "SELECT version_id, metric, COALESCE(period, '') FROM figures"
+                    f" WHERE {each} GROUP BY version_id, metric, COALESCE(period, '')"
+                    " ORDER BY version_id, MIN(line_no * 100000000 + seq)", params):  # first come, as they stream
+                pairs.setdefault(version_id, []).append((metric, period))
+        return {v: FigureShape(n, longest or 0, bool(named), bool(tracks), tuple(pairs.get(v, ())))
+                for v, n, longest, named, tracks in totals}
 
     def current_changes(self) -> list[VersionChange]:
         """What changed since the previous version, for every current version: the 'change.*'

@@ -5,13 +5,18 @@ of its version, one row per line, a total per block. After all blocks, per year,
 unit's total again and the grand total, and a chart of the newest year's unit totals
 below them. Only one line and the totals are held, so memory grows with the number of
 reports, never with the figures. What goes in a line's columns, and the chart, is up to
-each kind (summary_overviews.py).
+each kind (overviews.py). Each block's rows are a part of their own (xml_rows.py), which
+a later rewrite puts in line again as long as the sheet's columns are the same
+(signature(), fragments.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from openpyxl.chart import BarChart
 from openpyxl.utils import get_column_letter
@@ -20,8 +25,9 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from syncservice.base import localtime
 from syncservice.base.layout import Kind
-from syncservice.base.models import DataRow, StoredVersion
+from syncservice.base.models import DataRow, FigureShape, StoredVersion
 from syncservice.outputs.consolidated.cells import (
     AMOUNT_UNITS,
     BLOCK,
@@ -38,6 +44,7 @@ from syncservice.outputs.consolidated.cells import (
     WRAP,
     YEAR_FORMAT,
     Look,
+    RawCells,
     blank,
     centred,
     local_time,
@@ -45,6 +52,7 @@ from syncservice.outputs.consolidated.cells import (
     row_height,
     text,
 )
+from syncservice.outputs.consolidated.fragments import Block
 from syncservice.outputs.consolidated.xml_rows import SheetRows
 
 HEADER_ROW = 4  # title, unit and time, explanation, then the column header
@@ -76,6 +84,27 @@ class KindLayout:
     named_lines: bool = False  # some line has a name (else each line is a period: a budget year)
     figures: dict[tuple[str, str], None] = field(default_factory=dict)  # (metric, period) seen, in order
 
+    @classmethod
+    def of(cls, shape: FigureShape, unit: str, source: str) -> KindLayout:
+        """The layout one version's figures need, from their shape (Store.figure_shapes), as see()
+        would find it row by row."""
+        return cls(unit_len=len(unit), line_len=shape.line_len, source_len=len(source),
+                   periods={p for _, p in shape.figures if p}, tracks=shape.tracks,
+                   places=any(m == "Pladser" for m, _ in shape.figures), named_lines=shape.named_lines,
+                   figures=dict.fromkeys(shape.figures))
+
+    def merge(self, other: KindLayout) -> None:
+        """Add what another report's rows need (a report's layout is kept: fragments.py)."""
+        self.named_lines = self.named_lines or other.named_lines
+        for key in other.figures:
+            self.figures.setdefault(key, None)
+        self.unit_len = max(self.unit_len, other.unit_len)
+        self.line_len = max(self.line_len, other.line_len)
+        self.source_len = max(self.source_len, other.source_len)
+        self.periods |= other.periods
+        self.tracks = self.tracks or other.tracks
+        self.places = self.places or other.places
+
     def see(self, row: DataRow) -> None:
         self.named_lines = self.named_lines or bool(row.line)
         self.figures.setdefault((row.metric, row.period), None)
@@ -106,13 +135,16 @@ class Overview:
     a line has and what goes in them; the kind's OverviewSheet says the words."""
 
     def __init__(self, wb: Workbook, kind: Kind, layout: KindLayout, versions: dict[int, StoredVersion], *,
-                 amount_unit: str, now: dt.datetime) -> None:
+                 amount_unit: str, now: dt.datetime, folder: Path) -> None:
         self.kind = kind
         self.sheet = kind.shown_overview()
         self.sheet_title, self.title, self.explanation = self.sheet.sheet_title, self.sheet.title, self.sheet.explanation
         self.empty, self.line_label = self.sheet.empty, self.sheet.line_label
         self.ws = wb.create_sheet(self.sheet_title)
-        self.rows = SheetRows(self.ws)  # every row goes through here, as XML: summary_xml.py
+        self.rows = SheetRows(self.ws, folder)  # every row goes through here, as XML: xml_rows.py
+        self.cells = RawCells(self.ws)
+        self.folder = folder
+        self.closed: Block | None = None  # the block last ended
         self.layout = layout
         self.versions = versions
         self.amount_unit = amount_unit
@@ -178,7 +210,7 @@ class Overview:
     def close(self) -> None:
         self._end_block()
         if not self.year_sum:
-            self._append([text(self.ws, self.empty, SUBTITLE)])
+            self._append([text(self.cells, self.empty, SUBTITLE)])
             return
         last_col = get_column_letter(self.ncols)
         self.ws.auto_filter.ref = f"A{HEADER_ROW}:{last_col}{self.last_block_row}"
@@ -189,7 +221,7 @@ class Overview:
         # again, one after the other (what the chart reads), then the grand total. Printed
         # from a new page, so the totals and the chart stay together, the chart in one piece.
         self.ws.row_breaks.append(Break(id=self.row))
-        self._append([text(self.ws, UNIT_TOTALS, BLOCK)])
+        self._append([text(self.cells, UNIT_TOTALS, BLOCK)])
         newest: UnitRows | None = None
         for year in sorted(self.year_sum):
             first = self.row + 1
@@ -204,10 +236,10 @@ class Overview:
 
     # --- helpers for subclasses ---------------------------------------------------------------
     def amount(self, kroner: float | None, look: Look):
-        return number(self.ws, None if kroner is None else kroner / self.divisor, self.amount_format, look)
+        return number(self.cells, None if kroner is None else kroner / self.divisor, self.amount_format, look)
 
     def count(self, persons: float | None, look: Look):
-        return number(self.ws, persons, COUNT_FORMAT, look)
+        return number(self.cells, persons, COUNT_FORMAT, look)
 
     def figure_letter(self, index: int) -> str:
         """Column letter of figure column `index` (0-based, after the label columns)."""
@@ -225,24 +257,36 @@ class Overview:
             ws.column_dimensions[get_column_letter(i)].width = w
         ws.freeze_panes = f"A{HEADER_ROW + 1}"
         landscape(ws, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
-        ws.row_dimensions[HEADER_ROW].height = 32
-        self._append([text(ws, self.title, TITLE)])
-        self._append([text(ws, f"{self.subtitle().rstrip('.')}. Opdateret {local_time(now.isoformat())}.",
-                            SUBTITLE)])
-        self._append([text(ws, self.explain(), SUBTITLE)])
-        self._append([*(text(ws, name, centred(HEADER) if name == "År" else HEADER) for name, _ in labels),
-                      *(text(ws, name, centred(HEADER) if name == "Status" else HEADER_RIGHT)
-                        for name, _ in figures)])
+        cells = self.cells
+        self._append([text(cells, self.title, TITLE)])
+        self._append([text(cells, f"{self.subtitle().rstrip('.')}. Opdateret {local_time(now.isoformat())}.",
+                           SUBTITLE)])
+        self._append([text(cells, self.explain(), SUBTITLE)])
+        self._append([*(text(cells, name, centred(HEADER) if name == "År" else HEADER) for name, _ in labels),
+                      *(text(cells, name, centred(HEADER) if name == "Status" else HEADER_RIGHT)
+                        for name, _ in figures)], height=32)
+        self.header = [*labels, *figures]
 
-    def _append(self, cells: list) -> None:
+    def signature(self) -> str:
+        """What every block's rows depend on besides its own report: the columns and how
+        figures are shown (a kept block is reused only under the same signature)."""
+        layout = self.layout
+        return repr((type(self).__name__, self.kind.name, self.header, self.label_widths, self.amount_unit,
+                     sorted(layout.periods), layout.tracks, layout.places, layout.named_lines,
+                     list(layout.figures), str(localtime.zone())))
+
+    def _append(self, cells: list, height: float | None = None) -> None:
         self.row += 1
-        self.rows.append(self.row, cells)
+        self.rows.append(cells, height)
 
     def _begin_block(self, r: DataRow) -> None:
         self.block = (r.unit, r.year)
         self.version_id = r.version_id
-        self._append([text(self.ws, r.unit, BLOCK), number(self.ws, r.year, YEAR_FORMAT, centred(BLOCK)),
-                      text(self.ws, self._source(r), SOURCE)])
+        fd, name = tempfile.mkstemp(prefix="block-", suffix=".xml", dir=self.folder)
+        os.close(fd)
+        self.rows.begin_part(Path(name))
+        self._append([text(self.cells, r.unit, BLOCK), number(self.cells, r.year, YEAR_FORMAT, centred(BLOCK)),
+                      text(self.cells, self._source(r), SOURCE)])
 
     def _source(self, r: DataRow) -> str:
         v = self.versions.get(r.version_id)
@@ -267,10 +311,21 @@ class Overview:
     def write_line(self, unit: str, year: int, labels: list[str], values: Values, key: LineKey) -> None:
         """One line of a block, as the figures came."""
         height = row_height(list(zip(labels, self.label_widths)))
-        if height:
-            self.ws.row_dimensions[self.row + 1].height = height
-        self._append([text(self.ws, unit, MUTED), number(self.ws, year, YEAR_FORMAT, centred(MUTED)),
-                      *(text(self.ws, label, WRAP) for label in labels), *self.figures(values, WRAP, key)])
+        cells = self.cells
+        self._append([text(cells, unit, MUTED), number(cells, year, YEAR_FORMAT, centred(MUTED)),
+                      *(text(cells, label, WRAP) for label in labels), *self.figures(values, WRAP, key)], height)
+
+    def finish_block(self) -> Block | None:
+        """End the block being written (a report's last figure has come): its rows and sums."""
+        self._end_block()
+        return self.closed
+
+    def reuse(self, block: Block) -> None:
+        """Put a block kept from an earlier rewrite (same signature) in line, as if written now."""
+        self._end_block()
+        self.rows.add_part(block.part)
+        self.row += block.part.rows
+        self._after_block(block)
 
     def _end_block(self) -> None:
         if self.block is None:
@@ -278,10 +333,14 @@ class Overview:
         self._flush_line()
         unit, year = self.block
         self.end_block(unit, year)
+        self.closed = Block(self.rows.end_part(), unit, year, self.block_sum)
+        self._after_block(self.closed)
+
+    def _after_block(self, block: Block) -> None:
         self.last_block_row = self.row
-        self._append([])
-        _add_into(self.year_sum.setdefault(year, {}), self.block_sum)
-        self.unit_sums.append((unit, year, self.block_sum))
+        self._append([])  # a blank row between blocks, not part of either
+        _add_into(self.year_sum.setdefault(block.year, {}), block.sums)
+        self.unit_sums.append((block.unit, block.year, block.sums))
         self.block, self.block_sum = None, {}
 
     def unit_totals(self) -> bool:
@@ -294,10 +353,10 @@ class Overview:
             self._append(self._total_row(unit, year, "I alt", self.block_sum, TOTAL))
 
     def _total_row(self, unit: str, year: int, label: str, values: Values, look: Look) -> list:
-        labels = [*(blank(self.ws, look) for _ in self.label_widths[1:]), text(self.ws, label, look)]
-        cells = [text(self.ws, unit, look), number(self.ws, year, YEAR_FORMAT, centred(look)), *labels,
+        labels = [*(blank(self.cells, look) for _ in self.label_widths[1:]), text(self.cells, label, look)]
+        cells = [text(self.cells, unit, look), number(self.cells, year, YEAR_FORMAT, centred(look)), *labels,
                  *self.figures(values, look)]
-        return [blank(self.ws, look) if c is None else c for c in cells]
+        return [blank(self.cells, look) if c is None else c for c in cells]
 
 
 def landscape(ws: WriteOnlyWorksheet, *, title_rows: str) -> None:

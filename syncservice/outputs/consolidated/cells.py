@@ -3,19 +3,25 @@
 Every text goes through `text()`: staff write what they like in a workbook, and openpyxl
 would turn a str starting with '=' into a formula and '#N/A' into an error value. Here a
 text is always a string cell (WORKBOOKS.md §6: no staff text is ever written as a formula).
+
+The cell functions take a write-only sheet (a WriteOnlyCell for ws.append) or a RawCells
+(the cell as its XML element, for the sheets whose rows are written as XML: xml_rows.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import textwrap
 from copy import copy
 from dataclasses import dataclass, replace
 from functools import cache
 from weakref import WeakKeyDictionary
+from xml.sax.saxutils import escape
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -79,19 +85,60 @@ def clean_text(value: object) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_TEXT]
 
 
-def text(ws: WriteOnlyWorksheet, value: object, look: Look = PLAIN) -> WriteOnlyCell:
+class RawCells:
+    """The cells of one sheet as XML elements, without a position (xml_rows.py): `<c s="3"
+    t="inlineStr">…</c>`, the style id the one openpyxl gives the same look in this workbook."""
+
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        self.ws = ws
+        self._ids: dict[tuple[Look, str], int] = {}
+
+    def style(self, look: Look, number_format: str = "") -> int:
+        sid = self._ids.get((look, number_format))
+        if sid is None:
+            cell = WriteOnlyCell(self.ws)
+            _style(cell, look, number_format)
+            sid = self._ids[(look, number_format)] = cell.style_id
+        return sid
+
+    def text(self, value: object, look: Look) -> str:
+        escaped = escape(clean_text(value))
+        space = ' xml:space="preserve"' if escaped != escaped.strip() else ""  # Excel drops edge spaces otherwise
+        return f'<c{self._s(look)} t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+
+    def number(self, value: int | float, number_format: str, look: Look) -> str:
+        if isinstance(value, float) and not math.isfinite(value):
+            return self.blank(look)
+        return f'<c{self._s(look, number_format)}><v>{value!r}</v></c>'
+
+    def blank(self, look: Look) -> str:
+        return f"<c{self._s(look)}/>"
+
+    def _s(self, look: Look, number_format: str = "") -> str:
+        sid = self.style(look, number_format)
+        return f' s="{sid}"' if sid else ""
+
+
+Cell = SheetCell | str  # a cell for ws.append (WriteOnlyCell makes one), or one as XML for SheetRows.append
+
+
+def text(ws: WriteOnlyWorksheet | RawCells, value: object, look: Look = PLAIN) -> Cell:
     """A string cell holding `value` as text, whatever it looks like ('=HYPERLINK(…)', '#N/A', '+cmd')."""
+    if isinstance(ws, RawCells):
+        return ws.text(value, look)
     cell = WriteOnlyCell(ws, value=clean_text(value))
     cell.data_type = "s"  # after the value: assigning a value lets openpyxl guess 'f' or 'e'
     _style(cell, look)
     return cell
 
 
-def number(ws: WriteOnlyWorksheet, value: float | None, number_format: str,
-           look: Look = PLAIN) -> WriteOnlyCell | None:
+def number(ws: WriteOnlyWorksheet | RawCells, value: float | None, number_format: str,
+           look: Look = PLAIN) -> Cell | None:
     """A number cell in `number_format`, or None (an empty cell) for a missing figure."""
     if value is None:
         return None
+    if isinstance(ws, RawCells):
+        return ws.number(_plain_number(value), number_format, look)
     cell = WriteOnlyCell(ws, value=_plain_number(value))
     _style(cell, look, number_format)
     return cell
@@ -113,8 +160,10 @@ def moment(ws: WriteOnlyWorksheet, iso: str, look: Look = PLAIN) -> WriteOnlyCel
     return cell
 
 
-def blank(ws: WriteOnlyWorksheet, look: Look) -> WriteOnlyCell:
+def blank(ws: WriteOnlyWorksheet | RawCells, look: Look) -> Cell:
     """An empty cell that still carries a look (a total row's border across the whole row)."""
+    if isinstance(ws, RawCells):
+        return ws.blank(look)
     cell = WriteOnlyCell(ws)
     _style(cell, look)
     return cell
@@ -164,18 +213,49 @@ def _plain_number(value: float) -> int | float:
 # Setting font, fill and border on every cell costs more than writing the cell; copying the
 # resolved style array (openpyxl's own way of copying a style) costs almost nothing.
 _STYLES: WeakKeyDictionary[object, dict[tuple[Look, str], object]] = WeakKeyDictionary()
+# Every (look, number format) this process has styled, in the order first seen. Each new
+# workbook registers them all first, in this order, so a look has the same style id in every
+# workbook the process writes, and rows kept as XML from one rewrite are right in the next
+# (fragments.py; palette_ids checks it).
+_PALETTE: list[tuple[Look, str]] = []
 
 
 def _style(cell: WriteOnlyCell, look: Look, number_format: str = "") -> None:
-    styles = _STYLES.setdefault(cell.parent.parent, {})
+    wb = cell.parent.parent
+    styles = _STYLES.get(wb)
+    if styles is None:
+        styles = _STYLES[wb] = {}
+        for known in list(_PALETTE):
+            _register(cell.parent, styles, *known)
     resolved = styles.get((look, number_format))
-    if resolved is not None:
-        cell._style = copy(resolved)
-        return
+    if resolved is None:
+        _PALETTE.append((look, number_format))
+        resolved = _register(cell.parent, styles, look, number_format)
+    cell._style = copy(resolved)
+
+
+def _register(ws: WriteOnlyWorksheet, styles: dict, look: Look, number_format: str) -> object:
+    """Resolve a look in this workbook and give it its cellXfs entry now, in palette order."""
+    cell = WriteOnlyCell(ws)
     _apply(cell, look)
     if number_format:
         cell.number_format = number_format
-    styles[(look, number_format)] = copy(cell._style)
+    cell.style_id  # noqa: B018 — registering is what reading it does
+    resolved = styles[(look, number_format)] = copy(cell._style)
+    return resolved
+
+
+def palette_ids(ws: WriteOnlyWorksheet) -> tuple[int, ...]:
+    """The style id of each look of the process's palette in ws's workbook, in palette order:
+    the same tuple (or a longer one starting with it) in two workbooks means the same ids."""
+    cell = WriteOnlyCell(ws)
+    _style(cell, PLAIN)  # registers the palette in a new workbook
+    styles = _STYLES[ws.parent]
+    ids = []
+    for key in list(_PALETTE):
+        cell._style = copy(styles[key])
+        ids.append(cell.style_id)
+    return tuple(ids)
 
 
 def _apply(cell: WriteOnlyCell, look: Look) -> None:

@@ -54,8 +54,8 @@ class TargetOverview(Overview):
         gap = None if target is None or expected is None else target - expected
         share = None if not target or expected is None else expected / target
         return [self.amount(target, look), self.amount(realised, look), self.amount(expected, look),
-                self.amount(gap, look), number(self.ws, share, PERCENT_FORMAT, look),
-                text(self.ws, traffic_light(share), centred(look))]
+                self.amount(gap, look), number(self.cells, share, PERCENT_FORMAT, look),
+                text(self.cells, traffic_light(share), centred(look))]
 
     def conditional_formatting(self, first: int, last: int) -> None:
         share, status = self.figure_letter(4), self.figure_letter(5)
@@ -106,7 +106,7 @@ class YearsOverview(Overview):
         cells = [self.amount(values.get((metric, year)), look) for year in self.layout.sorted_periods()]
         if self.statuses:
             word = self.statuses.get(line) if line else None
-            cells.append(text(self.ws, word, centred(look)) if word else blank(self.ws, centred(look)))
+            cells.append(text(self.cells, word, centred(look)) if word else blank(self.cells, centred(look)))
         return cells
 
     def conditional_formatting(self, first: int, last: int) -> None:
@@ -209,7 +209,7 @@ class GenericOverview(Overview):
         for _, key in self.shown():
             words = self.marked.get((line[0], line[2], *key)) if line and key not in values else None
             if words:
-                cells.append(text(self.ws, words, NOT_COMPUTED))
+                cells.append(text(self.cells, words, NOT_COMPUTED))
             else:
                 cells.append(self.count(values.get(key), look) if key[0] in counts else self.amount(values.get(key), look))
         return cells
