@@ -120,3 +120,18 @@ def test_files_gone_make_one_reconcile_once_the_settle_window_is_past():
     settle(jobs, clock, 0.5)
     assert jobs.take(0) == RECONCILE
     assert jobs.take(0) is None  # one for the lot
+
+
+def test_a_small_file_queued_behind_a_large_one_is_taken_first(tmp_path, monkeypatch):
+    import syncservice.service.jobs as jobs_mod
+
+    monkeypatch.setattr(jobs_mod, "LARGE_BYTES", 1000)
+    big, small, other = tmp_path / "stor.xlsx", tmp_path / "lille.xlsx", tmp_path / "anden.xlsx"
+    big.write_bytes(b"x" * 1000)
+    small.write_bytes(b"x" * 999)
+    other.write_bytes(b"x" * 10)
+    jobs, _ = make()
+    for job in (big, "rescan", small, other):
+        jobs.add(job)
+    assert [jobs.take(0) for _ in range(4)] == ["rescan", small, other, big]
+    assert jobs.take(0) is None

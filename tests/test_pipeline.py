@@ -634,3 +634,28 @@ def test_the_human_log_counts_versions_per_report_with_the_store_id_beside(servi
         logger.remove(sink)
     (line,) = [li for li in lines if li.startswith("ta.xlsx | accepted")]
     assert line.rstrip().endswith("| version 1 (id 2)"), line
+
+
+def test_the_reports_taken_are_shown_before_a_large_file_holds_the_worker(service, monkeypatch):
+    """A unit's ordinary report saved with a large one is in the consolidated workbook before
+    the large one is read (which takes seconds at 50,000 lines)."""
+    import syncservice.service.jobs as jobs_mod
+    from syncservice.service.run import Service
+
+    small = save(service, "Fredensborg/Handleplan.xlsx", {"HP": book.handleplan()})
+    large = save(service, "Ballerup/Tilgang.xlsx", {"TA": book.tilgang()})
+    monkeypatch.setattr(jobs_mod, "LARGE_BYTES", large.stat().st_size)
+    shown: list[set[str]] = []
+
+    def seen(outcome):
+        target = service.config.path("consolidated")
+        units = set()
+        if target.exists():
+            data = openpyxl.load_workbook(target, read_only=True)["Data"]
+            units = {row[0] for row in data.iter_rows(min_row=2, values_only=True)}
+        shown.append(units)
+
+    worker = Service(service.config, on_outcome=seen)
+    worker._do(service, small)
+    worker._do(service, large)
+    assert shown == [set(), {"Handicap og Socialpsykiatri, Fredensborg"}]
