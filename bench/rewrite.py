@@ -141,7 +141,7 @@ def main() -> None:
         for _ in range(args.repeat):  # taking turns, so what else the machine does weighs on both
             for name, folder in stores.items():
                 runs[name].append(child(folder, args.rows if name == "large" else 0))
-        print(f"\n| store | step | median | × typical | peak memory | goal |\n|---|---|---|---|---|---|")
+        print("\n| store | step | median | × typical | peak memory | goal |\n|---|---|---|---|---|---|")
         medians = {(name, step): statistics.median(r["times"][step] for r in results)
                    for name, results in runs.items() for step in STEPS}
         for name, results in runs.items():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -67,3 +68,20 @@ def default_time_zone():
     localtime.use(localtime.DEFAULT)
     yield
     localtime.use(localtime.DEFAULT)
+
+
+STILL = dt.datetime(2016, 12, 1, 9, 0, tzinfo=dt.UTC)  # the clock of `pipeline`: times in outputs repeat
+
+
+@pytest.fixture
+def pipeline(tmp_path):
+    """A pipeline on a new store and watched folder in tmp_path, its clock standing still at STILL."""
+    from syncservice.base.config import defaults
+    from syncservice.pipeline import Pipeline
+    from syncservice.store.db import Store
+
+    config = defaults(tmp_path)
+    (tmp_path / "watched").mkdir()
+    store = Store.open(config.path("database"))
+    yield Pipeline(config, store, clock=lambda: STILL)
+    store.close()

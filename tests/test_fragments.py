@@ -3,7 +3,6 @@ finance must see exactly what a rewrite from nothing would show, after any chang
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -13,23 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from syncservice.base.config import defaults
 from syncservice.outputs.consolidated.fragments import Fragments
 from syncservice.pipeline import Pipeline
-from syncservice.store.db import Store
 
 import book
-
-NOW = dt.datetime(2016, 12, 1, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def pipeline(tmp_path):
-    config = defaults(tmp_path)
-    (tmp_path / "watched").mkdir()
-    store = Store.open(config.path("database"))
-    yield Pipeline(config, store, clock=lambda: NOW)
-    store.close()
+from conftest import STILL as NOW
 
 
 def take(pipeline: Pipeline, name: str, sheets: dict, bump: int = 0) -> None:

@@ -5,30 +5,14 @@ size is made small here (the code path is the one 1,048,575 rows take)."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 
 import openpyxl
-import pytest
 from loguru import logger
 
-from syncservice.base.config import defaults
 from syncservice.outputs.consolidated import overflow
-from syncservice.pipeline import Pipeline
-from syncservice.store.db import Store
 
 import book
-
-NOW = dt.datetime(2016, 12, 1, 9, 0, tzinfo=dt.UTC)
 LINES = [[f"Sted {i}", 10 + i, 1, 2, 3, 1, 2, 1, 12 + i] for i in range(30)]  # 8 figures a line
-
-
-@pytest.fixture
-def pipeline(tmp_path):
-    config = defaults(tmp_path)
-    (tmp_path / "watched").mkdir()
-    store = Store.open(config.path("database"))
-    yield Pipeline(config, store, clock=lambda: NOW)
-    store.close()
 
 
 def take(pipeline, name, sheets):
