@@ -22,7 +22,7 @@ from typing import Any
 
 import openpyxl
 import openpyxl.reader.excel
-from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.cell.read_only import ReadOnlyCell
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.xml import DEFUSEDXML
 
@@ -252,13 +252,15 @@ class OpenWorkbook:
         Unreadable('file.corrupt'), whatever openpyxl raised on it.
         """
         ws = self._wb._sheets[sheet.index]
-        wb = self._wb
         formats, scaled = self._formats, self._scaled
+
+        def number_format(style_id: int) -> str:
+            return formats.get(style_id) or self._number_format(style_id, ws)
+
         with contextlib.ExitStack() as stack:
             try:
                 src = stack.enter_context(ws._get_source())
-                parser = SheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
-                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+                parser = SheetParser(src, ws._shared_strings, number_format=number_format, epoch=self._wb.epoch)
                 parsed = parser.parse()
                 self._hidden[sheet.index] = (parser.hidden_rows, parser.hidden_columns)
             except MemoryError:
@@ -292,27 +294,20 @@ class OpenWorkbook:
                         # "not a number" and show it, where as a number it would pass them
                         # as inf or crash the arithmetic.
                         value = str(value)
-                    fmt = formats.get(style) or self._number_format(style)
+                    fmt = formats.get(style) or self._number_format(style, ws)
                     if style in scaled and (type(value) is float or type(value) is int):
                         value = scaled[style].value(value)  # '#,##0,' shows -250000 as -250: read what is shown
                     cells[column] = Cell(row_no, column, value, formula, fmt)
                 yield idx, cells
 
-    def _number_format(self, style_id: int) -> str:
+    def _number_format(self, style_id: int, ws: Any) -> str:
+        """A style id → its number format, as a read-only cell of `ws` with that style has it."""
         fmt = self._formats.get(style_id)
         if fmt is None:
             fmt = "General"
-            try:
-                # bounds first: openpyxl's style list *prints* "N is out of range" to
-                # stdout before raising, which would corrupt `check --json`
-                styles = self._wb._cell_styles  # an IndexedList of StyleArray once loaded
-                fmt_id = styles[style_id].numFmtId if 0 <= style_id < len(styles) else 0
-                if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
-                    fmt = BUILTIN_FORMATS.get(fmt_id, "General")
-                else:
-                    fmt = self._wb._number_formats[fmt_id - BUILTIN_FORMATS_MAX_SIZE]
-            except (IndexError, AttributeError):
-                pass
+            if style_id >= 0:  # a negative index would wrap round to the last style
+                with contextlib.suppress(IndexError):  # no such style, or no such custom format
+                    fmt = ReadOnlyCell(ws, 1, 1, None, style_id=style_id).number_format
             self._formats[style_id] = fmt
             if shown(fmt).scales:
                 self._scaled[style_id] = shown(fmt)
