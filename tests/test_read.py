@@ -180,3 +180,42 @@ def test_a_cell_with_an_empty_style_reads_as_unstyled(tmp_path):
     with OpenWorkbook(path) as wb:
         (_, cells), = wb.rows(wb.sheets[0])
     assert [(c.value, c.number_format) for c in cells.values()] == [(True, "General"), (2, "General")]
+
+
+def _with_chart_sheet(path, names: tuple[str, str, str]):
+    """Sheets A (1 in A1), a chart sheet, B (2 in A1), in that order, then renamed to `names` in
+    the workbook part, as a writer that allows any name might leave them."""
+    import zipfile
+
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    wb = Workbook()
+    first = wb.active
+    first.title, first["A1"] = "A", 1
+    chart = BarChart()
+    chart.add_data(Reference(first, min_col=1, min_row=1, max_row=1))
+    wb.create_chartsheet("Diagram").add_chart(chart)
+    wb.create_sheet("B")["A1"] = 2
+    wb.save(path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    xml = parts["xl/workbook.xml"].decode()
+    for old, new in zip(("A", "Diagram", "B"), names):
+        xml = xml.replace(f'<sheet name="{old}" ', f'<sheet name="{new}" ')
+    parts["xl/workbook.xml"] = xml.encode()
+    return hostile._write_zip(path, parts)
+
+
+@pytest.mark.parametrize("names, listed", [
+    (("A", "Diagram", "B"), ["A", "Diagram", "B"]),
+    (("A", "Diagram", "Diagram"), ["A", "Diagram", "Diagram"]),  # a worksheet repeating the chart sheet's name
+    (("Diagram", "Diagram", "B"), ["Diagram", "Diagram1", "B"]),  # openpyxl renames the chart sheet
+], ids=["named-apart", "worksheet-after-named-alike", "chart-after-named-alike"])
+def test_a_chart_sheet_keeps_its_place_among_the_worksheets(tmp_path, names, listed):
+    path = _with_chart_sheet(tmp_path / "diagram.xlsx", names)
+    with OpenWorkbook(path) as wb:
+        sheets = wb.sheets
+        firsts = [next(iter(dict(wb.rows(s))[1].values())).value if s.worksheet else None for s in sheets]
+    assert [(s.name, s.index, s.worksheet) for s in sheets] == [(n, i, i != 1) for i, n in enumerate(listed)]
+    assert firsts == [1, None, 2]

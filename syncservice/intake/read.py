@@ -198,6 +198,30 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def _in_order(wb: Any) -> list[tuple[Any, bool]]:
+    """A loaded workbook → each sheet in the workbook's order, and whether it is a worksheet
+    (False for a chart sheet).
+
+    `sheetnames` gives the order; `worksheets` and `chartsheets` give the sheets, each list
+    in that order. Where the next of both has the title (a worksheet may repeat a name:
+    openpyxl loads it as it stands), the chart sheet is the one: openpyxl renames a chart
+    sheet whose title an earlier sheet has, so none can be a repeat of a worksheet before it.
+    """
+    worksheets, charts = wb.worksheets, wb.chartsheets
+    if not charts:
+        return [(ws, True) for ws in worksheets]
+    out: list[tuple[Any, bool]] = []
+    w = c = 0
+    for title in wb.sheetnames:
+        if c < len(charts) and charts[c].title == title:
+            out.append((charts[c], False))
+            c += 1
+        else:
+            out.append((worksheets[w], True))
+            w += 1
+    return out
+
+
 class OpenWorkbook:
     """A workbook opened for streaming; use as a context manager."""
 
@@ -211,7 +235,8 @@ class OpenWorkbook:
             raise
         except Exception as exc:  # openpyxl raises many kinds on a broken package
             raise Unreadable("file.corrupt", reason=type(exc).__name__) from None
-        if not self._wb._sheets:
+        self._sheets = _in_order(self._wb)
+        if not self._sheets:
             # Excel never saves a workbook without a sheet; openpyxl loads one silently
             # (an empty <sheets/>, or sheets it cannot find), so say it is damaged here
             # rather than "no report sheet" about a file nobody could have filled in.
@@ -232,8 +257,8 @@ class OpenWorkbook:
     @property
     def sheets(self) -> list[SheetSource]:
         out = []
-        for i, ws in enumerate(self._wb._sheets):
-            out.append(SheetSource(ws.title, i, hasattr(ws, "_get_source"),
+        for i, (ws, worksheet) in enumerate(self._sheets):
+            out.append(SheetSource(ws.title, i, worksheet,
                                    getattr(ws, "sheet_state", "visible") in ("hidden", "veryHidden")))
         return out
 
@@ -251,7 +276,7 @@ class OpenWorkbook:
         A damaged sheet (bad XML, a bad CRC, an attribute openpyxl cannot convert) raises
         Unreadable('file.corrupt'), whatever openpyxl raised on it.
         """
-        ws = self._wb._sheets[sheet.index]
+        ws = self._sheets[sheet.index][0]
         formats, scaled = self._formats, self._scaled
 
         def number_format(style_id: int) -> str:
