@@ -3,7 +3,8 @@ sheet's rows as Cells that keep their position.
 
 Only openpyxl's streaming parser is used (read-only mode, its XML read by sheet_xml.py),
 so a sheet claiming a million rows costs only the rows that exist, and locate can stop
-at the table's end.
+at the table's end. What this needs of openpyxl's private API comes through
+base/openpyxl_private.py, which says why.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import openpyxl.reader.excel
 from openpyxl.cell.read_only import ReadOnlyCell
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.xml import DEFUSEDXML
 
+from syncservice.base import openpyxl_private
 from syncservice.base.models import ERROR, Cell, Finding
 from syncservice.intake.number_format import Shown, shown
 from syncservice.intake.sheet_xml import SheetParser, read_string_table
@@ -154,33 +154,6 @@ def _ole2_has_encryption_info(data: bytes) -> bool:
 
 
 @contextlib.contextmanager
-def _fast_shared_strings() -> Iterator[None]:
-    """openpyxl's load reads the shared strings with sheet_xml.read_string_table (the same strings)."""
-    original = openpyxl.reader.excel.read_string_table
-    openpyxl.reader.excel.read_string_table = read_string_table
-    try:
-        yield
-    finally:
-        openpyxl.reader.excel.read_string_table = original
-
-
-@contextlib.contextmanager
-def _no_dimension_scan() -> Iterator[None]:
-    """Skip read-only openpyxl's look for each sheet's <dimension> on load.
-
-    Where a sheet has none (files from many generators), openpyxl parses the whole sheet
-    just to learn its size, doubling the cost of reading it; we stream rows and never use
-    the size a sheet claims (which may also lie: 'A1:XFD1048576').
-    """
-    original = ReadOnlyWorksheet._get_size
-    ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ReadOnlyWorksheet._get_size = original  # type: ignore[method-assign]
-
-
-@contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence openpyxl's UserWarnings while it loads or parses.
 
@@ -228,8 +201,10 @@ class OpenWorkbook:
     def __init__(self, path: Path, *, deadline: float | None = None) -> None:
         try:
             # openpyxl prints "N is out of range" to stdout on a bad style index while
-            # loading: kept out of the console and out of `check --json`'s output
-            with _no_dimension_scan(), _fast_shared_strings(), _quiet(), contextlib.redirect_stdout(io.StringIO()):
+            # loading: kept out of the console and out of `check --json`'s output. The same
+            # shared strings, read faster; no sheet parsed on load just for its size.
+            with (openpyxl_private.no_dimension_scan(), openpyxl_private.shared_strings_read_by(read_string_table),
+                  _quiet(), contextlib.redirect_stdout(io.StringIO())):
                 self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
         except MemoryError:
             raise
@@ -284,8 +259,9 @@ class OpenWorkbook:
 
         with contextlib.ExitStack() as stack:
             try:
-                src = stack.enter_context(ws._get_source())
-                parser = SheetParser(src, ws._shared_strings, number_format=number_format, epoch=self._wb.epoch)
+                src = stack.enter_context(openpyxl_private.sheet_xml(ws))
+                parser = SheetParser(src, openpyxl_private.shared_strings(ws), number_format=number_format,
+                                     epoch=self._wb.epoch)
                 parsed = parser.parse()
                 self._hidden[sheet.index] = (parser.hidden_rows, parser.hidden_columns)
             except MemoryError:
