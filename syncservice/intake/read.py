@@ -3,7 +3,8 @@ sheet's rows as Cells that keep their position.
 
 Only openpyxl's streaming parser is used (read-only mode, its XML read by sheet_xml.py),
 so a sheet claiming a million rows costs only the rows that exist, and locate can stop
-at the table's end.
+at the table's end. What this needs of openpyxl's private API comes through
+base/openpyxl_private.py, which says why.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import openpyxl.reader.excel
-from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.cell.read_only import ReadOnlyCell
 from openpyxl.xml import DEFUSEDXML
 
+from syncservice.base import openpyxl_private
 from syncservice.base.models import ERROR, Cell, Finding
 from syncservice.intake.number_format import Shown, shown
 from syncservice.intake.sheet_xml import SheetParser, read_string_table
@@ -154,33 +154,6 @@ def _ole2_has_encryption_info(data: bytes) -> bool:
 
 
 @contextlib.contextmanager
-def _fast_shared_strings() -> Iterator[None]:
-    """openpyxl's load reads the shared strings with sheet_xml.read_string_table (the same strings)."""
-    original = openpyxl.reader.excel.read_string_table
-    openpyxl.reader.excel.read_string_table = read_string_table
-    try:
-        yield
-    finally:
-        openpyxl.reader.excel.read_string_table = original
-
-
-@contextlib.contextmanager
-def _no_dimension_scan() -> Iterator[None]:
-    """Skip read-only openpyxl's look for each sheet's <dimension> on load.
-
-    Where a sheet has none (files from many generators), openpyxl parses the whole sheet
-    just to learn its size, doubling the cost of reading it; we stream rows and never use
-    the size a sheet claims (which may also lie: 'A1:XFD1048576').
-    """
-    original = ReadOnlyWorksheet._get_size
-    ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ReadOnlyWorksheet._get_size = original  # type: ignore[method-assign]
-
-
-@contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence openpyxl's UserWarnings while it loads or parses.
 
@@ -198,20 +171,47 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def _in_order(wb: Any) -> list[tuple[Any, bool]]:
+    """A loaded workbook → each sheet in the workbook's order, and whether it is a worksheet
+    (False for a chart sheet).
+
+    `sheetnames` gives the order; `worksheets` and `chartsheets` give the sheets, each list
+    in that order. Where the next of both has the title (a worksheet may repeat a name:
+    openpyxl loads it as it stands), the chart sheet is the one: openpyxl renames a chart
+    sheet whose title an earlier sheet has, so none can be a repeat of a worksheet before it.
+    """
+    worksheets, charts = wb.worksheets, wb.chartsheets
+    if not charts:
+        return [(ws, True) for ws in worksheets]
+    out: list[tuple[Any, bool]] = []
+    w = c = 0
+    for title in wb.sheetnames:
+        if c < len(charts) and charts[c].title == title:
+            out.append((charts[c], False))
+            c += 1
+        else:
+            out.append((worksheets[w], True))
+            w += 1
+    return out
+
+
 class OpenWorkbook:
     """A workbook opened for streaming; use as a context manager."""
 
     def __init__(self, path: Path, *, deadline: float | None = None) -> None:
         try:
             # openpyxl prints "N is out of range" to stdout on a bad style index while
-            # loading: kept out of the console and out of `check --json`'s output
-            with _no_dimension_scan(), _fast_shared_strings(), _quiet(), contextlib.redirect_stdout(io.StringIO()):
+            # loading: kept out of the console and out of `check --json`'s output. The same
+            # shared strings, read faster; no sheet parsed on load just for its size.
+            with (openpyxl_private.no_dimension_scan(), openpyxl_private.shared_strings_read_by(read_string_table),
+                  _quiet(), contextlib.redirect_stdout(io.StringIO())):
                 self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
         except MemoryError:
             raise
         except Exception as exc:  # openpyxl raises many kinds on a broken package
             raise Unreadable("file.corrupt", reason=type(exc).__name__) from None
-        if not self._wb._sheets:
+        self._sheets = _in_order(self._wb)
+        if not self._sheets:
             # Excel never saves a workbook without a sheet; openpyxl loads one silently
             # (an empty <sheets/>, or sheets it cannot find), so say it is damaged here
             # rather than "no report sheet" about a file nobody could have filled in.
@@ -232,8 +232,8 @@ class OpenWorkbook:
     @property
     def sheets(self) -> list[SheetSource]:
         out = []
-        for i, ws in enumerate(self._wb._sheets):
-            out.append(SheetSource(ws.title, i, hasattr(ws, "_get_source"),
+        for i, (ws, worksheet) in enumerate(self._sheets):
+            out.append(SheetSource(ws.title, i, worksheet,
                                    getattr(ws, "sheet_state", "visible") in ("hidden", "veryHidden")))
         return out
 
@@ -251,14 +251,17 @@ class OpenWorkbook:
         A damaged sheet (bad XML, a bad CRC, an attribute openpyxl cannot convert) raises
         Unreadable('file.corrupt'), whatever openpyxl raised on it.
         """
-        ws = self._wb._sheets[sheet.index]
-        wb = self._wb
+        ws = self._sheets[sheet.index][0]
         formats, scaled = self._formats, self._scaled
+
+        def number_format(style_id: int) -> str:
+            return formats.get(style_id) or self._number_format(style_id, ws)
+
         with contextlib.ExitStack() as stack:
             try:
-                src = stack.enter_context(ws._get_source())
-                parser = SheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
-                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+                src = stack.enter_context(openpyxl_private.sheet_xml(ws))
+                parser = SheetParser(src, openpyxl_private.shared_strings(ws), number_format=number_format,
+                                     epoch=self._wb.epoch)
                 parsed = parser.parse()
                 self._hidden[sheet.index] = (parser.hidden_rows, parser.hidden_columns)
             except MemoryError:
@@ -292,27 +295,20 @@ class OpenWorkbook:
                         # "not a number" and show it, where as a number it would pass them
                         # as inf or crash the arithmetic.
                         value = str(value)
-                    fmt = formats.get(style) or self._number_format(style)
+                    fmt = formats.get(style) or self._number_format(style, ws)
                     if style in scaled and (type(value) is float or type(value) is int):
                         value = scaled[style].value(value)  # '#,##0,' shows -250000 as -250: read what is shown
                     cells[column] = Cell(row_no, column, value, formula, fmt)
                 yield idx, cells
 
-    def _number_format(self, style_id: int) -> str:
+    def _number_format(self, style_id: int, ws: Any) -> str:
+        """A style id → its number format, as a read-only cell of `ws` with that style has it."""
         fmt = self._formats.get(style_id)
         if fmt is None:
             fmt = "General"
-            try:
-                # bounds first: openpyxl's style list *prints* "N is out of range" to
-                # stdout before raising, which would corrupt `check --json`
-                styles = self._wb._cell_styles  # an IndexedList of StyleArray once loaded
-                fmt_id = styles[style_id].numFmtId if 0 <= style_id < len(styles) else 0
-                if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
-                    fmt = BUILTIN_FORMATS.get(fmt_id, "General")
-                else:
-                    fmt = self._wb._number_formats[fmt_id - BUILTIN_FORMATS_MAX_SIZE]
-            except (IndexError, AttributeError):
-                pass
+            if style_id >= 0:  # a negative index would wrap round to the last style
+                with contextlib.suppress(IndexError):  # no such style, or no such custom format
+                    fmt = ReadOnlyCell(ws, 1, 1, None, style_id=style_id).number_format
             self._formats[style_id] = fmt
             if shown(fmt).scales:
                 self._scaled[style_id] = shown(fmt)

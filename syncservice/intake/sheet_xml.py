@@ -2,48 +2,64 @@
 
 openpyxl's streaming parser reads them through defusedxml, whose parser is ElementTree's
 pure-Python one; here the C parser reads every part that cannot hold a DOCTYPE (and so
-no entity: every XML attack needs one), defusedxml the rest, and the common cells
-(numbers, shared strings) are read without openpyxl's general per-cell path. read.py
-opens the workbook and turns the rows into Cells.
+no entity: every XML attack needs one), defusedxml the rest, and every cell is read as
+openpyxl's parser reads it, the common ones (numbers, shared strings) by a shorter path.
+Only openpyxl's public API is used here (its converters and namespace); read.py opens
+the workbook and the sheet's part, and turns the rows into Cells.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from xml.etree.ElementTree import XMLPullParser  # the C parser: defusedxml's is pure Python
 
 from openpyxl.cell.text import Text
-from openpyxl.utils.cell import column_index_from_string
-from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, VALUE_TAG, WorkSheetParser, _cast_number
+from openpyxl.styles.numbers import is_date_format, is_timedelta_format
+from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple
+from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel, from_ISO8601
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse  # defusedxml's, as openpyxl uses it
 
 SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
 COL_TAG = f"{{{SHEET_MAIN_NS}}}col"
+ROW_TAG = f"{{{SHEET_MAIN_NS}}}row"
+VALUE_TAG = f"{{{SHEET_MAIN_NS}}}v"
+FORMULA_TAG = f"{{{SHEET_MAIN_NS}}}f"
+INLINE_STRING_TAG = f"{{{SHEET_MAIN_NS}}}is"
 TRUE = ("1", "true")  # an xsd:boolean
 STRING_ITEM_TAG = f"{{{SHEET_MAIN_NS}}}si"
 PLAIN_TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 DIGITS = "0123456789"
+NOT_A_DATE, DATE, DURATION = 0, 1, 2  # what a style's number format makes of a number
 
 
-class SheetParser(WorkSheetParser):
-    """openpyxl's streaming parser, telling which cells hold formulas and reading the common cells itself.
+class SheetParser:
+    """A worksheet's XML stream → its rows, telling which cells hold formulas.
 
-    With data_only the stock parser returns a formula's cached value and forgets the
-    formula; a formula never calculated then looks like an empty cell, which the
-    contract says is an error of its own.
+    Reads as openpyxl's read-only WorkSheetParser does with data_only (a formula's cached
+    value), but keeps that a cell holds a formula: openpyxl forgets it, and a formula never
+    calculated then looks like an empty cell, which the contract says is an error of its
+    own. `number_format` gives a style id's number format, which says whether a number is
+    a date (or a duration), as openpyxl's stylesheet does.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, source: Any, shared_strings: Sequence[str], *, number_format: Callable[[int], str],
+                 epoch: Any = WINDOWS_EPOCH) -> None:
+        self.source = source
+        self.shared_strings = shared_strings
+        self.number_format = number_format
+        self.epoch = epoch
+        self.row_counter = self.col_counter = 0  # for a row or a cell that does not say where it is
         self.hidden_rows: list[int] = []
         self.hidden_columns: list[tuple[int, int]] = []  # (first, last): one <col min max> may span 16,384
+        self._dates: dict[int, int] = {}  # style id → NOT_A_DATE, DATE or DURATION
 
     def parse(self):  # type: ignore[no-untyped-def]
-        """Only the rows, each dropped from the tree once read; the hidden rows and
-        columns noted on the way (`hidden_rows`, `hidden_columns`).
+        """(row number, [(row, column, value, formula, style_id) per cell]) per row,
+        each dropped from the tree once read; the hidden rows and columns noted on the
+        way (`hidden_rows`, `hidden_columns`).
 
         openpyxl's own loop clears a row but leaves the empty element attached to
         <sheetData>, so its memory grows with the sheet (about 50 MB for 50,000 rows);
@@ -96,24 +112,72 @@ class SheetParser(WorkSheetParser):
 
     def _cell(self, element):  # type: ignore[no-untyped-def]
         """One <c>: the common cells (a number not formatted as a date, a shared string)
-        read here, everything else by openpyxl's parse_cell, with the same result; a
-        large sheet is almost all common cells, and this takes half the time."""
+        read here, everything else by _other_cell, with the same result; a large sheet is
+        almost all common cells, and this takes half the time."""
         coordinate = element.get("r")
         kind = element.get("t", "n")
         style = element.get("s")
         style_id = int(style) if style else 0
         formula = element.find(FORMULA_TAG) is not None
-        if coordinate is None or (kind != "n" and kind != "s") or style_id in self.date_formats:
-            cell = WorkSheetParser.parse_cell(self, element)
-            return cell["row"], cell["column"], cell["value"], formula, cell["style_id"]
+        date = self._dates.get(style_id)
+        if date is None:
+            date = self._date_kind(style_id)
+        if coordinate is None or (kind != "n" and kind != "s") or date:
+            row, column, value = self._other_cell(element, coordinate, kind, date)
+            return row, column, value, formula, style_id
         letters = coordinate.rstrip(DIGITS)  # 'AB12' → 'AB', row 12 (as openpyxl's coordinate_to_tuple)
         column = _COLUMNS.get(letters) or _column(letters)
         row = int(coordinate[len(letters):])
         self.col_counter = column
         value = element.findtext(VALUE_TAG) or None
         if value is not None:
-            value = _cast_number(value) if kind == "n" else self.shared_strings[int(value)]
+            value = _number(value) if kind == "n" else self.shared_strings[int(value)]
         return row, column, value, formula, style_id
+
+    def _other_cell(self, element, coordinate, kind, date):  # type: ignore[no-untyped-def]
+        """(row, column, value) of any <c>, by the rules of openpyxl 3.1's
+        WorkSheetParser.parse_cell with data_only, through the public converters it uses."""
+        if coordinate:
+            row, column = coordinate_to_tuple(coordinate)
+            self.col_counter = column
+        else:  # no r: the next column of the row
+            self.col_counter += 1
+            row, column = self.row_counter, self.col_counter
+        if kind == "inlineStr":
+            text = element.find(INLINE_STRING_TAG)
+            return row, column, (Text.from_tree(text).content if text is not None else None)
+        value = element.findtext(VALUE_TAG) or None
+        if value is None:
+            return row, column, None
+        if kind == "n":
+            value = _number(value)
+            if date:
+                try:
+                    value = from_excel(value, self.epoch, timedelta=date == DURATION)
+                except (OverflowError, ValueError):  # a serial beyond the calendar: openpyxl's error value
+                    value = "#VALUE!"
+        elif kind == "s":
+            value = self.shared_strings[int(value)]
+        elif kind == "b":
+            value = bool(int(value))
+        elif kind == "d":
+            value = from_ISO8601(value)
+        return row, column, value  # 'str' (a formula's text), 'e' (an error) and the rest: the text as it stands
+
+    def _date_kind(self, style_id: int) -> int:
+        fmt = self.number_format(style_id)
+        date = NOT_A_DATE
+        if is_date_format(fmt):
+            date = DURATION if is_timedelta_format(fmt) else DATE
+        self._dates[style_id] = date
+        return date
+
+
+def _number(text: str) -> int | float:
+    """A number cell's text → int, or float where it has a point or an exponent (as openpyxl reads it)."""
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
 
 
 _COLUMNS: dict[str, int] = {}
