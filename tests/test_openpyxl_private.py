@@ -150,8 +150,6 @@ def test_no_module_but_openpyxl_private_imports_a_private_openpyxl_module():
     offenders = {}
     for path in sorted([*(ROOT / "syncservice").rglob("*.py"), *(ROOT / "schemas").rglob("*.py")]):
         relative = path.relative_to(ROOT)
-        if relative.parts[:2] == ("syncservice", "outputs"):
-            continue  # the writing side moves into openpyxl_private next (issue 21); then this skip goes
         if path == HOLDER:
             continue
         if found := private_openpyxl_imports(path):
@@ -172,3 +170,75 @@ def test_the_import_check_finds_every_way_of_naming_a_private_module(tmp_path):
         "4: openpyxl.worksheet._read_only.ReadOnlyWorksheet", "5: openpyxl.cell._writer",
         "6: openpyxl.worksheet._write_only"]
     assert any(f.endswith(": openpyxl.worksheet._read_only.ReadOnlyWorksheet") for f in private_openpyxl_imports(HOLDER))
+
+
+# --- writing: WriteOnlyWorksheet, cell._style, ws._writer / ws._rows ---------------------------
+
+
+def test_a_write_only_workbook_makes_write_only_worksheets():
+    ws = openpyxl.Workbook(write_only=True).create_sheet("Data")
+    assert isinstance(ws, openpyxl_private.WriteOnlyWorksheet), \
+        f"Workbook(write_only=True).create_sheet() now returns {type(ws)}: {SEE}"
+
+
+def test_a_style_array_given_to_another_cell_gives_it_the_same_look(tmp_path):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Ark")
+    styled = WriteOnlyCell(ws, value="a")
+    styled.font, styled.fill, styled.number_format = Font(bold=True), PatternFill("solid", fgColor="D9E1F2"), "#,##0"
+    plain = WriteOnlyCell(ws, value=2)
+    openpyxl_private.give_style(plain, openpyxl_private.style_array(styled))
+    assert plain.style_id == styled.style_id != 0, f"cell._style no longer carries a cell's look: {SEE}"
+    ws.append([styled, plain])
+    wb.save(tmp_path / "s.xlsx")
+    back = openpyxl.load_workbook(tmp_path / "s.xlsx")["Ark"]["B1"]
+    assert (back.font.b, back.fill.fgColor.rgb, back.number_format) == (True, "00D9E1F2", "#,##0"), \
+        f"a style array given with give_style is not what the file says: {SEE}"
+
+
+def test_an_unsaved_write_only_workbook_leaves_no_temp_file_once_discarded():
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Ark")
+    ws.append(["a", 1])
+    writer = getattr(ws, "_writer", None)
+    assert writer is not None and Path(writer.out).exists(), \
+        f"a write-only sheet no longer keeps its rows' temp file at ws._writer.out: {SEE}"
+    openpyxl_private.discard_unsaved(wb)
+    assert not Path(writer.out).exists()
+
+
+def private_openpyxl_attributes(path: Path) -> list[str]:
+    """Attributes named with a leading '_' that openpyxl's cells, sheets and workbooks have,
+    read or set on anything but self or cls."""
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("x")
+    ws.append([1])
+    objects = [wb, ws, WriteOnlyCell(ws, 1), openpyxl.Workbook().active, openpyxl.Workbook().active["A1"],
+               ReadOnlyWorksheet]
+    names = {n for o in objects for n in [*dir(o), *getattr(o, "__dict__", {})]
+             if n.startswith("_") and not n.startswith("__")}
+    openpyxl_private.discard_unsaved(wb)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in names and not (
+                isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+            found.append(f"{node.lineno}: .{node.attr}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr")
+              and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value in names):
+            found.append(f"{node.lineno}: {node.func.id}(…, {node.args[1].value!r})")
+    return found
+
+
+def test_no_module_but_openpyxl_private_touches_openpyxl_objects_private_attributes():
+    offenders = {}
+    for path in sorted([*(ROOT / "syncservice").rglob("*.py"), *(ROOT / "schemas").rglob("*.py")]):
+        if path != HOLDER and (found := private_openpyxl_attributes(path)):
+            offenders[path.relative_to(ROOT).as_posix()] = found
+    assert offenders == {}, ("these modules read or set private attributes of openpyxl's objects; move each piece into "
+                             "syncservice/base/openpyxl_private.py, with an entry in its docstring")
+    assert any("_style" in f for f in private_openpyxl_attributes(HOLDER))  # the check does see them

@@ -48,23 +48,40 @@ test_every_kind_of_cell_in_the_xml_reads_as_openpyxl_reads_it says so.
 
 Writing (outputs/)
 ------------------
-To come: these still live in syncservice/outputs/ and move here next, each with an entry
-as above (the piece, what for, why no public API, what to do when it changes), and
-tests/test_openpyxl_private.py's import check then covers outputs/ too:
-`openpyxl.worksheet._write_only.WriteOnlyWorksheet`, `cell._value`, `cell._style`,
-`ws._writer`, `ws._rows`.
+- `openpyxl.worksheet._write_only.WriteOnlyWorksheet`, the class of a sheet of
+  `Workbook(write_only=True)`. Used for: type hints of the functions that write the
+  consolidated workbook's sheets. No public name: openpyxl exports only `Workbook`. If it
+  changes: name the class `Workbook(write_only=True).create_sheet()` returns.
+- `cell._style`, a cell's resolved style (a StyleArray of font, fill, border, alignment
+  and number format ids), read and given (`style_array`, `give_style`). Used for:
+  outputs/consolidated/cells.py resolves each look once per workbook and gives the array
+  to every cell of that look; setting font, fill, border and alignment on each cell costs
+  more than writing it. openpyxl's own docs copy styles this way; there is no public
+  setter. If it changes: set the look's font, fill, border, alignment and number format
+  on each cell (slower, the same file).
+- `ws._writer` and `ws._rows` of a write-only sheet not yet saved (`discard_unsaved`).
+  Used for: a rewrite that fails removes the temporary files openpyxl writes each sheet's
+  rows to; openpyxl itself removes them only at exit, so a service failing at every
+  rewrite would fill its temp folder. No public API: a write-only workbook has no close.
+  If it changes: find where a write-only sheet keeps its temporary file now; meanwhile
+  nothing worse than files left in the temp folder until the process ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
+from copy import copy
 from typing import IO, Any
 
 import openpyxl.reader.excel
+from openpyxl.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-__all__ = ["ReadOnlyWorksheet", "no_dimension_scan", "shared_strings", "shared_strings_read_by", "sheet_xml"]
+__all__ = ["ReadOnlyWorksheet", "WriteOnlyWorksheet", "discard_unsaved", "give_style", "no_dimension_scan",
+           "shared_strings", "shared_strings_read_by", "sheet_xml", "style_array"]
 
 
 @contextlib.contextmanager
@@ -97,3 +114,32 @@ def sheet_xml(ws: Any) -> IO[bytes]:
 def shared_strings(ws: Any) -> Sequence[str]:
     """A read-only worksheet → its workbook's shared strings, in order."""
     return ws._shared_strings
+
+
+def style_array(cell: Any) -> Any:
+    """A cell → a copy of its resolved style, to give to other cells of the same look."""
+    return copy(cell._style)
+
+
+def give_style(cell: Any, array: Any) -> None:
+    """Give `cell` a style array from style_array (a copy: cells never share one)."""
+    cell._style = copy(array)
+
+
+def discard_unsaved(wb: Workbook) -> None:
+    """Remove the temp files of a write-only workbook's sheets not yet saved."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        for stream in (getattr(ws, "_rows", None), writer.xf):  # close the file before removing it (Windows)
+            try:
+                if stream is not None:
+                    stream.close()
+            except Exception:  # a half-written sheet may complain while closing; it is discarded anyway
+                pass
+        try:
+            if os.path.exists(writer.out):
+                writer.cleanup()
+        except (OSError, ValueError):
+            pass

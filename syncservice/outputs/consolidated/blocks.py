@@ -21,13 +21,13 @@ from pathlib import Path
 from openpyxl.chart import BarChart
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from syncservice.base import localtime
 from syncservice.base.layout import Kind
 from syncservice.base.models import DataRow, FigureShape, StoredVersion
+from syncservice.base.openpyxl_private import WriteOnlyWorksheet
 from syncservice.outputs.consolidated.cells import (
     AMOUNT_UNITS,
     BLOCK,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import textwrap
-from copy import copy
 from dataclasses import dataclass, replace
 from functools import cache
 from weakref import WeakKeyDictionary
@@ -23,9 +22,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from syncservice.base import localtime
+from syncservice.base.openpyxl_private import WriteOnlyWorksheet, give_style, style_array
 
 MAX_TEXT = 32_767  # Excel's limit for the text of one cell
 
@@ -231,7 +230,7 @@ def _style(cell: WriteOnlyCell, look: Look, number_format: str = "") -> None:
     if resolved is None:
         _PALETTE.append((look, number_format))
         resolved = _register(cell.parent, styles, look, number_format)
-    cell._style = copy(resolved)
+    give_style(cell, resolved)
 
 
 def _register(ws: WriteOnlyWorksheet, styles: dict, look: Look, number_format: str) -> object:
@@ -241,7 +240,7 @@ def _register(ws: WriteOnlyWorksheet, styles: dict, look: Look, number_format: s
     if number_format:
         cell.number_format = number_format
     cell.style_id  # noqa: B018 — registering is what reading it does
-    resolved = styles[(look, number_format)] = copy(cell._style)
+    resolved = styles[(look, number_format)] = style_array(cell)
     return resolved
 
 
@@ -253,7 +252,7 @@ def palette_ids(ws: WriteOnlyWorksheet) -> tuple[int, ...]:
     styles = _STYLES[ws.parent]
     ids = []
     for key in list(_PALETTE):
-        cell._style = copy(styles[key])
+        give_style(cell, styles[key])
         ids.append(cell.style_id)
     return tuple(ids)
 

@@ -15,7 +15,8 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from syncservice.base.openpyxl_private import WriteOnlyWorksheet
 
 HEIGHT_CM = 9.0
 CM_PER_WIDTH = 0.19  # one unit of column width (a digit of the default font, plus padding) in cm

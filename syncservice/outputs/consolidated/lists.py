@@ -14,9 +14,9 @@ from collections.abc import Callable
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from syncservice.base.models import Finding, RejectedFile, StoredVersion, VersionChange
+from syncservice.base.openpyxl_private import WriteOnlyWorksheet
 from syncservice.outputs.consolidated.blocks import landscape, width
 from syncservice.outputs.consolidated.cells import (
     COUNT_FORMAT,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import warnings
 import tempfile
+import warnings
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -27,6 +27,7 @@ from openpyxl.writer.excel import ExcelWriter
 from syncservice.base import localtime
 from syncservice.base.durable import atomic_write
 from syncservice.base.models import DataRow, FigureShape, Finding, RejectedFile, StoredVersion, VersionChange
+from syncservice.base.openpyxl_private import discard_unsaved
 from syncservice.outputs.consolidated import overflow
 from syncservice.outputs.consolidated.blocks import KindLayout, Overview, landscape, width
 from syncservice.outputs.consolidated.cells import AMOUNT_UNITS, BOLD, palette_ids, text
@@ -138,7 +139,7 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
         splice(tmp, [(rows.ws.path, rows.close()) for rows in sheets])  # a sheet's path is set as it is saved
         return total
     except BaseException:
-        _discard_temp_files(wb)
+        discard_unsaved(wb)
         for rows_ in sheets:
             rows_.close()
         raise
@@ -318,22 +319,3 @@ def _save(wb: Workbook, tmp: Path, now: dt.datetime) -> None:
     wb.properties.modified = utc  # openpyxl's save_workbook would stamp the wall clock here
     with ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).save()
-
-
-def _discard_temp_files(wb: Workbook) -> None:
-    """Remove the temp files of write-only sheets not yet saved; openpyxl only does so at exit."""
-    for ws in wb.worksheets:
-        writer = getattr(ws, "_writer", None)
-        if writer is None:
-            continue
-        for stream in (getattr(ws, "_rows", None), writer.xf):  # close the file before removing it (Windows)
-            try:
-                if stream is not None:
-                    stream.close()
-            except Exception:  # a half-written sheet may complain while closing; it is discarded anyway
-                pass
-        try:
-            if os.path.exists(writer.out):
-                writer.cleanup()
-        except (OSError, ValueError):
-            pass

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from syncservice.base.openpyxl_private import WriteOnlyWorksheet
 
 SHEET_DATA_END = b"</sheetData>"
 _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>")
@@ -139,7 +140,8 @@ def splice(package: Path, sheets: Iterable[tuple[str, Sequence[Part]]]) -> None:
                 head, tail = sheet.split(SHEET_DATA_END, 1)
                 target = zipfile.ZipInfo(info.filename, info.date_time)
                 target.compress_type = zipfile.ZIP_DEFLATED
-                target._compresslevel = FAST  # type: ignore[attr-defined]  # public as compress_level from 3.13
+                # the level of one member: ZipInfo.compress_level from Python 3.13, _compresslevel before
+                setattr(target, "compress_level" if sys.version_info >= (3, 13) else "_compresslevel", FAST)
                 with dst.open(target, "w", force_zip64=True) as out:
                     out.write(head)
                     for part in parts:
