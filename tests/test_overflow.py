@@ -21,7 +21,11 @@ def take(pipeline, name, sheets):
 
 
 def data_rows(path, sheet="Data"):
-    return [list(r[:9]) for r in openpyxl.load_workbook(path, read_only=True)[sheet].iter_rows(values_only=True)]
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [list(r[:9]) for r in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
 
 
 def test_figures_beyond_one_sheet_go_on_on_the_next_and_all_are_in_a_csv(pipeline, monkeypatch):
@@ -70,7 +74,7 @@ def test_figures_beyond_one_sheet_go_on_on_the_next_and_all_are_in_a_csv(pipelin
 
     take(pipeline, "Ballerup/Tilgang.xlsx", {"TA": book.tilgang(lines=LINES[:5])})  # fits again
     pipeline.write_summary()
-    assert openpyxl.load_workbook(target, read_only=True).sheetnames[-1] == "Data"
+    assert openpyxl.load_workbook(target).sheetnames[-1] == "Data"
     assert not overflow.csv_path(target).exists()  # never a CSV older than the workbook
 
 

@@ -651,7 +651,7 @@ def test_the_reports_taken_are_shown_before_a_large_file_holds_the_worker(servic
         target = service.config.path("consolidated")
         units = set()
         if target.exists():
-            data = openpyxl.load_workbook(target, read_only=True)["Data"]
+            data = openpyxl.load_workbook(target)["Data"]
             units = {row[0] for row in data.iter_rows(min_row=2, values_only=True)}
         shown.append(units)
 
