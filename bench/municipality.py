@@ -6,16 +6,15 @@
     .venv/bin/python bench/municipality.py --units 10 --years 2 --minutes 0.5   # about a minute
 
 Build. Each unit (a Danish name, "Bostøtte Nord 17") keeps one workbook per kind and year in
-its own folder, with its own lines: a handleplan of 10–30 areas saved every quarter (as of
-each quarter's end), an effekt of 10–30 initiatives once a year (three in ten corrected
-later), a tilgang_afgang of 5–40 day services every quarter (K1, K1–K2, …; each year starting
-from last year's end counts), a bruttobesparelse of 10–30 follow-ups, three a year (each
-version one follow-up more), and an effekt_realiseret of 6–12 budget years once a year (three
-in ten corrected). Figures are random but valid for each kind's rules. The workbooks are
-written in parallel (--workers, openpyxl write-only), then ingested in one pass, oldest
-first, through the real pipeline (Pipeline.process, as `syncservice ingest` takes a file):
-each version renamed onto its report's name with its historical modification time, so the
-store sees the versions in order. A workbook that is not accepted stops the benchmark.
+its own folder, with lines of its own (bench/municipality_books.py): handleplan (10–30 areas)
+and tilgang_afgang (5–40 day services) saved every quarter, bruttobesparelse (10–30
+follow-ups) three times a year, effekt (10–30 initiatives) and effekt_realiseret (6–12
+budget years) once a year, three in ten corrected later; figures random but valid. The
+workbooks are written in parallel (--workers, openpyxl write-only), then ingested in one
+pass, oldest first, through the real pipeline (Pipeline.process, as `syncservice ingest`
+takes a file): each version renamed onto its report's name with its historical
+modification time, so the store sees the versions in order. A workbook that is not
+accepted stops the benchmark.
 
 Rewrite. Pipeline.write_summary() (the consolidated workbook from the store, as `run` does
 at the end of a pass) is timed on the built store, and on a baseline store of 21 of the same
@@ -69,268 +68,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import workbooks  # noqa: E402,F401  (puts tests/ on the path for book)
-import book  # noqa: E402
+from municipality_books import REPORTS, Unit, history_years, rel_of, save_fast, units_of  # noqa: E402
 
 GOAL_REWRITE_S = 1.0
 GOAL_MEMORY_MB = 300
 GOAL_ABOVE_SETTLE_S = 1.0  # p95 latency ≤ settle window + this
 BASELINE_REPORTS = 21  # the README's Watcher latency: 20 other reports and the one saved
-
-Rows = list[list[Any]]
-
-# --- the municipality: who reports what --------------------------------------------------------
-
-UNIT_AREAS = ("Bostøtte", "Botilbud", "Socialpsykiatri", "Handicap & Psykiatri", "Aktivitetscenter", "Bofællesskab",
-              "Værested", "Misbrugscenter", "Støttecenter", "Familiehuset", "Ungeindsats", "Hjerneskadecenter",
-              "Dagcenter", "Beskæftigelse")
-DISTRICTS = ("Nord", "Syd", "Øst", "Vest", "Centrum", "Åbyhøj", "Nørrebro", "Sønderå", "Kærby", "Ølstykke", "Strøby",
-             "Hørsholm", "Ærøskøbing", "Fårevejle", "Løgstør", "Mårslet", "Brønshøj", "Østervang")
-AREAS = ("Støtte eget hjem", "Dagtilbud", "BPA", "Botilbud", "Alkohol/stof", "Træning børn", "Institutioner", "STU",
-         "Merudgifter", "Ledsageordning", "Aflastning", "Kontaktpersoner", "Beskyttet beskæftigelse",
-         "Aktivitets- og samværstilbud", "Misbrugsbehandling", "Krisecentre", "Forsorgshjem", "Hjælpemidler",
-         "Kørsel", "Bostøtte §85", "Midlertidige botilbud §107", "Længerevarende botilbud §108",
-         "Socialpædagogisk støtte", "Psykiatri", "Hjerneskade", "Autisme", "Døgnophold", "Specialundervisning",
-         "Værestedet", "Tolkebistand", "Plejefamilier")
-INITIATIVES = ("Flere tilbud i egen kommune – kapacitetsplan", "Etablering af nye og alternative løsninger",
-               "Visitationen – nye tilgange", "Tidligere kendskab til borgerne", "Livsfaser (ældreområdet)",
-               "Recovery-orienteret bostøtte", "Gruppeforløb frem for enkeltforløb", "Digital bostøtte",
-               "Udslusning fra botilbud", "Samarbejde med jobcentret", "Fælles indkøb", "Hjemtagning af borgere",
-               "Revisitation af BPA", "Færre eksterne pladser", "Styrket opfølgning", "Tværfaglige teams",
-               "Forebyggende indsats for unge", "Netværksmøder", "Velfærdsteknologi", "Brugerstyrede senge",
-               "Peer-støtte", "Aftenåbent værested", "Akutteam", "Mentorordning", "Overgang fra ung til voksen",
-               "Fleksible botilbud", "Hjemmevejledning", "Udredningsforløb", "Sagsbehandling i ét spor",
-               "Økonomisk rådgivning")
-DAY_SERVICES = ("Krumtappen", "Bibliotekscaféen", "Larsbjerggård", "Det Nye Sted", "Æblehaven", "Søhuset", "Møllen",
-                "Kløverhuset", "Fyrtårnet", "Ålegården", "Solsikken", "Egebakken", "Grønnegården", "Hørgården",
-                "Birkely", "Skovbrynet", "Engblommen", "Rødkløver", "Lærkereden", "Mosehuset", "Værkstedet Åen",
-                "Caféen Nørregade", "Støberiet", "Bryggen", "Smedjen", "Havestuen", "Kraftværket", "Vævestuen",
-                "Rytmehuset", "Kunstværkstedet", "Cykelværkstedet", "Køkkenholdet", "Gården Østergård",
-                "Dyrehold Vestergård", "Tømrerværkstedet", "Snedkeriet", "Bageriet", "Marken", "Pilehuset",
-                "Strandhuset", "Bølgen", "Fristedet")
-
-# kind → (sheet name, file name before the year)
-KINDS = {"handleplan": ("Handleplan", "Handleplan"), "effekt": ("Effekt", "Effekt"),
-         "tilgang_afgang": ("Tilgang og afgang", "Tilgang og afgang"),
-         "bruttobesparelse": ("Bruttobesparelse", "Bruttobesparelse"),
-         "effekt_realiseret": ("Effekt realiseret", "Effekt realiseret")}
-QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
-CORRECTED = 0.3  # share of the yearly reports saved again later with a figure corrected
-
-
-@dataclass(frozen=True)
-class Unit:
-    index: int
-    name: str
-    areas: tuple[str, ...]  # handleplan
-    initiatives: tuple[tuple[str, str], ...]  # effekt: (track, initiative)
-    services: tuple[str, ...]  # tilgang_afgang
-    capacity: bool  # tilgang_afgang with a Pladser column
-    follow_ups: int  # bruttobesparelse: lines in the year's first version
-    budget_years: int  # effekt_realiseret
-    jitter_hours: float  # this unit saves a little later or earlier than others
-
-
-def units_of(count: int, seed: int) -> list[Unit]:
-    rng = random.Random(f"{seed}:units")
-    names: list[str] = []
-    while len(names) < count:
-        name = f"{rng.choice(UNIT_AREAS)} {rng.choice(DISTRICTS)} {rng.randint(1, 40)}"
-        if name not in names:
-            names.append(name)
-    out = []
-    for i, name in enumerate(names):
-        initiatives = rng.sample(INITIATIVES, rng.randint(10, 30))
-        out.append(Unit(i, name, tuple(rng.sample(AREAS, rng.randint(10, 30))),
-                        tuple((f"{n // 3 + 1} {'abc'[n % 3]}", text) for n, text in enumerate(initiatives)),
-                        tuple(rng.sample(DAY_SERVICES, rng.randint(5, 40))), rng.random() < 0.5,
-                        rng.randint(10, 28), rng.randint(6, 12), rng.uniform(0, 96)))
-    return out
-
-
-def rel_of(unit: Unit, kind: str, year: int) -> str:
-    return f"{unit.name}/{KINDS[kind][1]} {year}.xlsx"
-
-
-def history_years(years: int, today: dt.date) -> list[int]:
-    """The last `years` full years whose every save (the last in March after) lies in the past."""
-    last = today.year - 1 if today >= dt.date(today.year, 4, 1) else today.year - 2
-    return list(range(last - years + 1, last + 1))
-
-
-@dataclass(frozen=True)
-class Version:
-    saved: dt.datetime  # the file's modification time
-    sheet: str
-    rows: Rows
-
-
-def _at(unit: Unit, rng: random.Random, year: int, month: int, day: int) -> dt.datetime:
-    return (dt.datetime(year, month, day, 8, tzinfo=dt.UTC)
-            + dt.timedelta(hours=unit.jitter_hours + rng.uniform(0, 10)))
-
-
-def _d1(x: float) -> float:
-    return round(x, 1)
-
-
-def handleplan(unit: Unit, year: int, years: list[int], seed: int, bump: int = 0) -> list[Version]:
-    """Every quarter, as of its last day: targets fixed, expected for the year, realised growing."""
-    rng = random.Random(f"{seed}:{unit.index}:handleplan:{year}")
-    lines = []
-    for area in unit.areas:
-        target = _d1(rng.uniform(0.1, 6.0))
-        lines.append((area, target, target * rng.uniform(0.6, 1.1), rng.uniform(0.85, 1.0)))
-    out = []
-    for q, (month, day) in enumerate(QUARTER_ENDS, start=1):
-        as_of = dt.date(year, month, day)
-        rows = [[area, target, _d1(expected * q / 4 * share), _d1(expected)] for area, target, expected, share in lines]
-        if bump and q == 4:
-            rows[bump % len(rows)][1] = _d1(rows[bump % len(rows)][1] + 0.1 * bump)
-        header = ["Område", "Mål", f"Realiseret\n{as_of:%d.%m %Y}", f"Forventet {year}"]
-        saved = _at(unit, rng, year + (q == 4), (month % 12) + 1, 10)
-        out.append(Version(saved, "Handleplan", book.handleplan(unit=unit.name, year=year, as_of=as_of,
-                                                                amount_unit="mio. kr.", lines=rows, header=header)))
-    return out
-
-
-def effekt(unit: Unit, year: int, years: list[int], seed: int, bump: int = 0) -> list[Version]:
-    """Once a year in September (the budget), for that year and the four after it; some corrected in November."""
-    rng = random.Random(f"{seed}:{unit.index}:effekt:{year}")
-    rows = []
-    for track, initiative in unit.initiatives:
-        first = -50 * rng.randint(0, 40)
-        rows.append([track, initiative, *[round(first * (1 + 0.4 * j) / 50) * 50 for j in range(5)]])
-    versions = [rows]
-    if rng.random() < CORRECTED:
-        corrected = [list(r) for r in rows]
-        for _ in range(rng.randint(1, 3)):
-            corrected[rng.randrange(len(corrected))][2 + rng.randrange(5)] -= 50 * rng.randint(1, 10)
-        versions.append(corrected)
-    if bump:
-        versions[-1] = [list(r) for r in versions[-1]]
-        versions[-1][bump % len(rows)][6] -= 10 * bump
-    months = (9, 11)
-    return [Version(_at(unit, rng, year, months[i], 1), "Effekt",
-                    book.effekt(unit=unit.name, years=list(range(year, year + 5)), lines=lines))
-            for i, lines in enumerate(versions)]
-
-
-def _counts(unit: Unit, year: int, years: list[int], seed: int) -> list[tuple[int, list[int]]]:
-    """Each day service's start count and (intake, outflow) × 4 quarters of `year`; a year
-    starts where the one before ended (so no change.start_vs_last_end)."""
-    starts = [random.Random(f"{seed}:{unit.index}:tilgang:start:{i}").randint(5, 60) for i in range(len(unit.services))]
-    for y in years:
-        rng = random.Random(f"{seed}:{unit.index}:tilgang:{y}")
-        year_counts = []
-        for i, start in enumerate(starts):
-            count, flows = start, []
-            for _ in range(4):
-                intake = rng.randint(0, 4)
-                outflow = rng.randint(0, min(4, count + intake))
-                count += intake - outflow
-                flows += [intake, outflow]
-            year_counts.append((start, flows))
-            starts[i] = count
-        if y == year:
-            return year_counts
-    raise ValueError(f"{year} is not among {years}")
-
-
-def tilgang_afgang(unit: Unit, year: int, years: list[int], seed: int, bump: int = 0) -> list[Version]:
-    """Every quarter, through that quarter; places (where the unit has them) above the year's highest count."""
-    rng = random.Random(f"{seed}:{unit.index}:tilgang:saves:{year}")
-    counts = [(start, list(flows)) for start, flows in _counts(unit, year, years, seed)]
-    slack = [rng.randint(0, 5) for _ in counts]
-    out = []
-    for q in range(1, 5):
-        if bump and q == 4:
-            counts[bump % len(counts)][1][0] += bump  # one more intake in K1: one more at every count after
-        lines, capacity = [], []
-        for name, (start, flows), spare in zip(unit.services, counts, slack):
-            count, highest = start, start
-            for i in range(4):
-                count += flows[2 * i] - flows[2 * i + 1]
-                highest = max(highest, count)
-                if i + 1 == q:
-                    lines.append([name, start, *flows[:2 * q], count])
-            capacity.append(highest + spare)
-        month, _ = QUARTER_ENDS[q - 1]
-        saved = _at(unit, rng, year + (q == 4), (month % 12) + 1, 15)
-        out.append(Version(saved, "Tilgang og afgang", book.tilgang(unit=unit.name, year=year, quarters=q, lines=lines,
-                                                                    capacity=capacity if unit.capacity else None)))
-    return out
-
-
-def bruttobesparelse(unit: Unit, year: int, years: list[int], seed: int, bump: int = 0) -> list[Version]:
-    """Three follow-ups a year, each version one line more: the estimates for the year before
-    and the next three; a past year's estimate stays as the follow-up before gave it."""
-    rng = random.Random(f"{seed}:{unit.index}:brutto:{year}")
-    made = [(y, n) for y in range(year - 12, year + 1) for n in (1, 2, 3)]
-    made = made[-(unit.follow_ups + 2):]  # through 3. opfølgning of `year`
-    columns = list(range(year - 1, year + 4))
-    estimate = [_d1(rng.uniform(0.5, 12.0)) for _ in columns]
-    lines = []
-    for y, n in made:
-        estimate = [e if c < y else _d1(e + rng.uniform(-0.5, 1.5)) for c, e in zip(columns, estimate)]
-        lines.append([f"{n}. opfølgning {y}", *estimate])
-    out = []
-    for v, month in enumerate((4, 8, 10), start=1):
-        rows = [list(r) for r in lines[:unit.follow_ups + v - 1]]
-        if bump and v == 3:
-            rows[-1][-1] = _d1(rows[-1][-1] + 0.1 * bump)  # a year to come: no past_year_changed
-        out.append(Version(_at(unit, rng, year, month, 25), "Bruttobesparelse",
-                           book.bruttobesparelse(unit=unit.name, corner="i mio. kr.", years=columns, lines=rows)))
-    return out
-
-
-def effekt_realiseret(unit: Unit, year: int, years: list[int], seed: int, bump: int = 0) -> list[Version]:
-    """Once a year in February, as of 31 December: a line per budget year up to three years on,
-    realised effects only for years begun; some corrected in March."""
-    rng = random.Random(f"{seed}:{unit.index}:realiseret:{year}")
-    rows = []
-    for budget in range(year + 4 - unit.budget_years, year + 4):
-        expected = _d1(rng.uniform(1, 15))
-        adjusted = _d1(expected * rng.uniform(0.8, 1.3)) if budget >= year - 3 else None
-        line: list[Any] = [budget, None if budget > year + 1 and rng.random() < 0.5 else expected, adjusted]
-        if budget <= year:
-            original = _d1((adjusted or expected) * rng.uniform(0.3, 0.9))
-            new = _d1(rng.uniform(0, 2))
-            line += ([original, "Ej opgjort", "Ej opgjort"] if budget == year and rng.random() < 0.2
-                     else [original, new, _d1(original + new)])
-        else:
-            line += [None, None, None]
-        rows.append(line)
-    versions = [rows]
-    if rng.random() < CORRECTED:
-        corrected = [list(r) for r in rows]
-        corrected[-1][2] = _d1(corrected[-1][2] + rng.uniform(0.1, 2))
-        versions.append(corrected)
-    if bump:
-        versions[-1] = [list(r) for r in versions[-1]]
-        versions[-1][-1][2] = _d1(versions[-1][-1][2] + 0.1 * bump)
-    return [Version(_at(unit, rng, year + 1, (2, 3)[i], 1), "Effekt realiseret",
-                    book.effekt_realiseret(unit=unit.name, as_of=dt.date(year, 12, 31),
-                                           title="Effekt af den faglige omstilling i mio. kr.:", lines=lines))
-            for i, lines in enumerate(versions)]
-
-
-REPORTS = {"handleplan": handleplan, "effekt": effekt, "tilgang_afgang": tilgang_afgang,
-           "bruttobesparelse": bruttobesparelse, "effekt_realiseret": effekt_realiseret}
-
-
-def save_fast(path: Path, sheet: str, rows: Rows) -> Path:
-    """book.save's workbook in openpyxl's write-only mode: a fraction of the time."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet)
-    for row in rows:
-        ws.append(row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
-
 
 # --- build ----------------------------------------------------------------------------------
 
@@ -370,7 +113,7 @@ def ingest(config: Any, made: list[Made], progress: bool = True) -> tuple[float,
     watched = config.path("watched")
     warnings: Counter = Counter()
     clock = [dt.datetime.now(dt.UTC)]
-    seconds = 0.0
+    seconds, block = 0.0, 0.0
     with Store.open(config.path("database")) as store:
         pipeline = Pipeline(config, store, clock=lambda: clock[0])
         for i, m in enumerate(made):
@@ -381,15 +124,18 @@ def ingest(config: Any, made: list[Made], progress: bool = True) -> tuple[float,
             clock[0] = dt.datetime.fromtimestamp(m.saved_ns / 1e9, dt.UTC) + dt.timedelta(minutes=3)
             started = time.perf_counter()
             outcome = pipeline.process(target)
-            seconds += time.perf_counter() - started
+            took = time.perf_counter() - started
+            seconds += took
+            block += took
             if outcome.status != "accepted":
                 verdict = outcome.verdict
                 found = [pipeline.message(f) for f in (verdict.errors if verdict else ())][:5]
                 sys.exit(f"generated workbook {m.rel} ({m.kind}) was {outcome.status}, not accepted: "
                          f"{outcome.reason or ''} {found}")
             warnings.update(f.rule for f in outcome.verdict.warnings)
-            if progress and (i + 1) % 1000 == 0:
-                print(f"  ingested {i + 1:,} of {len(made):,} ({seconds / (i + 1) * 1000:.1f} ms each)", flush=True)
+            if progress and (i + 1) % 1000 == 0:  # by block, so a cost growing with the store shows
+                print(f"  ingested {i + 1:,} of {len(made):,} (these 1,000: {block:.1f} ms each)", flush=True)
+                block = 0.0
     return seconds, warnings
 
 
@@ -683,7 +429,8 @@ def wait_shown(running: Running, saves: list[Save], logs: Path, state: Path, tim
     wanted = {s.sha256 for s in saves}
     while time.monotonic() < deadline and running.p.poll() is None:
         try:
-            records = [json.loads(line) for line in (logs / "validation.jsonl").read_text(encoding="utf-8").splitlines()]
+            lines = (logs / "validation.jsonl").read_text(encoding="utf-8").splitlines()
+            records = [json.loads(line) for line in lines]
             stamp = json.loads((state / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             records, stamp = [], {}
@@ -765,6 +512,133 @@ def machine() -> str:
             f"{os.cpu_count()} CPUs, load average {load} at start")
 
 
+def build(args: argparse.Namespace, work: Path, config: Any) -> tuple[list[Unit], list[int], Any, dict]:
+    """The history, through the pipeline; the baseline store; the store's size."""
+    years = history_years(args.years, dt.date.today())
+    units = units_of(args.units, args.seed)
+    started = time.perf_counter()
+    made = make_all(units, years, args.seed, work / "making", args.workers)
+    written = time.perf_counter() - started
+    print(f"build: {args.units} units × {len(REPORTS)} kinds × {len(years)} years ({years[0]}–{years[-1]}): "
+          f"{len(made):,} workbooks written in {written:.1f} s ({args.workers} processes)", flush=True)
+    started = time.perf_counter()
+    pipeline_seconds, warnings = ingest(config, made)
+    ingested = time.perf_counter() - started
+    print(f"  ingested oldest first through Pipeline.process in {ingested:.1f} s "
+          f"({pipeline_seconds / len(made) * 1000:.1f} ms of pipeline each); every workbook accepted; "
+          f"warnings: {', '.join(f'{r} {n:,}' for r, n in warnings.most_common()) or 'none'}")
+    print(f"  built in {written + ingested:.1f} s", flush=True)
+    current = sorted({m.rel for m in made if m.rel.endswith(f" {years[-1]}.xlsx")})
+    picked = random.Random(f"{args.seed}:baseline").sample(current, min(BASELINE_REPORTS, len(current)))
+    small = baseline_store(config, work / "baseline", picked)
+    size = store_size(config)
+    print(f"store: database {mb(size['db_bytes'])}, archive {mb(size['archive_bytes'])} ({size['archive_files']:,} "
+          f"files: copies and their sidecars), {size['files']:,} files received, {size['versions']:,} versions "
+          f"({size['current']:,} in force), {size['figures']:,} figures ({size['figures_current']:,} in force)",
+          flush=True)
+    return units, years, small, size
+
+
+def time_rewrites(config: Any, small: Any, work: Path, repeat: int, reports: int) -> tuple[dict, dict]:
+    """The rewrite of the baseline and of the municipality, before the service runs, so
+    nothing else of ours is on the CPUs."""
+    timed = rewrites({"baseline": small.path("database"), "municipality": config.path("database")},
+                     small.path("database"), work, repeat)
+    base, muni = timed["baseline"], timed["municipality"]
+    print(f"rewrite (Pipeline.write_summary, median of {repeat} fresh processes, warmed on the baseline):")
+    print(f"  {'':34}{'wall':>9}{'CPU':>9}{'x base':>8}{'peak RSS':>10}{'workbook':>11}")
+    for label, r, n in (("baseline", base, BASELINE_REPORTS), ("municipality", muni, reports)):
+        print(f"  {label + f', {n:,} reports':34}{r['wall']:8.3f}s{r['cpu']:8.3f}s"
+              f"{r['wall'] / base['wall']:8.1f}{r['peak_mb']:7.0f} MB{mb(r['bytes']):>11}")
+    print(f"  (each run: {', '.join(f'{w:.2f}' for w in muni['walls'])} s; peak RSS includes "
+          f"{muni['imports_mb']:.0f} MB of imports)", flush=True)
+    return base, muni
+
+
+@dataclass(frozen=True)
+class Ran:
+    latency: Latency
+    peak_mb: float
+    missing: list[str]  # reports saved whose last save the last consolidated workbook does not list
+
+
+def run(args: argparse.Namespace, config_path: Path, config: Any, units: list[Unit], years: list[int],
+        rewrite_s: float) -> Ran:
+    """`syncservice run` under the saves; stopped (SIGTERM, waited for) whatever happens."""
+    settle = float(config.get("watch", "settle_seconds"))
+    count = max(1, int(args.minutes * 60 / args.interval))
+    saves = plan_saves(units, years, args.seed, count, config_path.parent / "making" / "saves")
+    running = Running(config_path, config.path("state"))
+    try:
+        memory = Memory(running.p.pid)
+        idle = running.wait_idle(timeout=600 + 20 * rewrite_s)
+        idle_kb = memory.read().get("VmRSS", 0)
+        print(f"run: `syncservice run` (pid {running.p.pid}), {config.get('watch', 'observer')} observer, settle "
+              f"window {settle:g} s: idle {idle - running.started:.1f} s after start (catch-up scan and the "
+              f"first rewrite); {count} saves over {count * args.interval / 60:g} min, one every "
+              f"{args.interval:g} s, saved {args.style}", flush=True)
+        landed = drive(saves, config.path("watched"), args.interval, args.style)
+        last = time.time()
+        shown = wait_shown(running, saves, config.path("logs"), config.path("state"), timeout=60 + 10 * rewrite_s)
+        end_kb = memory.read().get("VmRSS", 0)
+        memory.stop()
+    finally:
+        code, stopping = running.stop()
+    if code != 0:
+        print(f"  syncservice run stopped with {code} after {stopping:.1f} s:\n{running.stderr()}")
+    logged = read_logs(config.path("logs"), config.get("output", "timezone"))
+    lat = latencies(saves, landed, logged)
+    during = [t for _, t in logged.rewrites if landed[0] <= t <= last + 60]
+    gaps = [b - a for a, b in zip(during, during[1:])]
+    print(f"  saves: {len(lat.total)} shown, {lat.replaced} replaced by a newer save before a rewrite showed "
+          f"them, {lat.rejected} rejected, {lat.not_received} never received, {lat.not_shown} not shown "
+          f"before the stop{'' if shown else ' (gave up waiting)'}; stopped in {stopping:.1f} s (SIGTERM)")
+    print(f"  rewrites while saving: {len(during)}" + (f", one every {statistics.median(gaps):.1f} s (median)"
+                                                       if gaps else ""))
+    if lat.total:
+        print("latency, landed → the first rewrite of the consolidated workbook after its version was recorded:")
+        print(f"  {'':32}{'median':>9}{'p95':>9}")
+        for name, values in (("total", lat.total), ("waiting (observer+settle+queue)", lat.waiting),
+                             ("processing", lat.process), ("processed → rewritten", lat.rewrite)):
+            print(f"  {name:32}{statistics.median(values):8.3f}s{p95(values):8.3f}s")
+    peak_mb = memory.hwm_kb / 1024
+    print(f"service memory: peak RSS (VmHWM) {peak_mb:.0f} MB; RSS {idle_kb / 1024:.0f} MB when idle after start, "
+          f"{end_kb / 1024:.0f} MB after the saves")
+    after = store_size(config)
+    print(f"store after the run: database {mb(after['db_bytes'])}, archive {mb(after['archive_bytes'])}, "
+          f"{after['versions']:,} versions, {after['figures']:,} figures")
+    # the last workbook lists each report's last save (read now that the service is gone)
+    listed = kilder_sha256(config.path("consolidated"))
+    last_of = {s.rel: s for s in saves}
+    missing = [rel for rel, s in last_of.items() if s.sha256 not in listed]
+    print(f"check: the last consolidated workbook's Kilder lists the last save of each of the {len(last_of)} "
+          f"reports saved: " + ("all" if not missing else f"{len(missing)} missing, e.g. {missing[:3]}"))
+    return Ran(lat, peak_mb, missing)
+
+
+def goals(settle: float, ran: Ran, base: dict, muni: dict, reports: int) -> None:
+    total = ran.latency.total
+    print("goals (issue 21):")
+    rows = [("save → consolidated, p95", f"{p95(total):.2f} s" if total else "-",
+             f"≤ settle + {GOAL_ABOVE_SETTLE_S:g} s = {settle + GOAL_ABOVE_SETTLE_S:g} s",
+             bool(total) and p95(total) <= settle + GOAL_ABOVE_SETTLE_S),
+            ("one rewrite, municipality (median)", f"{muni['wall']:.2f} s", f"≤ {GOAL_REWRITE_S:g} s",
+             muni["wall"] <= GOAL_REWRITE_S),
+            ("memory, the service's peak", f"{ran.peak_mb:.0f} MB", f"< {GOAL_MEMORY_MB} MB",
+             ran.peak_mb < GOAL_MEMORY_MB),
+            ("memory, a rewrite's process peak", f"{muni['peak_mb']:.0f} MB", f"< {GOAL_MEMORY_MB} MB",
+             muni["peak_mb"] < GOAL_MEMORY_MB)]
+    for name, value, goal, ok in rows:
+        print(f"  {name:36}{value:>10}   {goal:22}{verdict(ok)}")
+    print("baselines (same run):")
+    print(f"  rewrite at {reports:,} reports / at {BASELINE_REPORTS}: {muni['wall'] / base['wall']:.1f}x "
+          f"({muni['wall']:.3f} s / {base['wall']:.3f} s)")
+    if total:
+        med = statistics.median(total)
+        print(f"  latency median / settle window: {med / settle:.2f}x ({med:.2f} s / {settle:g} s; "
+              f"the window is {settle / med:.0%} of it)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, default=100)
@@ -793,124 +667,18 @@ def main() -> int:
         work = args.keep.resolve()
     else:
         work = Path(tempfile.mkdtemp(prefix="bench-municipality-"))
-    running: Running | None = None
     try:
         config_path = write_config(work)
         config = load_config(config_path, required=True)
         config.path("watched").mkdir(parents=True)
-        settle = float(config.get("watch", "settle_seconds"))
-
-        # build
-        years = history_years(args.years, dt.date.today())
-        units = units_of(args.units, args.seed)
-        started = time.perf_counter()
-        made = make_all(units, years, args.seed, work / "making", args.workers)
-        written = time.perf_counter() - started
-        print(f"build: {args.units} units × {len(REPORTS)} kinds × {len(years)} years ({years[0]}–{years[-1]}): "
-              f"{len(made):,} workbooks written in {written:.1f} s ({args.workers} processes)", flush=True)
-        started = time.perf_counter()
-        pipeline_seconds, warnings = ingest(config, made)
-        ingested = time.perf_counter() - started
-        print(f"  ingested oldest first through Pipeline.process in {ingested:.1f} s "
-              f"({pipeline_seconds / len(made) * 1000:.1f} ms of pipeline each); every workbook accepted; "
-              f"warnings: {', '.join(f'{r} {n:,}' for r, n in warnings.most_common()) or 'none'}")
-        print(f"  built in {written + ingested:.1f} s", flush=True)
-        current = sorted({m.rel for m in made if f" {years[-1]}.xlsx" in m.rel})
-        small = baseline_store(config, work / "baseline",
-                               random.Random(f"{args.seed}:baseline").sample(current, min(BASELINE_REPORTS,
-                                                                                          len(current))))
-        size = store_size(config)
-        print(f"store: database {mb(size['db_bytes'])}, archive {mb(size['archive_bytes'])} "
-              f"({size['archive_files']:,} files), {size['files']:,} files received, {size['versions']:,} versions "
-              f"({size['current']:,} in force), {size['figures']:,} figures ({size['figures_current']:,} in force)",
-              flush=True)
-
-        # the rewrite, before the service runs, so nothing else of ours is on the CPUs
-        timed = rewrites({"baseline": small.path("database"), "municipality": config.path("database")},
-                         small.path("database"), work, args.repeat)
-        base, muni = timed["baseline"], timed["municipality"]
-        print(f"rewrite (Pipeline.write_summary, median of {args.repeat} fresh processes, warmed on the baseline):")
-        print(f"  {'':34}{'wall':>9}{'CPU':>9}{'x base':>8}{'peak RSS':>10}{'workbook':>11}")
-        for label, r, reports in (("baseline", base, BASELINE_REPORTS), ("municipality", muni, size["current"])):
-            print(f"  {label + f', {reports:,} reports':34}{r['wall']:8.3f}s{r['cpu']:8.3f}s"
-                  f"{r['wall'] / base['wall']:8.1f}{r['peak_mb']:7.0f} MB{mb(r['bytes']):>11}")
-        print(f"  (each run: {', '.join(f'{w:.2f}' for w in muni['walls'])} s; peak RSS includes "
-              f"{muni['imports_mb']:.0f} MB of imports)", flush=True)
-
-        # run
-        count = max(1, int(args.minutes * 60 / args.interval))
-        saves = plan_saves(units, years, args.seed, count, work / "making" / "saves")
-        running = Running(config_path, config.path("state"))
-        memory = Memory(running.p.pid)
-        idle = running.wait_idle(timeout=600 + 20 * muni["wall"])
-        idle_kb = memory.read().get("VmRSS", 0)
-        print(f"run: `syncservice run` (pid {running.p.pid}), {config.get('watch', 'observer')} observer, settle "
-              f"window {settle:g} s: idle {idle - running.started:.1f} s after start (catch-up scan and the "
-              f"first rewrite); {count} saves over {count * args.interval / 60:g} min, one every "
-              f"{args.interval:g} s, saved {args.style}", flush=True)
-        landed = drive(saves, config.path("watched"), args.interval, args.style)
-        last = time.time()
-        shown = wait_shown(running, saves, config.path("logs"), config.path("state"),
-                           timeout=60 + 10 * muni["wall"])
-        end_kb = memory.read().get("VmRSS", 0)
-        memory.stop()
-        code, stopping = running.stop()
-        if code != 0:
-            print(f"  syncservice run stopped with {code} after {stopping:.1f} s:\n{running.stderr()}")
-        running = None
-        logged = read_logs(config.path("logs"), config.get("output", "timezone"))
-        lat = latencies(saves, landed, logged)
-        during = [t for _, t in logged.rewrites if landed[0] <= t <= last + 60]
-        gaps = [b - a for a, b in zip(during, during[1:])]
-        print(f"  saves: {len(lat.total)} shown, {lat.replaced} replaced by a newer save before a rewrite showed "
-              f"them, {lat.rejected} rejected, {lat.not_received} never received, {lat.not_shown} not shown "
-              f"before the stop{'' if shown else ' (gave up waiting)'}; stopped in {stopping:.1f} s (SIGTERM)")
-        print(f"  rewrites while saving: {len(during)}, one every {statistics.median(gaps):.1f} s (median)"
-              if gaps else f"  rewrites while saving: {len(during)}")
-        if lat.total:
-            print("latency, landed → the first rewrite of the consolidated workbook after its version was recorded:")
-            print(f"  {'':32}{'median':>9}{'p95':>9}")
-            for name, values in (("total", lat.total), ("waiting (observer+settle+queue)", lat.waiting),
-                                 ("processing", lat.process), ("processed → rewritten", lat.rewrite)):
-                print(f"  {name:32}{statistics.median(values):8.3f}s{p95(values):8.3f}s")
-        peak_mb = memory.hwm_kb / 1024
-        print(f"service memory: peak RSS (VmHWM) {peak_mb:.0f} MB; RSS {idle_kb / 1024:.0f} MB when idle after start, "
-              f"{end_kb / 1024:.0f} MB after the saves")
-        after = store_size(config)
-        print(f"store after the run: database {mb(after['db_bytes'])}, archive {mb(after['archive_bytes'])}, "
-              f"{after['versions']:,} versions, {after['figures']:,} figures")
-
-        # checks: the last workbook lists each report's last save (read now that the service is gone)
-        listed = kilder_sha256(config.path("consolidated"))
-        last_of = {s.rel: s for s in saves}
-        missing = [rel for rel, s in last_of.items() if s.sha256 not in listed]
-        print(f"check: the last consolidated workbook's Kilder lists the last save of each of the {len(last_of)} "
-              f"reports saved: " + ("all" if not missing else f"{len(missing)} missing, e.g. {missing[:3]}"))
-
-        print("goals (issue 21):")
-        rows = [("save → consolidated, p95", f"{p95(lat.total):.2f} s" if lat.total else "-",
-                 f"≤ settle + {GOAL_ABOVE_SETTLE_S:g} s = {settle + GOAL_ABOVE_SETTLE_S:g} s",
-                 bool(lat.total) and p95(lat.total) <= settle + GOAL_ABOVE_SETTLE_S),
-                ("one rewrite, municipality (median)", f"{muni['wall']:.2f} s", f"≤ {GOAL_REWRITE_S:g} s",
-                 muni["wall"] <= GOAL_REWRITE_S),
-                ("memory, the service's peak", f"{peak_mb:.0f} MB", f"< {GOAL_MEMORY_MB} MB", peak_mb < GOAL_MEMORY_MB),
-                ("memory, a rewrite's process peak", f"{muni['peak_mb']:.0f} MB", f"< {GOAL_MEMORY_MB} MB",
-                 muni["peak_mb"] < GOAL_MEMORY_MB)]
-        for name, value, goal, ok in rows:
-            print(f"  {name:36}{value:>10}   {goal:22}{verdict(ok)}")
-        print("baselines (same run):")
-        print(f"  rewrite at {size['current']:,} reports / at {BASELINE_REPORTS}: {muni['wall'] / base['wall']:.1f}x "
-              f"({muni['wall']:.3f} s / {base['wall']:.3f} s)")
-        if lat.total:
-            med = statistics.median(lat.total)
-            print(f"  latency median / settle window: {med / settle:.2f}x ({med:.2f} s / {settle:g} s; "
-                  f"the window is {settle / med:.0%} of it)")
+        units, years, small, size = build(args, work, config)
+        base, muni = time_rewrites(config, small, work, args.repeat, size["current"])
+        ran = run(args, config_path, config, units, years, muni["wall"])
+        goals(float(config.get("watch", "settle_seconds")), ran, base, muni, size["current"])
         if args.keep:
             print(f"kept: {work}")
-        return 0 if lat.total and not missing and not lat.rejected else 1
+        return 0 if ran.latency.total and not ran.missing and not ran.latency.rejected else 1
     finally:
-        if running is not None:
-            running.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
