@@ -206,7 +206,7 @@ def rewrites(stores: dict[str, Path], warm: Path, work: Path, repeat: int) -> di
 # --- the service ----------------------------------------------------------------------------
 
 class Memory:
-    """The RSS of process `pid`, sampled from /proc on a thread of its own."""
+    """The RSS of process `pid`, sampled from /proc on a thread of its own; and its CPU time."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         self.pid, self.every = pid, every
@@ -231,6 +231,14 @@ class Memory:
                 self.samples.append((time.time(), got["VmRSS"]))
                 self.hwm_kb = max(self.hwm_kb, got["VmHWM"])
             self._stop.wait(self.every)
+
+    def cpu(self) -> float:
+        """Seconds of CPU (user + system) the process has used so far."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
     def stop(self) -> None:
         got = self.read()  # the high-water mark up to now, before the process ends
@@ -349,6 +357,7 @@ REWRITTEN = "consolidated workbook rewritten: "
 class Logged:
     recorded: dict[int, tuple[int, float, float]]  # version id → (line number, time, the pipeline's seconds)
     rewrites: list[tuple[int, float]]  # (line number, time) of each rewrite
+    before: dict[int, float]  # a rewrite's line number → the time of the line before it
     verdicts: dict[str, dict]  # sha256 → the JSON log's record
 
 
@@ -356,6 +365,8 @@ def read_logs(logs: Path, zone: str) -> Logged:
     tz = ZoneInfo(zone)
     recorded: dict[int, tuple[int, float, float]] = {}
     rewrites: list[tuple[int, float]] = []
+    before: dict[int, float] = {}
+    previous = 0.0
     for n, line in enumerate((logs / "syncservice.log").read_text(encoding="utf-8").splitlines()):
         m = LINE.match(line)
         if not m:
@@ -364,16 +375,18 @@ def read_logs(logs: Path, zone: str) -> Logged:
         message = m.group(2)
         if message.startswith(REWRITTEN):
             rewrites.append((n, when))
+            before[n] = previous
         elif (o := OUTCOME.match(message)) and o.group(2) == "accepted":
             for vid in re.findall(r"id (\d+)", o.group(4)):
                 recorded[int(vid)] = (n, when, float(o.group(3)))
+        previous = when
     verdicts = {}
     jsonl = logs / "validation.jsonl"
     if jsonl.exists():
         for line in jsonl.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             verdicts[record["sha256"]] = record
-    return Logged(recorded, rewrites, verdicts)
+    return Logged(recorded, rewrites, before, verdicts)
 
 
 @dataclass
@@ -383,13 +396,15 @@ class Latency:
     process: list[float]
     rewrite: list[float]
     replaced: int  # a newer save of the same report was recorded before a rewrite showed it
+    unread: int  # a newer save of the same report landed before the service read this one
     not_shown: int  # recorded, but no rewrite after it before the service stopped
-    not_received: int  # no verdict in the JSON log for it
+    not_received: int  # a report's last save with no verdict in the JSON log: lost
     rejected: int
 
 
 def latencies(saves: list[Save], landed: list[float], logged: Logged) -> Latency:
-    out = Latency([], [], [], [], 0, 0, 0, 0)
+    out = Latency([], [], [], [], 0, 0, 0, 0, 0)
+    last = {s.rel: s.n for s in saves}
     recorded_lines: dict[str, list[int]] = {}  # rel → line numbers of its saves' versions
     for save in saves:
         record = logged.verdicts.get(save.sha256)
@@ -399,8 +414,11 @@ def latencies(saves: list[Save], landed: list[float], logged: Logged) -> Latency
                     recorded_lines.setdefault(save.rel, []).append(logged.recorded[vid][0])
     for save, at in zip(saves, landed):
         record = logged.verdicts.get(save.sha256)
-        if record is None:
-            out.not_received += 1
+        if record is None:  # read too late, or never: the file held a newer save by then
+            if last[save.rel] != save.n:
+                out.unread += 1
+            else:
+                out.not_received += 1
             continue
         if record["verdict"] != "accepted" or not record["versions"] or record["versions"][0] not in logged.recorded:
             out.rejected += record["verdict"] == "rejected"
@@ -423,10 +441,11 @@ def latencies(saves: list[Save], landed: list[float], logged: Logged) -> Latency
 
 
 def wait_shown(running: Running, saves: list[Save], logs: Path, state: Path, timeout: float) -> bool:
-    """Until every save has a verdict in the JSON log and the consolidated workbook's stamp
-    (state/summary.json: the newest version id it covers) has passed the newest of them."""
+    """Until each report's last save has a verdict in the JSON log and the consolidated
+    workbook's stamp (state/summary.json: the newest version id it covers) has passed the
+    newest of them. (An earlier save may never be read: the file held a newer one by then.)"""
     deadline = time.monotonic() + timeout
-    wanted = {s.sha256 for s in saves}
+    wanted = {s.sha256 for s in {s.rel: s for s in saves}.values()}
     while time.monotonic() < deadline and running.p.poll() is None:
         try:
             lines = (logs / "validation.jsonl").read_text(encoding="utf-8").splitlines()
@@ -577,8 +596,10 @@ def run(args: argparse.Namespace, config_path: Path, config: Any, units: list[Un
               f"window {settle:g} s: idle {idle - running.started:.1f} s after start (catch-up scan and the "
               f"first rewrite); {count} saves over {count * args.interval / 60:g} min, one every "
               f"{args.interval:g} s, saved {args.style}", flush=True)
+        cpu_before = memory.cpu()
         landed = drive(saves, config.path("watched"), args.interval, args.style)
         last = time.time()
+        cpu_saves = memory.cpu() - cpu_before
         shown = wait_shown(running, saves, config.path("logs"), config.path("state"), timeout=60 + 10 * rewrite_s)
         end_kb = memory.read().get("VmRSS", 0)
         memory.stop()
@@ -588,13 +609,18 @@ def run(args: argparse.Namespace, config_path: Path, config: Any, units: list[Un
         print(f"  syncservice run stopped with {code} after {stopping:.1f} s:\n{running.stderr()}")
     logged = read_logs(config.path("logs"), config.get("output", "timezone"))
     lat = latencies(saves, landed, logged)
-    during = [t for _, t in logged.rewrites if landed[0] <= t <= last + 60]
-    gaps = [b - a for a, b in zip(during, during[1:])]
+    during = [(n, t) for n, t in logged.rewrites if landed[0] <= t <= last]
+    gaps = [b - a for (_, a), (_, b) in zip(during, during[1:])]
+    lasting = [t - logged.before[n] for n, t in during]  # the pass's last line → rewritten: the rewrite, or more
     print(f"  saves: {len(lat.total)} shown, {lat.replaced} replaced by a newer save before a rewrite showed "
-          f"them, {lat.rejected} rejected, {lat.not_received} never received, {lat.not_shown} not shown "
-          f"before the stop{'' if shown else ' (gave up waiting)'}; stopped in {stopping:.1f} s (SIGTERM)")
-    print(f"  rewrites while saving: {len(during)}" + (f", one every {statistics.median(gaps):.1f} s (median)"
-                                                       if gaps else ""))
+          f"them, {lat.unread} replaced by a newer save before the service read them, {lat.rejected} rejected, "
+          f"{lat.not_received} last saves never received, {lat.not_shown} not shown before the stop"
+          f"{'' if shown else ' (gave up waiting)'}; stopped in {stopping:.1f} s (SIGTERM)")
+    saving = last - landed[0]
+    print(f"  while saving ({saving:.0f} s): the service used {cpu_saves:.0f} s of CPU ({cpu_saves / saving:.0%} of "
+          f"one core); {len(during)} rewrites" + (f", one every {statistics.median(gaps):.1f} s, each at most "
+                                                 f"{statistics.median(lasting):.1f} s (medians; from the log, the "
+                                                 f"pass's last line before it → rewritten)" if gaps else ""))
     if lat.total:
         print("latency, landed → the first rewrite of the consolidated workbook after its version was recorded:")
         print(f"  {'':32}{'median':>9}{'p95':>9}")
