@@ -361,13 +361,14 @@ def drive(saves: list[Save], watched: Path, interval: float, style: str) -> list
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \| \w+\s*\| (.*)$")
 OUTCOME = re.compile(r"^(.*) \| (accepted|rejected|unchanged) \| ([\d.]+)s \| version (.*)$")
-REWRITTEN = "consolidated workbook rewritten: "
+REWRITTEN = re.compile(r"^consolidated workbook rewritten(?: in ([\d.]+) s)?: ")  # with its seconds, since issue 21
 
 
 @dataclass
 class Logged:
     recorded: dict[int, tuple[int, float, float]]  # version id → (line number, time, the pipeline's seconds)
     rewrites: list[tuple[int, float]]  # (line number, time) of each rewrite
+    seconds: dict[int, float]  # a rewrite's line number → how long it took, as the service logged it
     before: dict[int, float]  # a rewrite's line number → the time of the line before it
     verdicts: dict[str, dict]  # sha256 → the JSON log's record
 
@@ -376,6 +377,7 @@ def read_logs(logs: Path, zone: str) -> Logged:
     tz = ZoneInfo(zone)
     recorded: dict[int, tuple[int, float, float]] = {}
     rewrites: list[tuple[int, float]] = []
+    seconds: dict[int, float] = {}
     before: dict[int, float] = {}
     previous = 0.0
     for n, line in enumerate((logs / "syncservice.log").read_text(encoding="utf-8").splitlines()):
@@ -384,9 +386,11 @@ def read_logs(logs: Path, zone: str) -> Logged:
             continue
         when = dt.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=tz).timestamp()
         message = m.group(2)
-        if message.startswith(REWRITTEN):
+        if r := REWRITTEN.match(message):
             rewrites.append((n, when))
             before[n] = previous
+            if r.group(1):
+                seconds[n] = float(r.group(1))
         elif (o := OUTCOME.match(message)) and o.group(2) == "accepted":
             for vid in re.findall(r"id (\d+)", o.group(4)):
                 recorded[int(vid)] = (n, when, float(o.group(3)))
@@ -397,7 +401,7 @@ def read_logs(logs: Path, zone: str) -> Logged:
         for line in jsonl.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             verdicts[record["sha256"]] = record
-    return Logged(recorded, rewrites, before, verdicts)
+    return Logged(recorded, rewrites, seconds, before, verdicts)
 
 
 @dataclass
@@ -532,8 +536,8 @@ def mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "NOT met"
+def verdict(ok: bool | None) -> str:
+    return "" if ok is None else "met" if ok else "NOT met"
 
 
 def machine() -> str:
@@ -591,6 +595,7 @@ class Ran:
     latency: Latency
     peak_mb: float
     missing: list[str]  # reports saved whose last save the last consolidated workbook does not list
+    rewrites: list[float]  # seconds of each rewrite while saving, from the service's log
 
 
 def run(args: argparse.Namespace, config_path: Path, config: Any, units: list[Unit], years: list[int],
@@ -624,6 +629,7 @@ def run(args: argparse.Namespace, config_path: Path, config: Any, units: list[Un
     during = [(n, t) for n, t in logged.rewrites if landed[0] <= t <= last]
     gaps = [b - a for (_, a), (_, b) in zip(during, during[1:])]
     lasting = [t - logged.before[n] for n, t in during]  # the pass's last line → rewritten: the rewrite, or more
+    took = [logged.seconds[n] for n, _ in during if n in logged.seconds]  # as the service timed each
     print(f"  saves: {len(lat.total)} shown, {lat.replaced} replaced by a newer save before a rewrite showed "
           f"them, {lat.unread} replaced by a newer save before the service read them, {lat.rejected} rejected, "
           f"{lat.not_received} last saves never received, {lat.not_shown} not shown before the stop"
@@ -633,6 +639,10 @@ def run(args: argparse.Namespace, config_path: Path, config: Any, units: list[Un
           f"one core); {len(during)} rewrites" + (f", one every {statistics.median(gaps):.1f} s, each at most "
                                                  f"{statistics.median(lasting):.1f} s (medians; from the log, the "
                                                  f"pass's last line before it → rewritten)" if gaps else ""))
+    if took:
+        print(f"  each rewrite while saving, as the service logged it: median {statistics.median(took):.2f} s, "
+              f"p95 {p95(took):.2f} s, longest {max(took):.2f} s (the rows of versions not new kept from the "
+              f"rewrite before)")
     if lat.total:
         print("latency, landed → the first rewrite of the consolidated workbook after its version was recorded:")
         print(f"  {'':32}{'median':>9}{'p95':>9}")
@@ -651,7 +661,7 @@ def run(args: argparse.Namespace, config_path: Path, config: Any, units: list[Un
     missing = [rel for rel, s in last_of.items() if s.sha256 not in listed]
     print(f"check: the last consolidated workbook's Kilder lists the last save of each of the {len(last_of)} "
           f"reports saved: " + ("all" if not missing else f"{len(missing)} missing, e.g. {missing[:3]}"))
-    return Ran(lat, peak_mb, missing)
+    return Ran(lat, peak_mb, missing, took)
 
 
 def goals(settle: float, ran: Ran, base: dict, muni: dict, reports: int) -> None:
@@ -660,14 +670,15 @@ def goals(settle: float, ran: Ran, base: dict, muni: dict, reports: int) -> None
     rows = [("save → consolidated, p95", f"{p95(total):.2f} s" if total else "-",
              f"≤ settle + {GOAL_ABOVE_SETTLE_S:g} s = {settle + GOAL_ABOVE_SETTLE_S:g} s",
              bool(total) and p95(total) <= settle + GOAL_ABOVE_SETTLE_S),
-            ("one rewrite, municipality (median)", f"{muni['wall']:.2f} s", f"≤ {GOAL_REWRITE_S:g} s",
-             muni["wall"] <= GOAL_REWRITE_S),
+            ("one rewrite in the service (median)", f"{statistics.median(ran.rewrites):.2f} s" if ran.rewrites
+             else "-", f"≤ {GOAL_REWRITE_S:g} s", bool(ran.rewrites) and statistics.median(ran.rewrites) <= GOAL_REWRITE_S),
+            ("a process's first rewrite (nothing kept)", f"{muni['wall']:.2f} s", "(once, at start)", None),
             ("memory, the service's peak", f"{ran.peak_mb:.0f} MB", f"< {GOAL_MEMORY_MB} MB",
              ran.peak_mb < GOAL_MEMORY_MB),
             ("memory, a rewrite's process peak", f"{muni['peak_mb']:.0f} MB", f"< {GOAL_MEMORY_MB} MB",
              muni["peak_mb"] < GOAL_MEMORY_MB)]
     for name, value, goal, ok in rows:
-        print(f"  {name:36}{value:>10}   {goal:22}{verdict(ok)}")
+        print(f"  {name:42}{value:>10}   {goal:22}{verdict(ok)}")
     print("baselines (same run):")
     print(f"  rewrite at {reports:,} reports / at {BASELINE_REPORTS}: {muni['wall'] / base['wall']:.1f}x "
           f"({muni['wall']:.3f} s / {base['wall']:.3f} s)")
