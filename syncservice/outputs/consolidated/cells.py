@@ -22,6 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.datetime import to_excel
 
 from syncservice.base import localtime
 from syncservice.base.openpyxl_private import WriteOnlyWorksheet, give_style, style_array
@@ -143,7 +144,7 @@ def number(ws: WriteOnlyWorksheet | RawCells, value: float | None, number_format
     return cell
 
 
-def moment(ws: WriteOnlyWorksheet, iso: str, look: Look = PLAIN) -> WriteOnlyCell | None:
+def moment(ws: WriteOnlyWorksheet | RawCells, iso: str, look: Look = PLAIN) -> Cell | None:
     """An ISO time → a date-time cell in this machine's time zone (Excel has none), so it sorts and
     filters as a time; text that is not a time stays text, an empty one an empty cell."""
     if not iso:
@@ -154,6 +155,8 @@ def moment(ws: WriteOnlyWorksheet, iso: str, look: Look = PLAIN) -> WriteOnlyCel
         return text(ws, iso, look)
     if when.tzinfo is not None:
         when = localtime.local(when).replace(tzinfo=None)  # output.timezone's wall clock
+    if isinstance(ws, RawCells):
+        return ws.number(to_excel(when), TIME_FORMAT, look)
     cell = WriteOnlyCell(ws, value=when)
     _style(cell, look, TIME_FORMAT)
     return cell

@@ -3,7 +3,9 @@
 Ændringer: what changed since the previous version of each current report (the §5 warnings).
 Kilder: every current version and the file it came from. Afviste: workbooks now rejected.
 Each has a title, a line saying what it lists, and a header in row 4 that stays in view,
-with a filter; every text, staff's or ours, goes through text() (never a formula).
+with a filter; every text, staff's or ours, goes through text() (never a formula). The rows
+are written as XML (xml_rows.py): Kilder has a row per version in force, 5,000 for a
+municipality's ten years, which openpyxl's cells would take a second to write.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from openpyxl.cell import WriteOnlyCell
+from pathlib import Path
+
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 
 from syncservice.base.models import Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.base.openpyxl_private import WriteOnlyWorksheet
 from syncservice.outputs.consolidated.blocks import landscape, width
+from syncservice.outputs.consolidated.xml_rows import SheetRows
 from syncservice.outputs.consolidated.cells import (
     COUNT_FORMAT,
     DECIMAL_FORMAT,
@@ -26,6 +30,7 @@ from syncservice.outputs.consolidated.cells import (
     TITLE,
     WRAP,
     YEAR_FORMAT,
+    RawCells,
     centred,
     local_time,
     moment,
@@ -44,33 +49,35 @@ _MORE_ERRORS = {"da": "… og {n} fejl mere.", "en": "… and {n} more errors."}
 
 
 def changes_sheet(wb: Workbook, changes: list[VersionChange], *, language: str,
-                  message: Callable[[Finding], str], now: dt.datetime) -> None:
+                  message: Callable[[Finding], str], now: dt.datetime, folder: Path) -> SheetRows:
     """Sheet 'Ændringer': each cross-version warning of a current version, with the figure before and now."""
     unit = width(max((len(c.unit) for c in changes), default=0), 14, 40)
     columns = [("Enhed", unit), ("Skema", 14), ("År", 7), ("Ark!Celle", 22), ("Linje/Kolonne", 30), ("Før", 14),
                ("Nu", 14), ("Besked", 70)]
-    ws = _frame(wb, "Ændringer", columns, "Ændringer siden den forrige godkendte version",
+    ws, rows, cells = _frame(wb, folder, "Ændringer", columns, "Ændringer siden den forrige godkendte version",
                 "Hvad der er ændret siden den forrige godkendte version af hver gældende indberetning. Beløb i kr. "
                 f"Opdateret {local_time(now.isoformat())}.",
                 "Tal ændret for en periode, der allerede var indberettet; realiseret, der er faldet; primo, der ikke "
                 "svarer til sidste års ultimo; samme indberetning fra en anden fil.")
     if not changes:
-        ws.append([text(ws, _said(_NO_CHANGES, language))])
-        return
+        rows.append([text(cells, _said(_NO_CHANGES, language))])
+        return rows
     row = HEADER_ROW
     for c in changes:
         f = c.finding
         before, after = _before_after(c)
         texts = [c.unit, c.kind, f.location, _where(f), str(before), str(after), message(f)]
         row += 1
-        _fit(ws, row, texts, [w for i, (_, w) in enumerate(columns) if i != 2])
-        ws.append([text(ws, c.unit, WRAP), text(ws, c.kind, WRAP), number(ws, c.year, YEAR_FORMAT, centred(WRAP)),
-                   *(text(ws, t, WRAP) for t in texts[2:4]), *(_figure(ws, x) for x in (before, after)),
-                   text(ws, texts[-1], WRAP)])
+        rows.append([text(cells, c.unit, WRAP), text(cells, c.kind, WRAP),
+                     number(cells, c.year, YEAR_FORMAT, centred(WRAP)), *(text(cells, t, WRAP) for t in texts[2:4]),
+                     *(_figure(cells, x) for x in (before, after)), text(cells, texts[-1], WRAP)],
+                    _height(texts, [w for i, (_, w) in enumerate(columns) if i != 2]))
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
+    return rows
 
 
-def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str, now: dt.datetime) -> None:
+def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str, now: dt.datetime,
+                  folder: Path) -> SheetRows:
     """Sheet 'Kilder': every current version, the file it came from, when, its sha256 and its archive copy."""
     def longest(values: list[str], low: int, high: int) -> int:
         return width(max(map(len, values), default=0), low, high)
@@ -79,38 +86,41 @@ def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str,
                ("Fil", longest([v.path for v in versions], 20, 50)), ("Gemt", 16), ("Godkendt", 16),
                ("Version", 9), ("sha256", 34), ("Arkiv", longest([v.archive_path for v in versions], 20, 60)),
                ("Fil slettet", 16), ("Id", 8)]
-    ws = _frame(wb, "Kilder", columns, "Kilder: de gældende versioner",
+    ws, rows, cells = _frame(wb, folder, "Kilder", columns, "Kilder: de gældende versioner",
                 "Den gældende version af hver indberetning: filen tallene kommer fra, hvornår den blev gemt og "
                 f"godkendt, dens sha256 og kopien i arkivet. Opdateret {local_time(now.isoformat())}.",
                 "Fil slettet: filen er ikke længere i mappen, og ingen anden fil har en version af indberetningen; "
                 "tallene er fra kopien i arkivet. Version: nummeret blandt indberetningens versioner; Id: det, "
                 "kolonnen Version på arket Data viser.")
     if not versions:
-        ws.append([text(ws, _said(_NO_SOURCES, language))])
-        return
+        rows.append([text(cells, _said(_NO_SOURCES, language))])
+        return rows
     row = HEADER_ROW
+    widths = [columns[i][1] for i in (0, 3, 7, 8)]
     for v in versions:
         row += 1
         # A sha256 has no spaces: it wraps at the column's edge, in two lines of 32.
-        _fit(ws, row, [v.unit, v.path, v.sha256, v.archive_path], [columns[i][1] for i in (0, 3, 7, 8)])
-        ws.append([text(ws, v.unit, WRAP), text(ws, v.kind, WRAP), number(ws, v.year, YEAR_FORMAT, centred(WRAP)),
-                   text(ws, v.path, WRAP), moment(ws, v.saved_at, WRAP), moment(ws, v.accepted_at, WRAP),
-                   number(ws, v.shown, "0", centred(WRAP)), text(ws, v.sha256, WRAP),
-                   text(ws, v.archive_path, WRAP), moment(ws, v.deleted_at, WRAP),
-                   number(ws, v.version_id, "0", centred(WRAP))])
+        rows.append([text(cells, v.unit, WRAP), text(cells, v.kind, WRAP),
+                     number(cells, v.year, YEAR_FORMAT, centred(WRAP)), text(cells, v.path, WRAP),
+                     moment(cells, v.saved_at, WRAP), moment(cells, v.accepted_at, WRAP),
+                     number(cells, v.shown, "0", centred(WRAP)), text(cells, v.sha256, WRAP),
+                     text(cells, v.archive_path, WRAP), moment(cells, v.deleted_at, WRAP),
+                     number(cells, v.version_id, "0", centred(WRAP))],
+                    _height([v.unit, v.path, v.sha256, v.archive_path], widths))
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
+    return rows
 
 
 def rejected_sheet(wb: Workbook, rejected: list[RejectedFile], *, language: str,
-                   message: Callable[[Finding], str], now: dt.datetime) -> None:
+                   message: Callable[[Finding], str], now: dt.datetime, folder: Path) -> SheetRows:
     """Sheet 'Afviste': each workbook whose newest content was rejected, with its first errors."""
     columns = [("Fil", 45), ("Modtaget", 19), ("Antal fejl", 10), ("Sted", 22), ("Regel", 22), ("Besked", 80)]
-    ws = _frame(wb, "Afviste", columns, "Afviste projektmapper",
+    ws, rows, cells = _frame(wb, folder, "Afviste", columns, "Afviste projektmapper",
                 "Projektmapper, hvis nyeste udgave er afvist; den senest godkendte udgave gælder "
                 f"fortsat. Opdateret {local_time(now.isoformat())}.")
     if not rejected:
-        ws.append([text(ws, _said(_NO_REJECTED, language))])
-        return
+        rows.append([text(cells, _said(_NO_REJECTED, language))])
+        return rows
     row = HEADER_ROW
     for r in rejected:
         lines: list[tuple[str, str, str]] = [(f.location, f.rule, message(f)) for f in r.errors]
@@ -121,35 +131,35 @@ def rejected_sheet(wb: Workbook, rejected: list[RejectedFile], *, language: str,
         for location, rule, said in lines:
             row += 1
             values = [r.path, local_time(r.received_at), location, rule, said]
-            _fit(ws, row, values, (45, 19, 22, 22, 80))
-            ws.append([text(ws, r.path, WRAP), text(ws, local_time(r.received_at), WRAP),
-                       number(ws, r.error_count, "0", WRAP),
-                       *(text(ws, v, WRAP) if v else None for v in (location, rule, said))])
+            rows.append([text(cells, r.path, WRAP), text(cells, local_time(r.received_at), WRAP),
+                         number(cells, r.error_count, "0", WRAP),
+                         *(text(cells, v, WRAP) if v else None for v in (location, rule, said))],
+                        _height(values, (45, 19, 22, 22, 80)))
     ws.auto_filter.ref = f"A{HEADER_ROW}:F{row}"
+    return rows
 
 
-def _frame(wb: Workbook, name: str, columns: Columns, title: str, subtitle: str, more: str = "") -> WriteOnlyWorksheet:
+def _frame(wb: Workbook, folder: Path, name: str, columns: Columns, title: str, subtitle: str,
+           more: str = "") -> tuple[WriteOnlyWorksheet, SheetRows, RawCells]:
     """A new sheet with widths, frozen header, print setup, title, one or two lines under it
     (each shorter than the table is wide: a longer line would shrink the printed page) and
-    the header in row 4."""
+    the header in row 4; → the sheet, its rows and the cells to put in them."""
     ws = wb.create_sheet(name)
     for i, (_, w) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.row_dimensions[HEADER_ROW].height = 20
     landscape(ws, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
-    ws.append([text(ws, title, TITLE)])
-    ws.append([text(ws, subtitle, SUBTITLE)])
-    ws.append([text(ws, more, SUBTITLE)] if more else [])
-    ws.append([text(ws, column, centred(HEADER) if column == "År" else HEADER) for column, _ in columns])
-    return ws
+    rows, cells = SheetRows(ws, folder), RawCells(ws)
+    rows.append([text(cells, title, TITLE)])
+    rows.append([text(cells, subtitle, SUBTITLE)])
+    rows.append([text(cells, more, SUBTITLE)] if more else [])
+    rows.append([text(cells, column, centred(HEADER) if column == "År" else HEADER) for column, _ in columns], 20)
+    return ws, rows, cells
 
 
-def _fit(ws: WriteOnlyWorksheet, row: int, texts: list[str], widths: tuple[float, ...] | list[float]) -> None:
-    """Set the height of `row` (not yet written) for its wrapped texts; openpyxl needs it before the row."""
-    height = row_height(list(zip(texts, widths)))
-    if height:
-        ws.row_dimensions[row].height = height
+def _height(texts: list[str], widths: tuple[float, ...] | list[float]) -> float | None:
+    """The height of a row for its wrapped texts (None: one line)."""
+    return row_height(list(zip(texts, widths)))
 
 
 def _where(f: Finding) -> str:
@@ -170,7 +180,7 @@ def _before_after(c: VersionChange) -> tuple[float | str, float | str]:
     return p.get("old", ""), p.get("new", now)
 
 
-def _figure(ws: WriteOnlyWorksheet, value: float | str) -> WriteOnlyCell:
+def _figure(ws: RawCells, value: float | str) -> str | None:
     """A figure before or after a change: a number cell where it is one, so it sorts and sums."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(ws, value, COUNT_FORMAT if float(value).is_integer() else DECIMAL_FORMAT, WRAP)

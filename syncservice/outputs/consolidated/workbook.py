@@ -119,9 +119,10 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
             overviews[kind.name] = overview
             sheets.append(overview.rows)
         fragments.styles(palette_ids(wb.worksheets[0]))  # before any kept row is put in line
-        changes_sheet(wb, changes, language=language, message=message, now=now)
-        sources_sheet(wb, versions, language=language, now=now)
-        rejected_sheet(wb, rejected, language=language, message=message, now=now)
+        folder = fragments.folder
+        sheets.append(changes_sheet(wb, changes, language=language, message=message, now=now, folder=folder))
+        sheets.append(sources_sheet(wb, versions, language=language, now=now, folder=folder))
+        sheets.append(rejected_sheet(wb, rejected, language=language, message=message, now=now, folder=folder))
         if missing is not None:
             missing_sheet(wb, missing, on=localtime.local(now).date(), language=language)
         total = sum(report.count for report in reports)
