@@ -7,15 +7,14 @@ below them. Only one line and the totals are held, so memory grows with the numb
 reports, never with the figures. What goes in a line's columns, and the chart, is up to
 each kind (overviews.py). Each block's rows are a part of their own (xml_rows.py), which
 a later rewrite puts in line again as long as the sheet's columns are the same
-(signature(), fragments.py).
+(Overview.signature, fragments.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from openpyxl.chart import BarChart
@@ -267,13 +266,14 @@ class Overview:
                         for name, _ in figures)], height=32)
         self.header = [*labels, *figures]
 
+    @cached_property
     def signature(self) -> str:
         """What every block's rows depend on besides its own report: the columns and how
         figures are shown (a kept block is reused only under the same signature)."""
         layout = self.layout
         return repr((type(self).__name__, self.kind.name, self.header, self.label_widths, self.amount_unit,
                      sorted(layout.periods), layout.tracks, layout.places, layout.named_lines,
-                     list(layout.figures), str(localtime.zone())))
+                     sorted(layout.figures), str(localtime.zone())))
 
     def _append(self, cells: list, height: float | None = None) -> None:
         self.row += 1
@@ -282,9 +282,7 @@ class Overview:
     def _begin_block(self, r: DataRow) -> None:
         self.block = (r.unit, r.year)
         self.version_id = r.version_id
-        fd, name = tempfile.mkstemp(prefix="block-", suffix=".xml", dir=self.folder)
-        os.close(fd)
-        self.rows.begin_part(Path(name))
+        self.rows.begin_part()
         self._append([text(self.cells, r.unit, BLOCK), number(self.cells, r.year, YEAR_FORMAT, centred(BLOCK)),
                       text(self.cells, self._source(r), SOURCE)])
 

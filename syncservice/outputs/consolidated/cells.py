@@ -186,7 +186,9 @@ def row_height(texts: list[tuple[str, float]]) -> float | None:
     lines = 1
     for value, width in texts:
         chars = max(1, int(width * 1.1) - 1)  # proportional text fits a little more than the width in digits
-        if len(value) > chars or "\n" in value:
+        if "\n" not in value and " " not in value:  # one word (a sha256, a path): cut at the width
+            lines = max(lines, -(-len(value) // chars))
+        elif len(value) > chars or "\n" in value:
             lines = max(lines, sum(len(textwrap.wrap(part, chars)) or 1 for part in value.split("\n")))
     return None if lines == 1 else 15.0 * lines
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-
 from pathlib import Path
 
 from openpyxl.utils import get_column_letter
@@ -21,7 +20,6 @@ from openpyxl.workbook import Workbook
 from syncservice.base.models import Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.base.openpyxl_private import WriteOnlyWorksheet
 from syncservice.outputs.consolidated.blocks import landscape, width
-from syncservice.outputs.consolidated.xml_rows import SheetRows
 from syncservice.outputs.consolidated.cells import (
     COUNT_FORMAT,
     DECIMAL_FORMAT,
@@ -38,6 +36,7 @@ from syncservice.outputs.consolidated.cells import (
     row_height,
     text,
 )
+from syncservice.outputs.consolidated.xml_rows import SheetRows
 
 HEADER_ROW = 4
 Columns = list[tuple[str, float]]  # (name, width)

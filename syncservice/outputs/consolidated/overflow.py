@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from openpyxl.styles import Alignment, Font
@@ -69,7 +70,7 @@ def split(parts: list[Part], total: int) -> list[list[Part]]:
         skip = 0
         while skip < part.rows:
             take = min(room, part.rows - skip)
-            sheets[sheet].append(part if (skip, take) == (0, part.rows) else Part(part.path, part.rows, skip, take))
+            sheets[sheet].append(part if (skip, take) == (0, part.rows) else replace(part, skip=skip, take=take))
             skip += take
             room -= take
             if room == 0 and sheet + 1 < len(sheets):

@@ -10,8 +10,7 @@ grow with the store; replaced atomically, so a reader never sees half a file.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+import gc
 import warnings
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -78,10 +77,14 @@ def write_consolidated(path: Path, versions: list[StoredVersion], rows: Callable
                        language=language, message=message, now=now, missing=missing, fragments=kept,
                        csv_name=overflow.csv_path(path).name)
 
+    enabled = gc.isenabled()
+    gc.disable()  # the cycle collector would walk the kept parts and layouts again and again; nothing here cycles
     try:
         atomic_write(path, write)
         overflow.beside(path, rows if count > overflow.SHEET_ROWS else None)
     finally:
+        if enabled:
+            gc.enable()
         kept.finish()
         if fragments is None:
             kept.clear()
@@ -225,7 +228,7 @@ def _put_in_line(reports: list[Report], overviews: dict[str, Overview], data: Da
     plan = []
     for report in reports:
         overview = overviews.get(report.kind)
-        signature = overview.signature() if overview is not None else ""
+        signature = overview.signature if overview is not None else ""
         rows_part = fragments.get(fragments.data, report.key) if report.key else None
         block = fragments.get(fragments.blocks, (report.key, signature)) if report.key and overview else None
         plan.append((report, overview, signature, rows_part, block))
@@ -242,9 +245,7 @@ def _put_in_line(reports: list[Report], overviews: dict[str, Overview], data: Da
         if version_id != report.version_id:
             raise RuntimeError(f"the figures of version {report.version_id} did not come when expected")
         if rows_part is None:
-            fd, name = tempfile.mkstemp(prefix="data-", suffix=".xml", dir=fragments.folder)
-            os.close(fd)
-            data.rows.begin_part(Path(name))
+            data.rows.begin_part()
         else:
             data.rows.add_part(rows_part)
         if overview is not None and block is not None:

@@ -18,6 +18,8 @@ Every text is an inline string (t="inlineStr"), as openpyxl writes it: never a f
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import sys
@@ -39,27 +41,33 @@ FAST = 1
 
 @dataclass(frozen=True)
 class Part:
-    """A file of rows (one <row> a line), `rows` of them; from line `skip`, `take` lines (all: None)."""
+    """Rows in a file of rows (one <row> a line): bytes start..end of `path`, `rows` of them;
+    of those, from line `skip`, `take` lines (all: None)."""
 
     path: Path
     rows: int
+    start: int = 0
+    end: int | None = None
     skip: int = 0
     take: int | None = None
 
 
 class SheetRows:
-    """The rows of one write-only sheet, as files of XML written in order: rows appended go
-    to a scratch file, or to the part begun with begin_part; add_part puts a finished part
-    (kept from an earlier rewrite) in line. Nothing may be appended to the sheet through
+    """The rows of one write-only sheet, in order, as parts of files of XML: the rows
+    appended are written to one file of this sheet's (a part for each stretch between kept
+    parts, or for each report between begin_part and end_part), and add_part puts a part
+    kept from an earlier rewrite in line. Nothing may be appended to the sheet through
     openpyxl once rows are written here."""
 
-    def __init__(self, ws: WriteOnlyWorksheet, scratch: Path) -> None:
+    def __init__(self, ws: WriteOnlyWorksheet, folder: Path) -> None:
         self.ws = ws
-        self.scratch = scratch
+        self.folder = folder
         self.parts: list[Part] = []
         self._out: IO[str] | None = None
-        self._out_path: Path | None = None
-        self._out_rows = 0
+        self._path: Path | None = None
+        self._start = 0  # where the stretch being written began
+        self._rows = 0  # rows in it so far
+        self._in_part = False
 
     def append(self, cells: Sequence[str | None], height: float | None = None) -> None:
         """One row of cells as XML (None: an empty cell), from column A; `height` in points."""
@@ -69,57 +77,65 @@ class SheetRows:
             end -= 1
         attrs = f' ht="{height}" customHeight="1"' if height else ""
         out.write(f"<row{attrs}>{''.join(c or '<c/>' for c in cells[:end])}</row>\n")
-        self._out_rows += 1
+        self._rows += 1
 
     def write(self, xml: str) -> None:
         """Rows already written as XML, one a line (data.py); count them with counted()."""
         self._sink().write(xml)
 
     def counted(self, rows: int) -> None:
-        self._out_rows += rows
+        self._rows += rows
 
-    def begin_part(self, path: Path) -> None:
-        """Rows appended from now on go to `path` (a part to keep) until end_part()."""
-        self._close_out()
-        self._open(path)
+    def begin_part(self) -> None:
+        """Rows appended from now on are one part (a report's rows, to keep) until end_part()."""
+        self._end_stretch()
+        self._in_part = True
 
     def end_part(self) -> Part:
-        part = self._close_out()
-        if part is None:
+        if not self._in_part:
             raise RuntimeError("end_part without begin_part")
+        part = self._end_stretch(always=True)
+        self._in_part = False
+        assert part is not None
         return part
 
     def add_part(self, part: Part) -> None:
-        self._close_out()
+        self._end_stretch()
         self.parts.append(part)
 
     @property
     def rows(self) -> int:
         """Rows written so far, in every part."""
-        return sum(p.rows if p.take is None else p.take for p in self.parts) + self._out_rows
+        return sum(p.rows if p.take is None else p.take for p in self.parts) + self._rows
 
     def close(self) -> Sequence[Part]:
-        self._close_out()
+        self._end_stretch()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
         return self.parts
 
     def _sink(self) -> IO[str]:
         if self._out is None:
-            fd, name = tempfile.mkstemp(prefix="rows-", suffix=".xml", dir=self.scratch)
-            self._open(Path(name), fd)
-        assert self._out is not None
+            fd, name = tempfile.mkstemp(prefix="rows-", suffix=".xml", dir=self.folder)
+            self._out = open(fd, "w", encoding="utf-8", newline="\n")
+            self._path, self._start, self._rows = Path(name), 0, 0
         return self._out
 
-    def _open(self, path: Path, fd: int | None = None) -> None:
-        self._out = open(fd if fd is not None else path, "w", encoding="utf-8", newline="\n")
-        self._out_path, self._out_rows = path, 0
-
-    def _close_out(self) -> Part | None:
-        if self._out is None or self._out_path is None:
-            return None
-        self._out.close()
-        part = Part(self._out_path, self._out_rows)
-        self.parts.append(part)
-        self._out, self._out_path, self._out_rows = None, None, 0
+    def _end_stretch(self, always: bool = False) -> Part | None:
+        """The rows written since the last part ended, as a part of their own (if any, or `always`)."""
+        if self._out is None:
+            if not always:
+                return None
+            self._sink()
+        assert self._out is not None and self._path is not None
+        self._out.flush()
+        end = self._out.tell()
+        part = None
+        if end > self._start or always:
+            part = Part(self._path, self._rows, self._start, end)
+            self.parts.append(part)
+        self._start, self._rows = end, 0
         return part
 
 
@@ -142,23 +158,34 @@ def splice(package: Path, sheets: Iterable[tuple[str, Sequence[Part]]]) -> None:
                 target.compress_type = zipfile.ZIP_DEFLATED
                 # the level of one member: ZipInfo.compress_level from Python 3.13, _compresslevel before
                 setattr(target, "compress_level" if sys.version_info >= (3, 13) else "_compresslevel", FAST)
-                with dst.open(target, "w", force_zip64=True) as out:
+                with dst.open(target, "w", force_zip64=True) as out, contextlib.ExitStack() as files:
                     out.write(head)
+                    sources: dict[Path, IO[bytes]] = {}
                     for part in parts:
-                        _copy(part, out)
+                        source = sources.get(part.path)
+                        if source is None:
+                            source = sources[part.path] = files.enter_context(open(part.path, "rb"))
+                        _copy(part, source, out)
                     out.write(SHEET_DATA_END + tail)
         shutil.move(spliced, package)
     finally:
         spliced.unlink(missing_ok=True)
 
 
-def _copy(part: Part, out: IO[bytes]) -> None:
-    with open(part.path, "rb") as rows:
-        if part.skip == 0 and part.take is None:
-            shutil.copyfileobj(rows, out, 1 << 20)
-            return
-        for n, line in enumerate(rows):  # one row a line: a part split between two sheets
-            if n >= part.skip + (part.take if part.take is not None else part.rows):
-                break
-            if n >= part.skip:
-                out.write(line)
+def _copy(part: Part, source: IO[bytes], out: IO[bytes]) -> None:
+    source.seek(part.start)
+    left = (part.end if part.end is not None else os.fstat(source.fileno()).st_size) - part.start
+    if part.skip == 0 and part.take is None:
+        while left > 0:
+            chunk = source.read(min(left, 1 << 20))
+            if not chunk:
+                raise OSError(f"{part.path} ends before its rows do")
+            out.write(chunk)
+            left -= len(chunk)
+        return
+    last = part.skip + (part.take if part.take is not None else part.rows)
+    for n in range(last):  # one row a line: a part split between two sheets
+        line = source.readline(left)
+        left -= len(line)
+        if n >= part.skip:
+            out.write(line)
