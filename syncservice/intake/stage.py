@@ -218,16 +218,7 @@ def discard(staged: StagedFile) -> None:
 def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
     """True for files never processed (WORKBOOKS.md §1): lock, temp, hidden, our own outputs, symlinks,
     and anything there that is not a regular file (a FIFO, a socket, a device, a folder)."""
-    name = path.name
-    lowered = name.lower()
-    if (
-        name.startswith("~$")  # Excel owner file
-        or (name.startswith(".~lock.") and name.endswith("#"))  # LibreOffice lock
-        or name.startswith(".")  # hidden
-        or "." not in name.strip(".")  # Excel's temporary save files have no extension
-        or lowered.endswith(".tmp")
-        or path.suffix.lower() not in WORKBOOK_SUFFIXES  # not a workbook: never a candidate
-    ):
+    if _ignored_name(path.name):
         return True
     try:
         inner = path.relative_to(watched).parts[:-1]
@@ -242,6 +233,19 @@ def is_ignored(path: Path, watched: Path, own_outputs: Iterable[Path]) -> bool:
     return _is_own_output(path, own_outputs)
 
 
+def _ignored_name(name: str) -> bool:
+    """A name never processed: lock, temp, hidden, or not a workbook's."""
+    lowered = name.lower()
+    return (
+        name.startswith("~$")  # Excel owner file
+        or (name.startswith(".~lock.") and name.endswith("#"))  # LibreOffice lock
+        or name.startswith(".")  # hidden
+        or "." not in name.strip(".")  # Excel's temporary save files have no extension
+        or lowered.endswith(".tmp")
+        or Path(lowered).suffix not in WORKBOOK_SUFFIXES  # not a workbook: never a candidate
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def _resolved(path: Path) -> Path:
     """The service's own output paths, resolved once: they are fixed by the config, and a
@@ -249,31 +253,42 @@ def _resolved(path: Path) -> Path:
     return path.resolve()
 
 
-def _is_own_output(path: Path, own_outputs: Iterable[Path]) -> bool:
-    resolved = path.resolve()
+def _is_own_output(path: Path, own_outputs: Iterable[Path], resolved: Path | None = None) -> bool:
+    """The path (`resolved`: the same, already resolved) is one of the service's own outputs or
+    in one, or a companion of the database (-wal, -shm, -journal). Compared as strings: a share
+    of thousands of files asks this of each at every scan."""
+    real = str(resolved or path.resolve())
     for out in own_outputs:
-        out = _resolved(out)
-        if resolved.is_relative_to(out):  # the output itself or inside it
+        out_real = _resolved_text(out)
+        if real == out_real or real.startswith(out_real.rstrip(os.sep) + os.sep):  # the output itself or inside it
             return True
         # SQLite's companions of the database: -wal, -shm, -journal
-        if resolved.parent == out.parent and resolved.name.startswith(out.name + "-"):
+        if real.startswith(out_real + "-") and os.sep not in real[len(out_real):]:
             return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_text(path: Path) -> str:
+    return str(_resolved(path))
 
 
 def candidates(watched: Path, own_outputs: Iterable[Path]) -> list[Path]:
     """Every regular file under `watched` that is not ignored, sorted; symlinked folders are not entered."""
     outputs = [Path(p) for p in own_outputs]
-    resolved_outputs = {p.resolve() for p in outputs}
+    resolved_outputs = {_resolved(p) for p in outputs}
     found: list[Path] = []
     for root, dirs, files in os.walk(watched, followlinks=False):
         here = Path(root)
-        dirs[:] = [d for d in dirs if not d.startswith(".") and (here / d).resolve() not in resolved_outputs
-                   and not (here / d).is_symlink()]
+        real = here.resolve()  # once a folder: no symlinked folder is entered, so a file's is real / name
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not (here / d).is_symlink()
+                   and real / d not in resolved_outputs]
         for name in files:
+            if _ignored_name(name):
+                continue
             path = here / name
             if not is_regular(path):  # symlinks, FIFOs, sockets, devices: never opened
                 continue
-            if not is_ignored(path, watched, outputs):
+            if not _is_own_output(path, outputs, real / name):  # is_ignored's rules, the folder's already met
                 found.append(path)
     return sorted(found)
