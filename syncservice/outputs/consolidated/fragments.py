@@ -53,6 +53,7 @@ class Fragments:
         self.layouts: dict[tuple, tuple[object, int]] = {}  # version key → (its KindLayout, its figure count)
         self.data: dict[tuple, Part] = {}  # version key → its Data rows
         self.blocks: dict[tuple, Block] = {}  # (version key, overview signature) → its block
+        self.lines: dict[tuple, str] = {}  # (sheet, what a list sheet's row shows) → the row as XML
         self.style_ids: tuple[int, ...] = ()  # the style ids the kept XML was written with
         self._used: set[tuple] = set()
         weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
@@ -84,7 +85,7 @@ class Fragments:
     def finish(self) -> None:
         """After a rewrite: forget what it did not use (versions no longer current, blocks drawn
         for other columns) and remove every file nothing kept refers to."""
-        for table in (self.layouts, self.data, self.blocks):
+        for table in (self.layouts, self.data, self.blocks, self.lines):
             for key in [k for k in table if (id(table), k) not in self._used]:
                 del table[key]
         self._used.clear()
@@ -94,6 +95,7 @@ class Fragments:
                 path.unlink(missing_ok=True)
 
     def clear(self) -> None:
+        self.lines.clear()
         self.layouts.clear()
         self.data.clear()
         self.blocks.clear()

@@ -17,6 +17,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 
+from syncservice.base import localtime
 from syncservice.base.models import Finding, RejectedFile, StoredVersion, VersionChange
 from syncservice.base.openpyxl_private import WriteOnlyWorksheet
 from syncservice.outputs.consolidated.blocks import landscape, width
@@ -36,7 +37,8 @@ from syncservice.outputs.consolidated.cells import (
     row_height,
     text,
 )
-from syncservice.outputs.consolidated.xml_rows import SheetRows
+from syncservice.outputs.consolidated.fragments import Fragments
+from syncservice.outputs.consolidated.xml_rows import SheetRows, row_xml
 
 HEADER_ROW = 4
 Columns = list[tuple[str, float]]  # (name, width)
@@ -48,8 +50,10 @@ _MORE_ERRORS = {"da": "… og {n} fejl mere.", "en": "… and {n} more errors."}
 
 
 def changes_sheet(wb: Workbook, changes: list[VersionChange], *, language: str,
-                  message: Callable[[Finding], str], now: dt.datetime, folder: Path) -> SheetRows:
-    """Sheet 'Ændringer': each cross-version warning of a current version, with the figure before and now."""
+                  message: Callable[[Finding], str], now: dt.datetime, folder: Path,
+                  kept: Fragments | None = None) -> SheetRows:
+    """Sheet 'Ændringer': each cross-version warning of a current version, with the figure before
+    and now; each row `kept` from the rewrite before while it shows the same."""
     unit = width(max((len(c.unit) for c in changes), default=0), 14, 40)
     columns = [("Enhed", unit), ("Skema", 14), ("År", 7), ("Ark!Celle", 22), ("Linje/Kolonne", 30), ("Før", 14),
                ("Nu", 14), ("Besked", 70)]
@@ -62,22 +66,31 @@ def changes_sheet(wb: Workbook, changes: list[VersionChange], *, language: str,
         rows.append([text(cells, _said(_NO_CHANGES, language))])
         return rows
     row = HEADER_ROW
+    widths = [w for i, (_, w) in enumerate(columns) if i != 2]
     for c in changes:
-        f = c.finding
-        before, after = _before_after(c)
-        texts = [c.unit, c.kind, f.location, _where(f), str(before), str(after), message(f)]
         row += 1
-        rows.append([text(cells, c.unit, WRAP), text(cells, c.kind, WRAP),
-                     number(cells, c.year, YEAR_FORMAT, centred(WRAP)), *(text(cells, t, WRAP) for t in texts[2:4]),
-                     *(_figure(cells, x) for x in (before, after)), text(cells, texts[-1], WRAP)],
-                    _height(texts, [w for i, (_, w) in enumerate(columns) if i != 2]))
+        key = ("Ændringer", repr(c), unit, language)  # the change and its finding, all of it
+        line = kept.get(kept.lines, key) if kept is not None else None
+        if line is None:
+            f = c.finding
+            before, after = _before_after(c)
+            texts = [c.unit, c.kind, f.location, _where(f), str(before), str(after), message(f)]
+            line = row_xml([text(cells, c.unit, WRAP), text(cells, c.kind, WRAP),
+                            number(cells, c.year, YEAR_FORMAT, centred(WRAP)),
+                            *(text(cells, t, WRAP) for t in texts[2:4]), *(_figure(cells, x) for x in (before, after)),
+                            text(cells, texts[-1], WRAP)], _height(texts, widths))
+            if kept is not None:
+                kept.put(kept.lines, key, line)
+        rows.write(line)
+        rows.counted(1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
     return rows
 
 
 def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str, now: dt.datetime,
-                  folder: Path) -> SheetRows:
-    """Sheet 'Kilder': every current version, the file it came from, when, its sha256 and its archive copy."""
+                  folder: Path, kept: Fragments | None = None) -> SheetRows:
+    """Sheet 'Kilder': every current version, the file it came from, when, its sha256 and its
+    archive copy; each version's row `kept` from the rewrite before while it shows the same."""
     def longest(values: list[str], low: int, high: int) -> int:
         return width(max(map(len, values), default=0), low, high)
 
@@ -96,16 +109,25 @@ def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str,
         return rows
     row = HEADER_ROW
     widths = [columns[i][1] for i in (0, 3, 7, 8)]
+    zone = str(localtime.zone())
     for v in versions:
         row += 1
-        # A sha256 has no spaces: it wraps at the column's edge, in two lines of 32.
-        rows.append([text(cells, v.unit, WRAP), text(cells, v.kind, WRAP),
-                     number(cells, v.year, YEAR_FORMAT, centred(WRAP)), text(cells, v.path, WRAP),
-                     moment(cells, v.saved_at, WRAP), moment(cells, v.accepted_at, WRAP),
-                     number(cells, v.shown, "0", centred(WRAP)), text(cells, v.sha256, WRAP),
-                     text(cells, v.archive_path, WRAP), moment(cells, v.deleted_at, WRAP),
-                     number(cells, v.version_id, "0", centred(WRAP))],
-                    _height([v.unit, v.path, v.sha256, v.archive_path], widths))
+        key = ("Kilder", v.version_id, v.unit, v.kind, v.year, v.path, v.saved_at, v.accepted_at, v.shown, v.sha256,
+               v.archive_path, v.deleted_at, *widths, zone)
+        line = kept.get(kept.lines, key) if kept is not None else None
+        if line is None:
+            # A sha256 has no spaces: it wraps at the column's edge, in two lines of 32.
+            line = row_xml([text(cells, v.unit, WRAP), text(cells, v.kind, WRAP),
+                            number(cells, v.year, YEAR_FORMAT, centred(WRAP)), text(cells, v.path, WRAP),
+                            moment(cells, v.saved_at, WRAP), moment(cells, v.accepted_at, WRAP),
+                            number(cells, v.shown, "0", centred(WRAP)), text(cells, v.sha256, WRAP),
+                            text(cells, v.archive_path, WRAP), moment(cells, v.deleted_at, WRAP),
+                            number(cells, v.version_id, "0", centred(WRAP))],
+                           _height([v.unit, v.path, v.sha256, v.archive_path], widths))
+            if kept is not None:
+                kept.put(kept.lines, key, line)
+        rows.write(line)
+        rows.counted(1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
     return rows
 

@@ -123,8 +123,9 @@ def _write(tmp: Path, versions: list[StoredVersion], rows: Callable[[], Iterator
             sheets.append(overview.rows)
         fragments.styles(palette_ids(wb.worksheets[0]))  # before any kept row is put in line
         folder = fragments.folder
-        sheets.append(changes_sheet(wb, changes, language=language, message=message, now=now, folder=folder))
-        sheets.append(sources_sheet(wb, versions, language=language, now=now, folder=folder))
+        sheets.append(changes_sheet(wb, changes, language=language, message=message, now=now, folder=folder,
+                                    kept=fragments))
+        sheets.append(sources_sheet(wb, versions, language=language, now=now, folder=folder, kept=fragments))
         sheets.append(rejected_sheet(wb, rejected, language=language, message=message, now=now, folder=folder))
         if missing is not None:
             missing_sheet(wb, missing, on=localtime.local(now).date(), language=language)

@@ -19,6 +19,7 @@ Every text is an inline string (t="inlineStr"), as openpyxl writes it: never a f
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import shutil
@@ -71,12 +72,7 @@ class SheetRows:
 
     def append(self, cells: Sequence[str | None], height: float | None = None) -> None:
         """One row of cells as XML (None: an empty cell), from column A; `height` in points."""
-        out = self._sink()
-        end = len(cells)
-        while end and cells[end - 1] is None:
-            end -= 1
-        attrs = f' ht="{height}" customHeight="1"' if height else ""
-        out.write(f"<row{attrs}>{''.join(c or '<c/>' for c in cells[:end])}</row>\n")
+        self._sink().write(row_xml(cells, height))
         self._rows += 1
 
     def write(self, xml: str) -> None:
@@ -139,6 +135,15 @@ class SheetRows:
         return part
 
 
+def row_xml(cells: Sequence[str | None], height: float | None = None) -> str:
+    """One row of cells as XML (None: an empty cell), from column A, as a line; `height` in points."""
+    end = len(cells)
+    while end and cells[end - 1] is None:
+        end -= 1
+    attrs = f' ht="{height}" customHeight="1"' if height else ""
+    return f"<row{attrs}>{''.join(c or '<c/>' for c in cells[:end])}</row>\n"
+
+
 def splice(package: Path, sheets: Iterable[tuple[str, Sequence[Part]]]) -> None:
     """Put each sheet's parts of rows into its member (a path in the package, as ws.path) of the
     saved package `package`, in one pass; the other members are copied as they are."""
@@ -158,7 +163,8 @@ def splice(package: Path, sheets: Iterable[tuple[str, Sequence[Part]]]) -> None:
                 target.compress_type = zipfile.ZIP_DEFLATED
                 # the level of one member: ZipInfo.compress_level from Python 3.13, _compresslevel before
                 setattr(target, "compress_level" if sys.version_info >= (3, 13) else "_compresslevel", FAST)
-                with dst.open(target, "w", force_zip64=True) as out, contextlib.ExitStack() as files:
+                with dst.open(target, "w", force_zip64=True) as member, contextlib.ExitStack() as files:
+                    out = files.enter_context(io.BufferedWriter(member, 1 << 20))  # type: ignore[arg-type]
                     out.write(head)
                     sources: dict[Path, IO[bytes]] = {}
                     for part in parts:
@@ -180,7 +186,7 @@ def _copy(part: Part, source: IO[bytes], out: IO[bytes]) -> None:
             chunk = source.read(min(left, 1 << 20))
             if not chunk:
                 raise OSError(f"{part.path} ends before its rows do")
-            out.write(chunk)
+            out.write(chunk)  # a BufferedWriter: thousands of small parts reach zlib as megabytes
             left -= len(chunk)
         return
     last = part.skip + (part.take if part.take is not None else part.rows)
