@@ -267,6 +267,7 @@ def _split_rows(src: IO[bytes], out: IO[bytes]) -> tuple[bytes, dict[int, float]
     empty rows at the start are followed by a row above the last of them, they are dropped."""
     head, tail, heights = bytearray(), bytearray(), {}
     buffer, state, dropped = b"", "head", b""
+    counter = 0  # the number of the last row seen
     while True:
         chunk = src.read(1 << 20)
         buffer += chunk
@@ -284,15 +285,17 @@ def _split_rows(src: IO[bytes], out: IO[bytes]) -> tuple[bytes, dict[int, float]
             if state == "rows" and (empty := _LEADING_EMPTY.match(buffer)):
                 rows = [int(r) for r in _R.findall(empty.group())]
                 following = _R.search(buffer, empty.end())
-                if following and int(following.group(1)) < rows[-1]:
+                if rows and following and int(following.group(1)) < rows[-1]:
                     dropped = empty.group()
                     buffer = buffer[empty.end():]
         if state == "rows":
             end = buffer.find(b"</sheetData>")
             upto = end if end >= 0 else max(buffer.rfind(b"<"), 0)  # a tag cut by the chunk waits for the next
             for row in _ROW.finditer(buffer, 0, upto):
+                number = _R.search(row.group(1))  # rows may carry no r="…": then each is the next
+                counter = int(number.group(1)) if number else counter + 1
                 if height := _HT.search(row.group(1)):
-                    heights[int(_R.search(row.group(1)).group(1)) - 1] = float(height.group(1))
+                    heights[counter - 1] = float(height.group(1))
             out.write(buffer[:upto])
             if end >= 0:
                 state, buffer = "tail", buffer[end:]
