@@ -10,6 +10,7 @@ import openpyxl
 from loguru import logger
 
 from syncservice.outputs.consolidated import overflow
+from syncservice.outputs.consolidated.workbook import DATA_COLUMNS
 
 import book
 LINES = [[f"Sted {i}", 10 + i, 1, 2, 3, 1, 2, 1, 12 + i] for i in range(30)]  # 8 figures a line
@@ -67,7 +68,7 @@ def test_figures_beyond_one_sheet_go_on_on_the_next_and_all_are_in_a_csv(pipelin
     raw = overflow.csv_path(target).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads it as UTF-8
     lines = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert lines[0] == list(overflow.COLUMNS)
+    assert lines[0] == list(DATA_COLUMNS)
     assert len(lines) == 1 + total
     assert ["Handicap og Socialpsykiatri, Fredensborg", "2015", "handleplan", "BPA", "Mål", "", "10,5",
             "Handleplan.xlsx"] == lines[1 + [r[3] for r in whole[1:]].index("BPA")][:8]

@@ -142,7 +142,6 @@ class Overview:
         self.ws = wb.create_sheet(self.sheet_title)
         self.rows = SheetRows(self.ws, folder)  # every row goes through here, as XML: xml_rows.py
         self.cells = RawCells(self.ws)
-        self.folder = folder
         self.closed: Block | None = None  # the block last ended
         self.layout = layout
         self.versions = versions

@@ -102,9 +102,7 @@ class RawCells:
         return sid
 
     def text(self, value: object, look: Look) -> str:
-        escaped = escape(clean_text(value))
-        space = ' xml:space="preserve"' if escaped != escaped.strip() else ""  # Excel drops edge spaces otherwise
-        return f'<c{self._s(look)} t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+        return f'<c{self._s(look)} t="inlineStr"><is>{text_xml(value)}</is></c>'
 
     def number(self, value: int | float, number_format: str, look: Look) -> str:
         if isinstance(value, float) and not math.isfinite(value):
@@ -117,6 +115,14 @@ class RawCells:
     def _s(self, look: Look, number_format: str = "") -> str:
         sid = self.style(look, number_format)
         return f' s="{sid}"' if sid else ""
+
+
+def text_xml(value: object) -> str:
+    """Any value → the <t> element of an inline string holding it as text."""
+    escaped = escape(clean_text(value))
+    if escaped != escaped.strip():  # Excel drops leading and trailing spaces unless told not to
+        return f'<t xml:space="preserve">{escaped}</t>'
+    return f"<t>{escaped}</t>"
 
 
 Cell = SheetCell | str  # a cell for ws.append (WriteOnlyCell makes one), or one as XML for SheetRows.append

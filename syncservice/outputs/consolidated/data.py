@@ -8,11 +8,11 @@ each report's rows a part of its own, kept for the next rewrite (fragments.py).
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 from syncservice.base.models import DataRow
-from syncservice.outputs.consolidated.cells import COUNT_FORMAT, DECIMAL_FORMAT, PLAIN, RawCells, clean_text
+from syncservice.outputs.consolidated.cells import COUNT_FORMAT, DECIMAL_FORMAT, PLAIN, RawCells, text_xml
 from syncservice.outputs.consolidated.xml_rows import SheetRows
+
+DATA_COLUMNS = ("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version")
 
 
 class DataRows:
@@ -46,9 +46,7 @@ class DataRows:
     def _t(self, value: str) -> str:
         text = self._texts.get(value)
         if text is None:
-            escaped = escape(clean_text(value))
-            # Excel drops leading/trailing spaces unless told not to
-            text = f'<t xml:space="preserve">{escaped}</t>' if escaped != escaped.strip() else f"<t>{escaped}</t>"
+            text = text_xml(value)
             if len(self._texts) < 100_000:  # units, kinds, metrics and file names repeat
                 self._texts[value] = text
         return text

@@ -69,20 +69,16 @@ def changes_sheet(wb: Workbook, changes: list[VersionChange], *, language: str,
     widths = [w for i, (_, w) in enumerate(columns) if i != 2]
     for c in changes:
         row += 1
-        key = ("Ændringer", repr(c), unit, language)  # the change and its finding, all of it
-        line = kept.get(kept.lines, key) if kept is not None else None
-        if line is None:
+        def line(c: VersionChange = c) -> str:
             f = c.finding
             before, after = _before_after(c)
             texts = [c.unit, c.kind, f.location, _where(f), str(before), str(after), message(f)]
-            line = row_xml([text(cells, c.unit, WRAP), text(cells, c.kind, WRAP),
+            return row_xml([text(cells, c.unit, WRAP), text(cells, c.kind, WRAP),
                             number(cells, c.year, YEAR_FORMAT, centred(WRAP)),
                             *(text(cells, t, WRAP) for t in texts[2:4]), *(_figure(cells, x) for x in (before, after)),
                             text(cells, texts[-1], WRAP)], _height(texts, widths))
-            if kept is not None:
-                kept.put(kept.lines, key, line)
-        rows.write(line)
-        rows.counted(1)
+
+        _kept_row(rows, kept, ("Ændringer", repr(c), unit, language), line)  # the change and its finding, all of it
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
     return rows
 
@@ -112,22 +108,18 @@ def sources_sheet(wb: Workbook, versions: list[StoredVersion], *, language: str,
     zone = str(localtime.zone())
     for v in versions:
         row += 1
-        key = ("Kilder", v.version_id, v.unit, v.kind, v.year, v.path, v.saved_at, v.accepted_at, v.shown, v.sha256,
-               v.archive_path, v.deleted_at, *widths, zone)
-        line = kept.get(kept.lines, key) if kept is not None else None
-        if line is None:
+        def line(v: StoredVersion = v) -> str:
             # A sha256 has no spaces: it wraps at the column's edge, in two lines of 32.
-            line = row_xml([text(cells, v.unit, WRAP), text(cells, v.kind, WRAP),
+            return row_xml([text(cells, v.unit, WRAP), text(cells, v.kind, WRAP),
                             number(cells, v.year, YEAR_FORMAT, centred(WRAP)), text(cells, v.path, WRAP),
                             moment(cells, v.saved_at, WRAP), moment(cells, v.accepted_at, WRAP),
                             number(cells, v.shown, "0", centred(WRAP)), text(cells, v.sha256, WRAP),
                             text(cells, v.archive_path, WRAP), moment(cells, v.deleted_at, WRAP),
                             number(cells, v.version_id, "0", centred(WRAP))],
                            _height([v.unit, v.path, v.sha256, v.archive_path], widths))
-            if kept is not None:
-                kept.put(kept.lines, key, line)
-        rows.write(line)
-        rows.counted(1)
+
+        _kept_row(rows, kept, ("Kilder", v.version_id, v.unit, v.kind, v.year, v.path, v.saved_at, v.accepted_at,
+                               v.shown, v.sha256, v.archive_path, v.deleted_at, *widths, zone), line)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{row}"
     return rows
 
@@ -176,6 +168,17 @@ def _frame(wb: Workbook, folder: Path, name: str, columns: Columns, title: str, 
     rows.append([text(cells, more, SUBTITLE)] if more else [])
     rows.append([text(cells, column, centred(HEADER) if column == "År" else HEADER) for column, _ in columns], 20)
     return ws, rows, cells
+
+
+def _kept_row(rows: SheetRows, kept: Fragments | None, key: tuple, line: Callable[[], str]) -> None:
+    """Write the row `key` names: kept from the rewrite before, or made by line() (and kept)."""
+    xml = kept.get(kept.lines, key) if kept is not None else None
+    if xml is None:
+        xml = line()
+        if kept is not None:
+            kept.put(kept.lines, key, xml)
+    rows.write(xml)
+    rows.counted(1)
 
 
 def _height(texts: list[str], widths: tuple[float, ...] | list[float]) -> float | None:

@@ -24,12 +24,12 @@ from openpyxl.styles import Alignment, Font
 from syncservice.base.durable import atomic_write
 from syncservice.base.models import DataRow
 from syncservice.outputs.consolidated.cells import Look, clean_text
+from syncservice.outputs.consolidated.data import DATA_COLUMNS
 from syncservice.outputs.consolidated.xml_rows import Part
 
 EXCEL_ROWS = 1_048_576
 SHEET_ROWS = EXCEL_ROWS - 1  # below the header
 NOTE = Look(font=Font(bold=True, color="9C0006"), alignment=Alignment(wrap_text=True, vertical="top"))
-COLUMNS = ("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version")
 
 
 def sheets_for(total: int) -> int:
@@ -89,7 +89,7 @@ def beside(workbook: Path, rows: Callable[[], Iterator[DataRow]] | None) -> None
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out, delimiter=";")
-            writer.writerow(COLUMNS)
+            writer.writerow(DATA_COLUMNS)
             for r in rows():
                 value = float(r.value)
                 shown = str(int(value)) if value.is_integer() else repr(value).replace(".", ",")

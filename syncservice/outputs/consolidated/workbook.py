@@ -30,16 +30,13 @@ from syncservice.base.openpyxl_private import discard_unsaved
 from syncservice.outputs.consolidated import overflow
 from syncservice.outputs.consolidated.blocks import KindLayout, Overview, landscape, width
 from syncservice.outputs.consolidated.cells import AMOUNT_UNITS, BOLD, palette_ids, text
-from syncservice.outputs.consolidated.data import DataRows
+from syncservice.outputs.consolidated.data import DATA_COLUMNS, DataRows
 from syncservice.outputs.consolidated.fragments import Fragments
 from syncservice.outputs.consolidated.lists import changes_sheet, rejected_sheet, sources_sheet
 from syncservice.outputs.consolidated.missing_sheet import missing_sheet
 from syncservice.outputs.consolidated.overviews import overview_of
 from syncservice.outputs.consolidated.xml_rows import Part, SheetRows, splice
 from syncservice.outputs.missing import Standing
-
-DATA_COLUMNS = ("Enhed", "År", "Skema", "Linje", "Nøgletal", "Periode", "Værdi", "Kilde", "Version")
-DATA_TABLE = "Data"
 
 
 def write_consolidated(path: Path, versions: list[StoredVersion], rows: Callable[[], Iterator[DataRow]],
@@ -85,10 +82,9 @@ def write_consolidated(path: Path, versions: list[StoredVersion], rows: Callable
     finally:
         if enabled:
             gc.enable()
-        kept.finish()
-        if fragments is None:
+        if fragments is None:  # kept for this rewrite only
             kept.clear()
-            kept.finish()
+        kept.finish()
     return count
 
 
@@ -168,8 +164,7 @@ def _reports(versions: list[StoredVersion], keys: dict[int, tuple], stream: Call
     the store (shapes_of) or read from its rows."""
     known = {v.version_id: fragments.get(fragments.layouts, keys[v.version_id]) for v in versions}
     unknown = {i for i, seen in known.items() if seen is None}
-    fresh: dict[int, Report] = {}
-    order: list[int] = []
+    fresh: dict[int, Report] = {}  # in the rows' order
     if shapes_of is not None:
         shapes = shapes_of(unknown) if unknown else {}
         for v in versions:
@@ -177,7 +172,6 @@ def _reports(versions: list[StoredVersion], keys: dict[int, tuple], stream: Call
             if shape is not None:
                 fresh[v.version_id] = Report(v.version_id, v.kind, keys[v.version_id],
                                              KindLayout.of(shape, v.unit, v.file_name), shape.count)
-                order.append(v.version_id)
     rows = stream(unknown) if shapes_of is None else iter(())  # the store counted them all
     for version_id, group in groupby(rows, key=lambda r: r.version_id):
         layout, count = KindLayout(), 0
@@ -190,11 +184,10 @@ def _reports(versions: list[StoredVersion], keys: dict[int, tuple], stream: Call
         if version_id in fresh:
             raise RuntimeError(f"the figures of version {version_id} do not come together")
         fresh[version_id] = Report(version_id, first.kind, keys.get(version_id), layout, count)
-        order.append(version_id)
     reports: list[Report] = []
     position = {v.version_id: i for i, v in enumerate(versions)}
     done = 0
-    for version_id in order:  # kept versions in between their neighbours, as the store orders them
+    for version_id in fresh:  # kept versions in between their neighbours, as the store orders them
         at = position.get(version_id)
         if at is not None:
             if at < done:
@@ -232,19 +225,15 @@ def _put_in_line(reports: list[Report], overviews: dict[str, Overview], data: Da
         signature = overview.signature if overview is not None else ""
         rows_part = fragments.get(fragments.data, report.key) if report.key else None
         block = fragments.get(fragments.blocks, (report.key, signature)) if report.key and overview else None
-        plan.append((report, overview, signature, rows_part, block))
-    needed = {report.version_id for report, overview, _, rows_part, block in plan
-              if rows_part is None or (overview is not None and block is None)}
-    groups = groupby(stream(needed), key=lambda r: r.version_id)
-    for report, overview, signature, rows_part, block in plan:
-        if rows_part is not None and (overview is None or block is not None):
-            data.rows.add_part(rows_part)
-            if overview is not None and block is not None:
-                overview.reuse(block)
-            continue
-        version_id, group = next(groups, (None, iter(())))
-        if version_id != report.version_id:
-            raise RuntimeError(f"the figures of version {report.version_id} did not come when expected")
+        needs_rows = rows_part is None or (overview is not None and block is None)
+        plan.append((report, overview, signature, rows_part, block, needs_rows))
+    groups = groupby(stream({p[0].version_id for p in plan if p[-1]}), key=lambda r: r.version_id)
+    for report, overview, signature, rows_part, block, needs_rows in plan:
+        group: Iterator[DataRow] = iter(())
+        if needs_rows:
+            version_id, group = next(groups, (None, iter(())))
+            if version_id != report.version_id:
+                raise RuntimeError(f"the figures of version {report.version_id} did not come when expected")
         if rows_part is None:
             data.rows.begin_part()
         else:
